@@ -1,0 +1,6 @@
+"""Bundled sample tournament: bots, config, prompts, guidelines, utility sets."""
+
+from pathlib import Path
+
+SAMPLE_DIR = Path(__file__).resolve().parent
+SAMPLE_CONFIG = SAMPLE_DIR / "tournament.toml"
