@@ -1,0 +1,64 @@
+"""Making hostile text inert before it reaches the terminal.
+
+Transcripts and bot logs are written by attackers. Everything shown from them goes
+through `inert` (for plain strings) or `inert_text` (for `rich.text.Text`): never parsed
+as Rich markup, control characters and escape sequences shown as visible placeholders,
+bidirectional overrides neutralised, absurdly long lines cut.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from rich.text import Text
+
+# Longest single line we render; a 1 MB line would otherwise stall layout.
+MAX_LINE_CHARS = 4000
+
+_BIDI = {
+    "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",  # embeddings and overrides
+    "\u2066", "\u2067", "\u2068", "\u2069",  # isolates
+    "\u200e", "\u200f", "\u061c",  # marks
+}
+
+
+def _placeholder(ch: str) -> str:
+    code = ord(ch)
+    if code < 0x20:
+        return chr(0x2400 + code)  # ␀ ␁ ... ␛ ...
+    if code == 0x7F:
+        return "\u2421"  # ␡
+    return f"<U+{code:04X}>"
+
+
+def _visible(ch: str) -> bool:
+    if ch in "\n\t":
+        return True
+    if ch in _BIDI:
+        return False
+    category = unicodedata.category(ch)
+    # Cc: controls (C0, C1, DEL); Cs: lone surrogates; Co/Cn are harmless to print.
+    return category not in ("Cc", "Cs") and ch not in ("\u2028", "\u2029")
+
+
+def inert(text: str, max_line: int = MAX_LINE_CHARS) -> str:
+    """Return `text` with every control/bidi character replaced by a visible placeholder
+    and lines longer than `max_line` cut with a marker. Newlines and tabs are kept."""
+    if text.isascii() and text.isprintable():
+        return text if len(text) <= max_line else _cut(text, max_line)
+    out = []
+    for ch in text:
+        out.append(ch if _visible(ch) else _placeholder(ch))
+    cleaned = "".join(out).replace("\t", "    ")
+    if max_line and len(cleaned) > max_line:
+        cleaned = "\n".join(_cut(line, max_line) if len(line) > max_line else line for line in cleaned.split("\n"))
+    return cleaned
+
+
+def _cut(line: str, max_line: int) -> str:
+    return f"{line[:max_line]}… [{len(line) - max_line:,} more characters]"
+
+
+def inert_text(text: str, style: str = "", max_line: int = MAX_LINE_CHARS) -> Text:
+    """A `Text` holding `text` literally (no markup parsing), made inert by `inert`."""
+    return Text(inert(text, max_line), style=style)

@@ -1,0 +1,625 @@
+"""The arena store: one SQLite file (WAL) holding many tournaments.
+
+This is the one module that opens the store and the one place SQL is written. Every
+other module, and every other process (a watcher following a run, annotators labelling
+at the same time), goes through `Store`.
+
+Followers read cheaply: every table that grows is append-only or carries an increasing
+rowid, and `events` is an append-only log of state changes (conversation started or
+finished, bot failures), so a watcher polls ``PRAGMA data_version`` and reads only rows
+past the last rowid it saw.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+SCHEMA_VERSION = 1
+
+# How long a writer waits for another process's transaction before giving up. Annotators
+# and a runner may share one store; 30 s is far longer than any transaction we make.
+BUSY_TIMEOUT_MS = 30_000
+
+CONVERSATION_STATUSES = ("pending", "running", "complete", "incomplete")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS tournaments (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    seed INTEGER NOT NULL,
+    conversations_per_matchup INTEGER NOT NULL,
+    max_pairs INTEGER NOT NULL,
+    settings TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL
+);
+CREATE TABLE IF NOT EXISTS bots (
+    id INTEGER PRIMARY KEY,
+    tournament_id INTEGER NOT NULL REFERENCES tournaments(id),
+    name TEXT NOT NULL,
+    side TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    spec TEXT NOT NULL,
+    version TEXT,
+    UNIQUE (tournament_id, name)
+);
+CREATE TABLE IF NOT EXISTS matchups (
+    id INTEGER PRIMARY KEY,
+    tournament_id INTEGER NOT NULL REFERENCES tournaments(id),
+    attacker_id INTEGER NOT NULL REFERENCES bots(id),
+    defender_id INTEGER NOT NULL REFERENCES bots(id),
+    planned INTEGER NOT NULL,
+    UNIQUE (tournament_id, attacker_id, defender_id)
+);
+CREATE TABLE IF NOT EXISTS conversations (
+    id INTEGER PRIMARY KEY,
+    tournament_id INTEGER NOT NULL REFERENCES tournaments(id),
+    matchup_id INTEGER NOT NULL REFERENCES matchups(id),
+    idx INTEGER NOT NULL,
+    seed INTEGER NOT NULL,
+    status TEXT NOT NULL DEFAULT 'pending',
+    reason TEXT,
+    detail TEXT,
+    ended_by TEXT,
+    n_turns INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    started_at REAL,
+    finished_at REAL,
+    UNIQUE (matchup_id, idx)
+);
+CREATE INDEX IF NOT EXISTS conversations_by_status ON conversations (tournament_id, status);
+CREATE TABLE IF NOT EXISTS turns (
+    id INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+    turn_index INTEGER NOT NULL,
+    role TEXT NOT NULL,
+    content TEXT NOT NULL,
+    latency REAL,
+    created_at REAL NOT NULL,
+    UNIQUE (conversation_id, turn_index)
+);
+CREATE TABLE IF NOT EXISTS events (
+    id INTEGER PRIMARY KEY,
+    tournament_id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    conversation_id INTEGER,
+    bot TEXT,
+    detail TEXT,
+    at REAL NOT NULL
+);
+CREATE VIRTUAL TABLE IF NOT EXISTS turns_fts USING fts5 (
+    content, content='turns', content_rowid='id', tokenize='unicode61'
+);
+CREATE TRIGGER IF NOT EXISTS turns_ai AFTER INSERT ON turns BEGIN
+    INSERT INTO turns_fts (rowid, content) VALUES (new.id, new.content);
+END;
+CREATE TRIGGER IF NOT EXISTS turns_ad AFTER DELETE ON turns BEGIN
+    INSERT INTO turns_fts (turns_fts, rowid, content) VALUES ('delete', old.id, old.content);
+END;
+"""
+
+
+class StoreError(Exception):
+    """A store that cannot be used: not SQLite, another schema version, missing, locked."""
+
+
+@dataclass(frozen=True)
+class TournamentRow:
+    """A tournament as stored."""
+
+    id: int
+    name: str
+    kind: str
+    fingerprint: str
+    seed: int
+    conversations_per_matchup: int
+    max_pairs: int
+    settings: dict[str, Any]
+    status: str
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+
+
+@dataclass(frozen=True)
+class ConversationRow:
+    """A conversation as stored, with its matchup's bot names."""
+
+    id: int
+    tournament_id: int
+    matchup_id: int
+    attacker: str
+    defender: str
+    idx: int
+    seed: int
+    status: str
+    reason: str | None
+    detail: str | None
+    ended_by: str | None
+    n_turns: int
+    attempts: int
+    started_at: float | None
+    finished_at: float | None
+
+
+@dataclass(frozen=True)
+class TurnRow:
+    """One stored turn."""
+
+    id: int
+    conversation_id: int
+    turn_index: int
+    role: str
+    content: str
+    latency: float | None
+    created_at: float
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """One entry of the append-only event log."""
+
+    id: int
+    tournament_id: int
+    kind: str
+    conversation_id: int | None
+    bot: str | None
+    detail: str | None
+    at: float
+
+
+_CONVERSATION_SELECT = """
+SELECT c.id, c.tournament_id, c.matchup_id, a.name, d.name, c.idx, c.seed, c.status,
+       c.reason, c.detail, c.ended_by, c.n_turns, c.attempts, c.started_at, c.finished_at
+FROM conversations c
+JOIN matchups m ON m.id = c.matchup_id
+JOIN bots a ON a.id = m.attacker_id
+JOIN bots d ON d.id = m.defender_id
+"""
+
+
+def _is_sqlite_file(path: Path) -> bool:
+    with path.open("rb") as fh:
+        return fh.read(16) == b"SQLite format 3\x00"
+
+
+class Store:
+    """An open arena store. Use `Store.open` (or `Store.open_readonly` for followers)."""
+
+    def __init__(self, conn: sqlite3.Connection, path: Path, readonly: bool) -> None:
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        self.path = path
+        self.readonly = readonly
+
+    # --- opening ------------------------------------------------------------------
+
+    @classmethod
+    def open(cls, path: str | Path, *, create: bool = True) -> Store:
+        """Open (and, if `create`, create) a store for reading and writing."""
+        path = Path(path)
+        if path.exists():
+            if path.is_dir():
+                raise StoreError(f"{path} is a directory, not an arena store")
+            if path.stat().st_size and not _is_sqlite_file(path):
+                raise StoreError(f"{path} is not an arena store (not an SQLite database)")
+        elif not create:
+            raise StoreError(f"no arena store at {path}")
+        elif not path.parent.exists():
+            raise StoreError(f"folder {path.parent} does not exist")
+        conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        store = cls(conn, path, readonly=False)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA journal_mode = WAL")
+            # NORMAL is durable across application crashes (kill -9) in WAL mode; only an
+            # OS crash or power loss can drop the last transactions.
+            conn.execute("PRAGMA synchronous = NORMAL")
+            conn.execute("PRAGMA foreign_keys = ON")
+            store._init_schema()
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(f"{path}: cannot open store: {exc}") from None
+        except StoreError:
+            conn.close()
+            raise
+        return store
+
+    @classmethod
+    def open_readonly(cls, path: str | Path) -> Store:
+        """Open an existing store without ever writing to it (watchers, reports)."""
+        path = Path(path)
+        if not path.is_file():
+            raise StoreError(f"no arena store at {path}")
+        if not _is_sqlite_file(path):
+            raise StoreError(f"{path} is not an arena store (not an SQLite database)")
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
+        store = cls(conn, path, readonly=True)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            store._check_version()
+        except sqlite3.DatabaseError as exc:
+            conn.close()
+            raise StoreError(f"{path}: cannot read store: {exc}") from None
+        except StoreError:
+            conn.close()
+            raise
+        return store
+
+    def _check_version(self) -> int | None:
+        tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if "meta" not in tables:
+            if tables:
+                raise StoreError(f"{self.path} is an SQLite database but not an arena store")
+            return None
+        row = self.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
+        version = int(row[0]) if row else 0
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} was written by a newer Adversarial Arena (store schema {version}; "
+                f"this version reads schema {SCHEMA_VERSION}): upgrade arena-tui"
+            )
+        if version < SCHEMA_VERSION:
+            raise StoreError(
+                f"{self.path} uses an older store schema ({version}; this version needs "
+                f"{SCHEMA_VERSION}) and cannot be migrated automatically"
+            )
+        return version
+
+    def _init_schema(self) -> None:
+        if self._check_version() is not None:
+            return
+        with self.transaction():
+            for statement in _split_sql(SCHEMA):
+                self.conn.execute(statement)
+            self.conn.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?), ('arena_id', ?), ('created_at', ?)",
+                (str(SCHEMA_VERSION), uuid.uuid4().hex, str(time.time())),
+            )
+
+    def close(self) -> None:
+        """Close the connection (idempotent)."""
+        try:
+            self.conn.close()
+        except sqlite3.Error:
+            pass
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def transaction(self) -> _Transaction:
+        """``with store.transaction():`` — one IMMEDIATE transaction, rolled back on error."""
+        return _Transaction(self.conn)
+
+    # --- meta ---------------------------------------------------------------------
+
+    @property
+    def arena_id(self) -> str:
+        """A random id given to the arena when the store was created (packs carry it)."""
+        return self.conn.execute("SELECT value FROM meta WHERE key='arena_id'").fetchone()[0]
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits; cheap to poll."""
+        return self.conn.execute("PRAGMA data_version").fetchone()[0]
+
+    # --- tournaments --------------------------------------------------------------
+
+    def tournament(self, name: str) -> TournamentRow | None:
+        """The tournament called `name`, or None."""
+        row = self.conn.execute(
+            "SELECT id, name, kind, fingerprint, seed, conversations_per_matchup, max_pairs, settings,"
+            " status, created_at, started_at, finished_at FROM tournaments WHERE name = ?",
+            (name,),
+        ).fetchone()
+        return _tournament(row) if row else None
+
+    def tournaments(self) -> list[TournamentRow]:
+        """All tournaments, oldest first."""
+        rows = self.conn.execute(
+            "SELECT id, name, kind, fingerprint, seed, conversations_per_matchup, max_pairs, settings,"
+            " status, created_at, started_at, finished_at FROM tournaments ORDER BY id"
+        ).fetchall()
+        return [_tournament(r) for r in rows]
+
+    def create_tournament(
+        self,
+        *,
+        name: str,
+        kind: str,
+        fingerprint: str,
+        seed: int,
+        conversations_per_matchup: int,
+        max_pairs: int,
+        settings: dict[str, Any],
+        bots: Sequence[tuple[str, str, str, str]],
+        conversation_seeds: dict[tuple[str, str], list[int]],
+    ) -> int:
+        """Register a tournament with its bots (name, side, kind, spec), its matchups and
+        every planned conversation (status pending), in one transaction."""
+        now = time.time()
+        with self.transaction():
+            cur = self.conn.execute(
+                "INSERT INTO tournaments (name, kind, fingerprint, seed, conversations_per_matchup,"
+                " max_pairs, settings, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'created', ?)",
+                (name, kind, fingerprint, seed, conversations_per_matchup, max_pairs, json.dumps(settings), now),
+            )
+            tid = cur.lastrowid
+            bot_ids = {}
+            for bot_name, side, kind_, spec in bots:
+                cur = self.conn.execute(
+                    "INSERT INTO bots (tournament_id, name, side, kind, spec) VALUES (?, ?, ?, ?, ?)",
+                    (tid, bot_name, side, kind_, spec),
+                )
+                bot_ids[bot_name] = cur.lastrowid
+            for (attacker, defender), seeds in conversation_seeds.items():
+                cur = self.conn.execute(
+                    "INSERT INTO matchups (tournament_id, attacker_id, defender_id, planned) VALUES (?, ?, ?, ?)",
+                    (tid, bot_ids[attacker], bot_ids[defender], len(seeds)),
+                )
+                mid = cur.lastrowid
+                self.conn.executemany(
+                    "INSERT INTO conversations (tournament_id, matchup_id, idx, seed) VALUES (?, ?, ?, ?)",
+                    [(tid, mid, i, s) for i, s in enumerate(seeds)],
+                )
+        return tid
+
+    def set_tournament_status(self, tournament_id: int, status: str) -> None:
+        """Mark a tournament running / stopped / finished (with the matching timestamp)."""
+        now = time.time()
+        column = {"running": "started_at", "finished": "finished_at"}.get(status)
+        with self.transaction():
+            if column:
+                self.conn.execute(f"UPDATE tournaments SET status = ?, {column} = ? WHERE id = ?", (status, now, tournament_id))
+            else:
+                self.conn.execute("UPDATE tournaments SET status = ? WHERE id = ?", (status, tournament_id))
+            self.conn.execute(
+                "INSERT INTO events (tournament_id, kind, detail, at) VALUES (?, 'tournament', ?, ?)",
+                (tournament_id, status, now),
+            )
+
+    def set_bot_version(self, tournament_id: int, bot: str, version: str | None) -> None:
+        """Record the version a bot reported in its handshake."""
+        with self.transaction():
+            self.conn.execute("UPDATE bots SET version = ? WHERE tournament_id = ? AND name = ?", (version, tournament_id, bot))
+
+    def bots(self, tournament_id: int) -> list[dict[str, Any]]:
+        """The tournament's bots as dicts (id, name, side, kind, spec, version)."""
+        rows = self.conn.execute(
+            "SELECT id, name, side, kind, spec, version FROM bots WHERE tournament_id = ? ORDER BY id", (tournament_id,)
+        ).fetchall()
+        return [dict(zip(("id", "name", "side", "kind", "spec", "version"), r, strict=True)) for r in rows]
+
+    def matchups(self, tournament_id: int) -> list[dict[str, Any]]:
+        """Matchups with bot names and status counts (complete, incomplete, running, pending)."""
+        rows = self.conn.execute(
+            """
+            SELECT m.id, a.name, d.name, m.planned,
+                   SUM(c.status = 'complete'), SUM(c.status = 'incomplete'),
+                   SUM(c.status = 'running'), SUM(c.status = 'pending')
+            FROM matchups m
+            JOIN bots a ON a.id = m.attacker_id
+            JOIN bots d ON d.id = m.defender_id
+            LEFT JOIN conversations c ON c.matchup_id = m.id
+            WHERE m.tournament_id = ?
+            GROUP BY m.id ORDER BY m.id
+            """,
+            (tournament_id,),
+        ).fetchall()
+        keys = ("id", "attacker", "defender", "planned", "complete", "incomplete", "running", "pending")
+        return [dict(zip(keys, (r[0], r[1], r[2], r[3], *(v or 0 for v in r[4:])), strict=True)) for r in rows]
+
+    # --- conversations ------------------------------------------------------------
+
+    def conversation(self, conversation_id: int) -> ConversationRow | None:
+        """One conversation, or None."""
+        row = self.conn.execute(_CONVERSATION_SELECT + " WHERE c.id = ?", (conversation_id,)).fetchone()
+        return ConversationRow(*row) if row else None
+
+    def conversations(self, tournament_id: int, status: str | None = None) -> list[ConversationRow]:
+        """The tournament's conversations in grid order (matchup, index)."""
+        sql = _CONVERSATION_SELECT + " WHERE c.tournament_id = ?"
+        params: list[Any] = [tournament_id]
+        if status:
+            sql += " AND c.status = ?"
+            params.append(status)
+        rows = self.conn.execute(sql + " ORDER BY c.matchup_id, c.idx", params).fetchall()
+        return [ConversationRow(*r) for r in rows]
+
+    def status_counts(self, tournament_id: int) -> dict[str, int]:
+        """How many conversations are in each status."""
+        counts = dict.fromkeys(CONVERSATION_STATUSES, 0)
+        for status, n in self.conn.execute(
+            "SELECT status, COUNT(*) FROM conversations WHERE tournament_id = ? GROUP BY status", (tournament_id,)
+        ):
+            counts[status] = n
+        return counts
+
+    def incomplete_reasons(self, tournament_id: int) -> dict[str, int]:
+        """Incomplete conversations counted by reason."""
+        return dict(
+            self.conn.execute(
+                "SELECT reason, COUNT(*) FROM conversations WHERE tournament_id = ? AND status = 'incomplete'"
+                " GROUP BY reason ORDER BY COUNT(*) DESC",
+                (tournament_id,),
+            ).fetchall()
+        )
+
+    def reset_unfinished(self, tournament_id: int, *, retry_incomplete: bool = False) -> int:
+        """Make every unfinished conversation pending again, dropping its partial turns.
+
+        Unfinished means running (the runner was killed), or incomplete because the run
+        was interrupted; with `retry_incomplete`, every incomplete conversation. Returns
+        how many were reset.
+        """
+        where = "status = 'running' OR (status = 'incomplete' AND reason = 'interrupted')"
+        if retry_incomplete:
+            where = "status IN ('running', 'incomplete')"
+        with self.transaction():
+            ids = [r[0] for r in self.conn.execute(f"SELECT id FROM conversations WHERE tournament_id = ? AND ({where})", (tournament_id,))]
+            for chunk in _chunks(ids, 500):
+                marks = ",".join("?" * len(chunk))
+                self.conn.execute(f"DELETE FROM turns WHERE conversation_id IN ({marks})", chunk)
+                self.conn.execute(
+                    f"UPDATE conversations SET status = 'pending', reason = NULL, detail = NULL, ended_by = NULL,"
+                    f" n_turns = 0, started_at = NULL, finished_at = NULL WHERE id IN ({marks})",
+                    chunk,
+                )
+        return len(ids)
+
+    def pending_conversations(self, tournament_id: int) -> list[ConversationRow]:
+        """Conversations still to play, interleaved across matchups (index-major) so every
+        cell of the grid fills at the same pace."""
+        rows = self.conn.execute(
+            _CONVERSATION_SELECT + " WHERE c.tournament_id = ? AND c.status = 'pending' ORDER BY c.idx, c.matchup_id",
+            (tournament_id,),
+        ).fetchall()
+        return [ConversationRow(*r) for r in rows]
+
+    # --- batched writes from the orchestrator ---------------------------------------
+
+    def apply(self, ops: Iterable[tuple[str, tuple[Any, ...]]]) -> None:
+        """Apply a batch of orchestrator writes in one transaction, in order.
+
+        Ops: ``("start", (conversation_id, tournament_id, at))``,
+        ``("turn", (conversation_id, turn_index, role, content, latency, at))``,
+        ``("finish", (conversation_id, tournament_id, status, reason, detail, ended_by, n_turns, at))``,
+        ``("event", (tournament_id, kind, conversation_id, bot, detail, at))``.
+        """
+        with self.transaction():
+            for op, args in ops:
+                if op == "turn":
+                    self.conn.execute(
+                        "INSERT INTO turns (conversation_id, turn_index, role, content, latency, created_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?)",
+                        args,
+                    )
+                elif op == "start":
+                    cid, tid, at = args
+                    self.conn.execute(
+                        "UPDATE conversations SET status = 'running', started_at = ?, attempts = attempts + 1 WHERE id = ?",
+                        (at, cid),
+                    )
+                    self.conn.execute(
+                        "INSERT INTO events (tournament_id, kind, conversation_id, at) VALUES (?, 'started', ?, ?)",
+                        (tid, cid, at),
+                    )
+                elif op == "finish":
+                    cid, tid, status, reason, detail, ended_by, n_turns, at = args
+                    self.conn.execute(
+                        "UPDATE conversations SET status = ?, reason = ?, detail = ?, ended_by = ?, n_turns = ?,"
+                        " finished_at = ? WHERE id = ?",
+                        (status, reason, detail, ended_by, n_turns, at, cid),
+                    )
+                    self.conn.execute(
+                        "INSERT INTO events (tournament_id, kind, conversation_id, detail, at) VALUES (?, ?, ?, ?, ?)",
+                        (tid, status, cid, reason, at),
+                    )
+                elif op == "event":
+                    self.conn.execute(
+                        "INSERT INTO events (tournament_id, kind, conversation_id, bot, detail, at) VALUES (?, ?, ?, ?, ?, ?)",
+                        args,
+                    )
+                else:  # pragma: no cover - programming error
+                    raise ValueError(f"unknown store op {op!r}")
+
+    # --- turns and following ------------------------------------------------------
+
+    def turns(self, conversation_id: int) -> list[TurnRow]:
+        """A conversation's turns in order."""
+        rows = self.conn.execute(
+            "SELECT id, conversation_id, turn_index, role, content, latency, created_at FROM turns"
+            " WHERE conversation_id = ? ORDER BY turn_index",
+            (conversation_id,),
+        ).fetchall()
+        return [TurnRow(*r) for r in rows]
+
+    def turns_after(self, rowid: int, limit: int = 1000) -> list[TurnRow]:
+        """Turns stored after `rowid` (for followers), oldest first."""
+        rows = self.conn.execute(
+            "SELECT id, conversation_id, turn_index, role, content, latency, created_at FROM turns"
+            " WHERE id > ? ORDER BY id LIMIT ?",
+            (rowid, limit),
+        ).fetchall()
+        return [TurnRow(*r) for r in rows]
+
+    def events_after(self, rowid: int, limit: int = 1000) -> list[EventRow]:
+        """Events logged after `rowid` (for followers), oldest first."""
+        rows = self.conn.execute(
+            "SELECT id, tournament_id, kind, conversation_id, bot, detail, at FROM events WHERE id > ? ORDER BY id LIMIT ?",
+            (rowid, limit),
+        ).fetchall()
+        return [EventRow(*r) for r in rows]
+
+    def search_turns(self, query: str, limit: int = 100) -> list[int]:
+        """Conversation ids whose turns match a full-text query (FTS5 syntax, or plain words)."""
+        sql = (
+            "SELECT DISTINCT t.conversation_id FROM turns_fts f JOIN turns t ON t.id = f.rowid"
+            " WHERE turns_fts MATCH ? ORDER BY t.conversation_id LIMIT ?"
+        )
+        try:
+            rows = self.conn.execute(sql, (query, limit)).fetchall()
+        except sqlite3.OperationalError:
+            # Not valid FTS syntax: search for the words as a literal phrase instead.
+            phrase = '"' + query.replace('"', '""') + '"'
+            rows = self.conn.execute(sql, (phrase, limit)).fetchall()
+        return [r[0] for r in rows]
+
+    def transcripts(self, tournament_id: int) -> Iterator[tuple[str, str, int, list[tuple[str, str]]]]:
+        """(attacker, defender, index, [(role, content), ...]) for every conversation, in
+        grid order; used to compare runs."""
+        for conv in self.conversations(tournament_id):
+            yield conv.attacker, conv.defender, conv.idx, [(t.role, t.content) for t in self.turns(conv.id)]
+
+
+class _Transaction:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> None:
+        self.conn.execute("BEGIN IMMEDIATE")
+
+    def __exit__(self, exc_type: object, *rest: object) -> None:
+        if exc_type is None:
+            self.conn.execute("COMMIT")
+        else:
+            self.conn.execute("ROLLBACK")
+
+
+def _tournament(row: Sequence[Any]) -> TournamentRow:
+    values = list(row)
+    values[7] = json.loads(values[7])
+    return TournamentRow(*values)
+
+
+def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split the schema script into statements (triggers contain inner semicolons)."""
+    statements, current = [], []
+    for line in script.strip().splitlines():
+        current.append(line)
+        joined = "\n".join(current).strip()
+        if joined.endswith(";") and (not joined.upper().startswith("CREATE TRIGGER") or joined.upper().endswith("END;")):
+            statements.append(joined)
+            current = []
+    return statements
