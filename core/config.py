@@ -435,7 +435,7 @@ def parse_config(data: dict[str, Any], base_dir: Path, source: Path | None = Non
     bots: dict[str, list[BotSpec]] = {}
     names: set[str] = set()
     for side_key, side in (("attackers", "attacker"), ("defenders", "defender")):
-        entries = top.get(side_key, list, what="an array of tables ([[%s]])" % side_key)
+        entries = top.get(side_key, list, what=f"an array of tables ([[{side_key}]])")
         if not entries:
             raise top.error(side_key, "must list at least one bot")
         bots[side_key] = []
