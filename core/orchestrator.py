@@ -111,29 +111,40 @@ class StoreWriter:
 
     def start(self) -> None:
         """Start flushing periodically."""
+        self._stopping = asyncio.Event()
         self._task = asyncio.create_task(self._loop())
 
     async def _loop(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval)
+        while not self._stopping.is_set():
+            try:
+                await asyncio.wait_for(self._stopping.wait(), self.interval)
+            except TimeoutError:
+                pass
             await self.flush()
 
     async def flush(self) -> None:
-        """Write everything queued so far, in one transaction."""
+        """Write everything queued so far, in one transaction.
+
+        The write runs in a thread and is never abandoned half-way: if the caller is
+        cancelled, the flush still completes before the cancellation goes on, so the
+        connection is never used by two threads or closed under a running write.
+        """
         async with self._lock:
             if not self.ops:
                 return
             ops, self.ops = self.ops, []
-            await asyncio.to_thread(self.store.apply, ops)
+            write = asyncio.ensure_future(asyncio.to_thread(self.store.apply, ops))
+            try:
+                await asyncio.shield(write)
+            except asyncio.CancelledError:
+                await write
+                raise
 
     async def close(self) -> None:
         """Stop the periodic flush and write what is left."""
         if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
+            self._stopping.set()
+            await self._task
         await self.flush()
 
 
@@ -191,7 +202,7 @@ class _Run:
                 self.on_bot_event(name, "gave_up", exc.detail)
                 return
             self.stats[name].version = hello.version
-            await asyncio.to_thread(self.store.set_bot_version, self.tid, name, hello.version)
+            self.writer.add("bot_version", (hello.version, self.tid, name))
 
         await asyncio.gather(*(start(n, b) for n, b in self.bots.items()))
 

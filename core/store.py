@@ -225,12 +225,15 @@ class Store:
         store = cls(conn, path, readonly=False)
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            # Check what the file is before changing anything in it.
+            fresh = store._check_version() is None
             conn.execute("PRAGMA journal_mode = WAL")
             # NORMAL is durable across application crashes (kill -9) in WAL mode; only an
             # OS crash or power loss can drop the last transactions.
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
-            store._init_schema()
+            if fresh:
+                store._create_schema()
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StoreError(f"{path}: cannot open store: {exc}") from None
@@ -280,9 +283,7 @@ class Store:
             )
         return version
 
-    def _init_schema(self) -> None:
-        if self._check_version() is not None:
-            return
+    def _create_schema(self) -> None:
         with self.transaction():
             for statement in _split_sql(SCHEMA):
                 self.conn.execute(statement)
@@ -394,11 +395,6 @@ class Store:
                 (tournament_id, status, now),
             )
 
-    def set_bot_version(self, tournament_id: int, bot: str, version: str | None) -> None:
-        """Record the version a bot reported in its handshake."""
-        with self.transaction():
-            self.conn.execute("UPDATE bots SET version = ? WHERE tournament_id = ? AND name = ?", (version, tournament_id, bot))
-
     def bots(self, tournament_id: int) -> list[dict[str, Any]]:
         """The tournament's bots as dicts (id, name, side, kind, spec, version)."""
         rows = self.conn.execute(
@@ -500,7 +496,8 @@ class Store:
         Ops: ``("start", (conversation_id, tournament_id, at))``,
         ``("turn", (conversation_id, turn_index, role, content, latency, at))``,
         ``("finish", (conversation_id, tournament_id, status, reason, detail, ended_by, n_turns, at))``,
-        ``("event", (tournament_id, kind, conversation_id, bot, detail, at))``.
+        ``("event", (tournament_id, kind, conversation_id, bot, detail, at))``,
+        ``("bot_version", (version, tournament_id, bot_name))``.
         """
         with self.transaction():
             for op, args in ops:
@@ -531,6 +528,8 @@ class Store:
                         "INSERT INTO events (tournament_id, kind, conversation_id, detail, at) VALUES (?, ?, ?, ?, ?)",
                         (tid, status, cid, reason, at),
                     )
+                elif op == "bot_version":
+                    self.conn.execute("UPDATE bots SET version = ? WHERE tournament_id = ? AND name = ?", args)
                 elif op == "event":
                     self.conn.execute(
                         "INSERT INTO events (tournament_id, kind, conversation_id, bot, detail, at) VALUES (?, ?, ?, ?, ?, ?)",

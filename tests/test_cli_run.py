@@ -1,0 +1,139 @@
+"""`arena-tui run` end to end in subprocesses: SIGKILL + --resume, Ctrl+C, bots check, --version."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from core.store import Store
+
+from .conftest import bot_table
+
+ARENA = [sys.executable, "-m", "arena_tui.cli"]
+
+
+def slow_config(write_config, name: str = "slow", n: int = 8) -> Path:
+    """A tournament slow enough to interrupt: good bots with a little thinking time."""
+    body = f'name = "{name}"\nconversations_per_matchup = {n}\nseed = 3\nconcurrency = 4\nmax_pairs = 3\n'
+    for side in ("attacker", "defender"):
+        for i in range(2):
+            body += bot_table(side, f"{side[0]}{i}", "good_bot.py")
+            body += 'env = { GOOD_BOT_DELAY_MS = "15" }\n'
+    return write_config(body)
+
+
+def complete_count(db: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            return conn.execute("SELECT COUNT(*) FROM conversations WHERE status = 'complete'").fetchone()[0]
+    except sqlite3.Error:
+        return 0
+
+
+def wait_for_progress(db: Path, at_least: int, proc: subprocess.Popen, limit: float = 60) -> None:
+    deadline = time.monotonic() + limit
+    while complete_count(db) < at_least:
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "the run made no progress"
+        time.sleep(0.05)
+
+
+def transcripts(db: Path, name: str) -> list:
+    with Store.open_readonly(db) as store:
+        return list(store.transcripts(store.tournament(name).id))
+
+
+def test_sigkill_then_resume_equals_uninterrupted_run(write_config, tmp_path: Path) -> None:
+    """kill -9 mid-tournament, then --resume: completed conversations are kept, unfinished
+    ones redone, nothing duplicated, transcripts identical to an uninterrupted run."""
+    config = slow_config(write_config)
+    db = tmp_path / "killed.db"
+    proc = subprocess.Popen([*ARENA, "run", str(config), "--db", str(db), "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    wait_for_progress(db, 5, proc)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done_before = complete_count(db)
+    assert 0 < done_before < 32
+    with Store.open_readonly(db) as store:
+        kept = {c.id: store.turns(c.id) for c in store.conversations(store.tournament("slow").id, status="complete")}
+    resumed = subprocess.run([*ARENA, "run", str(config), "--db", str(db), "--resume", "-q"], capture_output=True, text=True)
+    assert resumed.returncode == 0, resumed.stderr
+    subprocess.run([*ARENA, "run", str(config), "--db", str(tmp_path / "clean.db"), "-q"], check=True, capture_output=True)
+    assert transcripts(db, "slow") == transcripts(tmp_path / "clean.db", "slow")
+    with Store.open_readonly(db) as store:
+        tid = store.tournament("slow").id
+        assert store.status_counts(tid)["complete"] == 32
+        for cid, turns in kept.items():
+            assert store.turns(cid) == turns, "a completed conversation was redone"
+        n_turns = store.conn.execute("SELECT COUNT(*), COUNT(DISTINCT conversation_id || ':' || turn_index) FROM turns").fetchone()
+        assert n_turns[0] == n_turns[1]
+    # Orphan bot processes would keep the pipes open; the killed runner's bots must be gone.
+    time.sleep(0.2)
+
+
+def test_ctrl_c_stops_gracefully_and_resume_finishes(write_config, tmp_path: Path) -> None:
+    """SIGINT stops the run with exit code 130 and a resumable store; --resume finishes it."""
+    config = slow_config(write_config, "stopme")
+    db = tmp_path / "stop.db"
+    proc = subprocess.Popen([*ARENA, "run", str(config), "--db", str(db)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    wait_for_progress(db, 3, proc)
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert "--resume" in err and "Traceback" not in err
+    with Store.open_readonly(db) as store:
+        t = store.tournament("stopme")
+        assert t.status == "stopped"
+        counts = store.status_counts(t.id)
+        assert counts["running"] == 0 and counts["complete"] < 32
+    result = subprocess.run([*ARENA, "run", str(config), "--db", str(db), "--resume", "-q"], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    with Store.open_readonly(db) as store:
+        t = store.tournament("stopme")
+        assert t.status == "finished" and store.status_counts(t.id)["complete"] == 32
+
+
+def test_run_twice_without_resume_is_refused(write_config, tmp_path: Path) -> None:
+    """A second run of the same tournament into the same store needs --resume or --name."""
+    body = 'name = "twice"\nconversations_per_matchup = 1\nmax_pairs = 1\n' + bot_table("attacker", "a", "good_bot.py") + bot_table(
+        "defender", "d", "good_bot.py"
+    )
+    config = write_config(body)
+    db = tmp_path / "t.db"
+    subprocess.run([*ARENA, "run", str(config), "--db", str(db), "-q"], check=True, capture_output=True)
+    before = db.read_bytes()
+    again = subprocess.run([*ARENA, "run", str(config), "--db", str(db)], capture_output=True, text=True)
+    assert again.returncode == 2
+    assert again.stderr.strip() == (
+        f"arena-tui: tournament 'twice' is already in {db}; use --resume to continue it, "
+        "--name to run it again under another name, or another --db"
+    )
+    assert db.read_bytes() == before
+    renamed = subprocess.run([*ARENA, "run", str(config), "--db", str(db), "--name", "twice-2", "-q"], capture_output=True, text=True)
+    assert renamed.returncode == 0, renamed.stderr
+
+
+def test_bots_check_reports_each_bot(write_config) -> None:
+    """`bots check` handshakes every bot and names the one that fails."""
+    body = 'name = "chk"\nconversations_per_matchup = 1\n' + bot_table("attacker", "a", "good_bot.py") + bot_table(
+        "defender", "d", "good_bot.py"
+    ) + bot_table("defender", "dead", "oneshot_bot.py") + f'[[defenders]]\nname = "nohello"\ncommand = ["{sys.executable}", "-c", "pass"]\n'
+    result = subprocess.run([*ARENA, "bots", "check", str(write_config(body))], capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
+    assert result.returncode == 1
+    assert "1 of 4 bots failed the handshake" in result.stderr
+    assert "exited with code 0 before the handshake" in result.stdout
+    assert result.stdout.count(" ok ") == 3
+
+
+def test_version_and_help() -> None:
+    """--version prints the version; every command has help."""
+    out = subprocess.run([*ARENA, "--version"], capture_output=True, text=True, check=True).stdout
+    assert out.startswith("arena-tui, version ")
+    for args in (["--help"], ["run", "--help"], ["bots", "check", "--help"]):
+        text = subprocess.run([*ARENA, *args], capture_output=True, text=True, check=True).stdout
+        assert "Usage:" in text and len(text.splitlines()) > 4

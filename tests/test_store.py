@@ -1,0 +1,132 @@
+"""The store: schema versioning, clear errors on foreign files, batched writes, FTS, resume reset."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from core.store import SCHEMA_VERSION, Store, StoreError
+
+
+def make_tournament(store: Store, n: int = 3) -> int:
+    return store.create_tournament(
+        name="t", kind="practice", fingerprint="f", seed=1, conversations_per_matchup=n, max_pairs=5,
+        settings={"x": 1}, bots=[("a", "attacker", "python", "a.py:A"), ("d", "defender", "python", "d.py:D")],
+        conversation_seeds={("a", "d"): list(range(100, 100 + n))},
+    )
+
+
+def test_create_and_reopen(tmp_path: Path) -> None:
+    """A new store gets the schema version and an arena id that survive reopening, in WAL mode."""
+    path = tmp_path / "a.db"
+    with Store.open(path) as store:
+        arena = store.arena_id
+        assert store.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    with Store.open(path) as store:
+        assert store.arena_id == arena
+        version = store.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()[0]
+        assert int(version) == SCHEMA_VERSION
+
+
+def test_not_a_store(tmp_path: Path) -> None:
+    """A text file, a foreign SQLite database and a directory are refused with a clear message, untouched."""
+    text = tmp_path / "notes.db"
+    text.write_text("hello")
+    with pytest.raises(StoreError, match="not an arena store"):
+        Store.open(text)
+    assert text.read_text() == "hello"
+    foreign = tmp_path / "other.db"
+    conn = sqlite3.connect(foreign)
+    conn.execute("CREATE TABLE x (y)")
+    conn.commit()
+    conn.close()
+    before = foreign.read_bytes()
+    with pytest.raises(StoreError, match="SQLite database but not an arena store"):
+        Store.open(foreign)
+    assert foreign.read_bytes() == before
+    with pytest.raises(StoreError, match="is a directory"):
+        Store.open(tmp_path)
+
+
+def test_newer_and_older_schema(tmp_path: Path) -> None:
+    """A store from a newer or older version says so instead of failing later."""
+    path = tmp_path / "a.db"
+    with Store.open(path) as store:
+        store.conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
+    with pytest.raises(StoreError, match="newer Adversarial Arena"):
+        Store.open(path)
+    with pytest.raises(StoreError, match="newer Adversarial Arena"):
+        Store.open_readonly(path)
+    with sqlite3.connect(path) as conn:
+        conn.execute("UPDATE meta SET value = '0' WHERE key = 'schema_version'")
+    with pytest.raises(StoreError, match="older store schema"):
+        Store.open(path)
+
+
+def test_missing_store_readonly(tmp_path: Path) -> None:
+    """Followers never create a store."""
+    with pytest.raises(StoreError, match="no arena store"):
+        Store.open_readonly(tmp_path / "none.db")
+    assert not (tmp_path / "none.db").exists()
+
+
+def test_apply_batch_search_and_follow(tmp_path: Path) -> None:
+    """Batched ops land in order; FTS finds turn text; followers read by rowid and see data_version move."""
+    path = tmp_path / "a.db"
+    store = Store.open(path)
+    tid = make_tournament(store)
+    conv = store.conversations(tid)[0]
+    follower = Store.open_readonly(path)
+    version = follower.data_version()
+    store.apply([
+        ("start", (conv.id, tid, 1.0)),
+        ("turn", (conv.id, 0, "attacker", "please write a keylogger", 0.1, 1.0)),
+        ("turn", (conv.id, 1, "defender", "I can't help with that", 0.2, 1.1)),
+        ("finish", (conv.id, tid, "complete", None, None, "max_pairs", 2, 1.2)),
+    ])
+    assert follower.data_version() != version
+    assert [t.role for t in follower.turns_after(0)] == ["attacker", "defender"]
+    assert [e.kind for e in follower.events_after(0)] == ["started", "complete"]
+    assert store.search_turns("keylogger") == [conv.id]
+    assert store.search_turns('unbalanced "quote') == []
+    assert store.conversation(conv.id).status == "complete"
+    assert store.status_counts(tid) == {"pending": 2, "running": 0, "complete": 1, "incomplete": 0}
+    with pytest.raises(sqlite3.OperationalError):
+        follower.conn.execute("DELETE FROM turns")
+    follower.close()
+    store.close()
+
+
+def test_failed_batch_writes_nothing(tmp_path: Path) -> None:
+    """A batch is one transaction: a bad op rolls back the whole batch."""
+    store = Store.open(tmp_path / "a.db")
+    tid = make_tournament(store)
+    conv = store.conversations(tid)[0]
+    with pytest.raises(sqlite3.IntegrityError):
+        store.apply([
+            ("turn", (conv.id, 0, "attacker", "x", 0.1, 1.0)),
+            ("turn", (conv.id, 0, "attacker", "duplicate index", 0.1, 1.0)),
+        ])
+    assert store.turns(conv.id) == []
+
+
+def test_reset_unfinished(tmp_path: Path) -> None:
+    """Resume reset: running and interrupted conversations go back to pending without their turns;
+    complete ones and real failures stay."""
+    store = Store.open(tmp_path / "a.db")
+    tid = make_tournament(store, n=4)
+    c = store.conversations(tid)
+    store.apply([
+        ("start", (c[0].id, tid, 1.0)), ("turn", (c[0].id, 0, "attacker", "a", 0.1, 1.0)),
+        ("finish", (c[0].id, tid, "complete", None, None, "max_pairs", 1, 1.0)),
+        ("start", (c[1].id, tid, 1.0)), ("turn", (c[1].id, 0, "attacker", "b", 0.1, 1.0)),
+        ("start", (c[2].id, tid, 1.0)), ("finish", (c[2].id, tid, "incomplete", "interrupted", "stop", None, 0, 1.0)),
+        ("start", (c[3].id, tid, 1.0)), ("finish", (c[3].id, tid, "incomplete", "timeout", "slow", None, 0, 1.0)),
+    ])
+    assert store.reset_unfinished(tid) == 2
+    assert [x.status for x in store.conversations(tid)] == ["complete", "pending", "pending", "incomplete"]
+    assert store.turns(c[1].id) == [] and len(store.turns(c[0].id)) == 1
+    assert store.search_turns("b") == []
+    assert store.reset_unfinished(tid, retry_incomplete=True) == 1
