@@ -532,7 +532,8 @@ def chat_messages(spec: BotSpec, request: dict[str, Any]) -> list[dict[str, str]
     if spec.http.system_prompt:
         out.append({"role": "system", "content": spec.http.system_prompt})
     history = request["messages"]
-    if not history:
+    if spec.side == "attacker":
+        # Chat templates expect a user turn first; the attacker's conversation opens with one.
         out.append({"role": "user", "content": spec.http.opening_prompt})
     for message in history:
         role = "assistant" if message["role"] == spec.side else "user"
@@ -561,8 +562,9 @@ class HttpBot:
         try:
             await asyncio.to_thread(self._get, url, 10.0)
         except BotFailure as exc:
-            self.gave_up = exc.detail
-            raise BotFailure(UNAVAILABLE, f"{url}: {exc.detail}") from None
+            if not exc.detail.startswith("HTTP "):  # an HTTP error status still means "reachable"
+                self.gave_up = f"{url}: {exc.detail}"
+                raise BotFailure(UNAVAILABLE, self.gave_up) from None
         self.hello = Hello(name=self.spec.name, version=self.spec.http.model, concurrency=self.spec.instances,  # type: ignore[union-attr]
                            latency=time.perf_counter() - started)
         return self.hello
@@ -612,6 +614,8 @@ class HttpBot:
             payload["temperature"] = http.temperature
         if http.max_tokens is not None:
             payload["max_tokens"] = http.max_tokens
+        if self.gave_up is not None:
+            raise BotFailure(UNAVAILABLE, self.gave_up)
         async with self._slots:
             started = time.perf_counter()
             try:

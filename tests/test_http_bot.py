@@ -95,6 +95,7 @@ def test_http_bots_play_a_tournament(server: str, write_config, tmp_path: Path, 
     assert first["_auth"] == "Bearer sk-test"
     later = next(r for r in attacker_requests if len(r["messages"]) == 4)
     assert [m["role"] for m in later["messages"]] == ["system", "user", "assistant", "user"]
+    assert later["messages"][2]["content"].startswith("attack #")
     defender_request = next(r for r in FakeOpenAI.requests if r["messages"][0]["content"] == "be safe")
     assert [m["role"] for m in defender_request["messages"]] == ["system", "user"]
     assert defender_request["max_tokens"] == 50 and defender_request["_auth"] is None
