@@ -110,10 +110,10 @@ def resample_counts(sizes: Sequence[int], n_boot: int = DEFAULT_N_BOOT,
     counts = []
     for index, size in enumerate(sizes):
         rng = np.random.default_rng([seed, index])
-        if size == 0:
-            counts.append(np.zeros((n_boot, 0), dtype=np.int64))
-        else:
-            counts.append(rng.multinomial(size, np.full(size, 1.0 / size), size=n_boot))
+        draws = rng.integers(0, size, size=(n_boot, size)) if size else np.zeros((n_boot, 0), int)
+        # Count draws per (resample, item) in one bincount over row-offset indices.
+        flat = (draws + np.arange(n_boot)[:, None] * size).reshape(-1)
+        counts.append(np.bincount(flat, minlength=n_boot * size).reshape(n_boot, size))
     return counts
 
 
