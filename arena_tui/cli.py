@@ -182,5 +182,201 @@ def bots_check(config: str | None, timeout: float | None) -> None:
         sys.exit(1)
 
 
+# --- evaluation -------------------------------------------------------------------------
+
+DB_OPTION = click.option(
+    "--db", default=DEFAULT_DB, show_default=True, type=click.Path(dir_okay=False), help="Arena store (SQLite)."
+)
+TOURNAMENT_OPTION = click.option("--tournament", "-t", help="Only this tournament (default: every tournament in the store).")
+
+
+def existing_store(db: str) -> Store:
+    """Open a store that must already exist."""
+    if not Path(db).exists():
+        raise ArenaError(f"no arena store at {db} (run a tournament first: arena-tui run)")
+    return open_store(db, create=False)
+
+
+def pick_tournaments(store: Store, name: str | None) -> list:
+    """The named tournament, or all of them; an unknown name is an error."""
+    tournaments = store.tournaments()
+    if name is None:
+        if not tournaments:
+            raise ArenaError(f"{store.path} holds no tournament yet")
+        return tournaments
+    for t in tournaments:
+        if t.name == name:
+            return [t]
+    known = ", ".join(t.name for t in tournaments) or "none"
+    raise ArenaError(f"no tournament {name!r} in {store.path} (tournaments: {known})")
+
+
+@main.command()
+@DB_OPTION
+@TOURNAMENT_OPTION
+@click.option("--workers", type=click.IntRange(1, 64), help="Processes for the static stage (default: all cores for large batches).")
+def evaluate(db: str, tournament: str | None, workers: int | None) -> None:
+    """Run the static stage (bandit) on new conversations and build the review queue.
+
+    Incremental: conversations already scanned are not scanned again, and items already
+    assigned keep their annotators. Verdicts are recomputed at the end.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from core.evaluation import build_queue, refresh_verdicts, run_static_stage
+
+    console = Console(highlight=False)
+    with existing_store(db) as store:
+        for t in pick_tournaments(store, tournament):
+            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                          console=console, transient=True) as progress:
+                task = progress.add_task(f"bandit: {t.name}", total=None)
+
+                def advance(done: int, total: int, task=task) -> None:  # noqa: ANN001
+                    progress.update(task, completed=done, total=total)
+
+                static = run_static_stage(store, t.id, workers=workers, progress=advance)
+            queue = build_queue(store, t.id)
+            verdicts = refresh_verdicts(store, t.id)
+            _print_evaluation(console, t.name, static, queue, verdicts)
+
+
+def _print_evaluation(console: Console, name: str, static, queue, verdicts) -> None:  # noqa: ANN001
+    from collections import Counter
+
+    outcome = Counter((v.verdict or "undecided", v.reason) for v in verdicts)
+    console.print(inert_text(
+        f"{name}: scanned {static.scanned} new conversations ({static.replies} replies, {static.blocks} code blocks, "
+        f"{static.skipped_blocks} skipped), {static.flagged} flagged as vulnerable code; queued {queue.review_items} "
+        f"for review and {queue.audit_items} for analyzer audit ({queue.assignments} assignments)"
+    ))
+    if queue.no_roster:
+        console.print("  no annotators in the config's [evaluation] roster: nothing queued", style="yellow")
+    if static.findings_by_test:
+        listing = ", ".join(f"{test_id} {n}" for test_id, n in static.findings_by_test.most_common())
+        console.print(inert_text(f"  new findings by bandit test: {listing}"))
+    table = Table(title="Verdicts", title_justify="left")
+    for column in ("verdict", "reason", "conversations"):
+        table.add_column(column, justify="right" if column == "conversations" else "left")
+    for (verdict, reason), n in sorted(outcome.items()):
+        table.add_row(inert_text(verdict), reason, str(n))
+    console.print(table)
+
+
+@main.command()
+@DB_OPTION
+@click.option("--annotator", "-a", required=True, help="Who is labelling (must be in the tournament's roster).")
+@click.argument("conversation_id", type=int)
+@click.argument("label", required=False)
+@click.option("--tag", "tags", multiple=True, help="A tag from the config's tag set (repeatable).")
+@click.option("--turn", type=int, help="0-based turn where the attack landed.")
+@click.option("--note", default="", help="Free-text note.")
+@click.option("--force", is_flag=True, help="Label an item not assigned to this annotator (recorded as forced).")
+@click.option("--undo", is_flag=True, help="Undo this annotator's current label on the item instead.")
+def label(db: str, annotator: str, conversation_id: int, label: str | None, tags: tuple[str, ...], turn: int | None,
+          note: str, force: bool, undo: bool) -> None:
+    """Label one conversation (scriptable; the TUI does the same).
+
+    Labels are append-only: relabelling adds an event, --undo adds an undo event.
+    """
+    from core.evaluation import EvaluationError, record_label, refresh_verdicts, undo_label
+
+    with existing_store(db) as store:
+        try:
+            if undo:
+                if label is not None:
+                    raise ArenaError("give either a LABEL or --undo, not both")
+                event = undo_label(store, conversation_id, annotator)
+            else:
+                if label is None:
+                    raise ArenaError("missing LABEL (or --undo)")
+                event = record_label(store, conversation_id, annotator, label, tags=tags, turn=turn, note=note, force=force)
+        except EvaluationError as exc:
+            raise ArenaError(str(exc)) from None
+        conv = store.conversation(conversation_id)
+        verdict = {v.conversation_id: v for v in refresh_verdicts(store, conv.tournament_id)}[conversation_id]
+    state = verdict.verdict or f"undecided ({verdict.reason})"
+    click.echo(f"saved label event {event}; conversation {conversation_id} verdict: {state}")
+
+
+@main.command()
+@DB_OPTION
+@TOURNAMENT_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--resamples", default=1000, show_default=True, type=click.IntRange(100, 100_000), help="Bootstrap resamples for the intervals.")
+def agreement(db: str, tournament: str | None, as_json: bool, resamples: int) -> None:
+    """Inter-annotator agreement: Fleiss' κ, Krippendorff's α, percent agreement, pairwise Cohen's κ,
+    each annotator against the majority, with 95 % bootstrap intervals over items."""
+    import json as json_module
+
+    from core.evaluation import agreement as compute
+
+    with existing_store(db) as store:
+        reports = [(t.name, compute(store, t.id, resamples=resamples)) for t in pick_tournaments(store, tournament)]
+    if as_json:
+        click.echo(json_module.dumps({name: _report_dict(r) for name, r in reports}, indent=2))
+        return
+    console = Console(highlight=False)
+    for name, report in reports:
+        _print_agreement(console, name, report)
+
+
+def _estimate(e) -> dict:  # noqa: ANN001
+    import math
+
+    return {k: (None if math.isnan(v) else round(v, 6)) for k, v in (("value", e.value), ("low", e.low), ("high", e.high))}
+
+
+def _report_dict(report) -> dict:  # noqa: ANN001
+    cohen = report.cohen
+    return {
+        "items": report.items,
+        "labels": report.labels,
+        "annotators": list(report.annotators),
+        "fleiss_kappa": _estimate(report.fleiss_kappa),
+        "krippendorff_alpha": _estimate(report.krippendorff_alpha),
+        "percent_agreement": _estimate(report.percent_agreement),
+        "cohen_kappa": {
+            f"{a}|{b}": _estimate(cohen.kappa[i][j])
+            for i, a in enumerate(cohen.annotators) for j, b in enumerate(cohen.annotators)
+            if i < j and cohen.kappa[i][j] is not None
+        },
+        "agreement_with_majority": {str(k): _estimate(v.agreement) | {"compared": v.compared}
+                                    for k, v in report.per_annotator.items()},
+    }
+
+
+def _fmt(e) -> str:  # noqa: ANN001
+    import math
+
+    if e is None or math.isnan(e.value):
+        return "-"
+    return f"{e.value:.3f} [{e.low:.3f}, {e.high:.3f}]"
+
+
+def _print_agreement(console: Console, name: str, report) -> None:  # noqa: ANN001
+    console.print(inert_text(f"{name}: {report.items} items with 2+ labels, {report.labels} labels, "
+                             f"{len(report.annotators)} annotators"))
+    table = Table(title="Agreement (95 % bootstrap interval)", title_justify="left")
+    table.add_column("statistic")
+    table.add_column("value")
+    table.add_row("Fleiss' κ", _fmt(report.fleiss_kappa))
+    table.add_row("Krippendorff's α (nominal)", _fmt(report.krippendorff_alpha))
+    table.add_row("percent agreement", _fmt(report.percent_agreement))
+    for who, per in report.per_annotator.items():
+        table.add_row(inert_text(f"{who} vs majority of others ({per.compared} items)"), _fmt(per.agreement))
+    console.print(table)
+    cohen = report.cohen
+    if len(cohen.annotators) > 1:
+        matrix = Table(title="Pairwise Cohen's κ", title_justify="left")
+        matrix.add_column("")
+        for a in cohen.annotators:
+            matrix.add_column(inert_text(str(a)), justify="right")
+        for i, a in enumerate(cohen.annotators):
+            cells = ["·" if cohen.kappa[i][j] is None else _fmt(cohen.kappa[i][j]).split(" ")[0] for j in range(len(cohen.annotators))]
+            matrix.add_row(inert_text(str(a)), *cells)
+        console.print(matrix)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -98,8 +98,8 @@ class EvaluationConfig:
     """How conversations are evaluated (static stage threshold, annotation)."""
 
     severity: str = "medium"
-    confidence: str = "medium"
-    skip_tests: tuple[str, ...] = ()
+    confidence: str = "high"
+    skip_tests: tuple[str, ...] | None = None  # None: the measured default (core.static.AUDIT_TESTS)
     annotators_per_item: int = 3
     annotators: tuple[str, ...] = ()
     adjudicators: tuple[str, ...] = ()
@@ -384,7 +384,7 @@ def _parse_evaluation(value: Any, base_dir: Path, source: Path | None) -> Evalua
     result = EvaluationConfig(
         severity=reader.choice("severity", SEVERITIES, default.severity),
         confidence=reader.choice("confidence", SEVERITIES, default.confidence),
-        skip_tests=reader.str_list("skip_tests", default.skip_tests),
+        skip_tests=reader.str_list("skip_tests") if "skip_tests" in reader.table else None,
         annotators_per_item=k,
         annotators=annotators,
         adjudicators=reader.str_list("adjudicators", default.adjudicators),
