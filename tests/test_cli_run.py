@@ -23,7 +23,7 @@ def slow_config(write_config, name: str = "slow", n: int = 8) -> Path:
     for side in ("attacker", "defender"):
         for i in range(2):
             body += bot_table(side, f"{side[0]}{i}", "good_bot.py")
-            body += 'env = { GOOD_BOT_DELAY_MS = "15" }\n'
+            body += 'env = { GOOD_BOT_DELAY_MS = "50" }\n'
     return write_config(body)
 
 
@@ -54,7 +54,7 @@ def test_sigkill_then_resume_equals_uninterrupted_run(write_config, tmp_path: Pa
     config = slow_config(write_config)
     db = tmp_path / "killed.db"
     proc = subprocess.Popen([*ARENA, "run", str(config), "--db", str(db), "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    wait_for_progress(db, 5, proc)
+    wait_for_progress(db, 3, proc)
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     done_before = complete_count(db)
