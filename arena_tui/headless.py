@@ -83,22 +83,23 @@ def print_summary(console: Console, summary: RunSummary) -> None:
     if summary.incomplete_reasons:
         reasons = ", ".join(f"{inert(r or '?')}: {n}" for r, n in summary.incomplete_reasons.items())
         console.print(inert_text(f"Incomplete by reason: {reasons}"))
-    table = Table(title="Bots", title_justify="left")
-    for column in ("bot", "side", "version", "replies", "median s", "p95 s", "failures", "restarts", "last error"):
-        table.add_column(column, justify="right" if column in ("replies", "median s", "p95 s", "restarts") else "left")
+    table = Table(title="Bots", title_justify="left", pad_edge=False)
+    for column in ("bot", "side", "replies", "p50 s", "p95 s", "failures", "restarts", "last error"):
+        numeric = column in ("replies", "p50 s", "p95 s", "restarts")
+        table.add_column(column, justify="right" if numeric else "left", no_wrap=column != "last error",
+                         overflow="ellipsis")
     for stats in summary.bots.values():
         median, p95 = stats.latency_quantile(0.5), stats.latency_quantile(0.95)
         failures = ", ".join(f"{k} {v}" for k, v in sorted(stats.failures.items()))
         last = stats.gave_up or stats.last_error
         table.add_row(
             inert_text(stats.name),
-            stats.side,
-            inert_text(stats.version or "-"),
+            stats.side[:3],
             str(stats.replies),
             f"{median:.3f}" if median is not None else "-",
             f"{p95:.3f}" if p95 is not None else "-",
             inert_text(failures or "-"),
             str(stats.restarts),
-            inert_text(last or "", style="red" if stats.gave_up else "", max_line=80),
+            inert_text(last or "", style="red" if stats.gave_up else "", max_line=120),
         )
     console.print(table)
