@@ -302,6 +302,38 @@ def label(db: str, annotator: str, conversation_id: int, label: str | None, tags
 @main.command()
 @DB_OPTION
 @TOURNAMENT_OPTION
+@click.option("--annotator", "-a", required=True, help="Whose queue to show.")
+@click.option("--all", "show_all", is_flag=True, help="Include items already labelled.")
+def queue(db: str, tournament: str | None, annotator: str, show_all: bool) -> None:
+    """List the conversations assigned to an annotator (to do first), with matchup and findings."""
+    from core.evaluation import current_labels
+
+    console = Console(highlight=False)
+    with existing_store(db) as store:
+        table = Table(title=f"Queue of {annotator}", title_justify="left")
+        for column in ("id", "tournament", "attacker", "defender", "kind", "turns", "findings", "your label"):
+            table.add_column(column, justify="right" if column in ("id", "turns", "findings") else "left")
+        todo = done = 0
+        for t in pick_tournaments(store, tournament):
+            mine = [(cid, kind) for cid, who, kind in store.assignments(t.id) if who == annotator]
+            current = current_labels(store.label_events(t.id))
+            for cid, kind in mine:
+                labelled = current.get(cid, {}).get(annotator)
+                done += labelled is not None
+                todo += labelled is None
+                if labelled is not None and not show_all:
+                    continue
+                conv = store.conversation(cid)
+                table.add_row(str(cid), inert_text(t.name), inert_text(conv.attacker), inert_text(conv.defender), kind,
+                              str(conv.n_turns), str(len(store.findings(cid))),
+                              inert_text(labelled.label if labelled else "-"))
+    console.print(table)
+    console.print(f"{todo} to do, {done} done")
+
+
+@main.command()
+@DB_OPTION
+@TOURNAMENT_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option("--resamples", default=1000, show_default=True, type=click.IntRange(100, 100_000), help="Bootstrap resamples for the intervals.")
 def agreement(db: str, tournament: str | None, as_json: bool, resamples: int) -> None:
@@ -376,6 +408,7 @@ def _print_agreement(console: Console, name: str, report) -> None:  # noqa: ANN0
             cells = ["·" if cohen.kappa[i][j] is None else _fmt(cohen.kappa[i][j]).split(" ")[0] for j in range(len(cohen.annotators))]
             matrix.add_row(inert_text(str(a)), *cells)
         console.print(matrix)
+
 
 
 if __name__ == "__main__":  # pragma: no cover

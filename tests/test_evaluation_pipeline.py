@@ -207,3 +207,20 @@ def test_evaluate_and_agreement_cli(tmp_path: Path) -> None:
     assert not (tmp_path / "none.db").exists()
     unknown = CliRunner().invoke(main, ["evaluate", "--db", str(db), "--tournament", "zzz"])
     assert unknown.exit_code == 2 and "no tournament 'zzz'" in unknown.output
+
+
+def test_queue_cli_lists_assigned_items(tmp_path: Path) -> None:
+    """`queue` lists an annotator's to-do items; labelled ones only with --all."""
+    db = tmp_path / "a.db"
+    store, tid, ids = build_store(db, [SAFE, REFUSAL])
+    run_static_stage(store, tid)
+    build_queue(store, tid)
+    who = store.assignments(tid)[0][1]
+    mine = sorted(cid for cid, a, _ in store.assignments(tid) if a == who)
+    record_label(store, mine[0], who, "attack")
+    store.close()
+    result = CliRunner().invoke(main, ["queue", "--db", str(db), "-a", who], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    assert f"{len(mine) - 1} to do, 1 done" in result.output
+    full = CliRunner().invoke(main, ["queue", "--db", str(db), "-a", who, "--all"], env={"COLUMNS": "200"})
+    assert "attack" in full.output
