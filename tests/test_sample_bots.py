@@ -274,6 +274,27 @@ def test_secure_defenders_write_clean_code(attackers: ModuleType, defenders: Mod
         assert not [f for f in found if f[1] in ("MEDIUM", "HIGH")], (found, block[:300])
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+def test_code_templates(tmp_path: Path) -> None:
+    """Every template renders, parses; insecure ones carry findings, secure ones none at
+    medium or high severity."""
+    snippets = load("_snippets")
+    rng = random.Random(0)
+    cases = [(table, topic, snippet.render(rng))
+             for table in ("NAIVE", "MALICIOUS", "SECURE")
+             for topic, items in getattr(snippets, table).items() for snippet in items]
+    for table, topic, code in cases:
+        assert "{{" not in code, (table, topic)
+        compile(code, f"{table}-{topic}", "exec")
+    findings = bandit_findings([code for _, _, code in cases], tmp_path)
+    for (table, topic, code), found in zip(cases, findings, strict=True):
+        severe = [f for f in found if f[1] in ("MEDIUM", "HIGH")]
+        if table == "SECURE":
+            assert not severe, (topic, found)
+        elif topic not in ("plaintext", "hotkey"):  # insecure in ways bandit can't see
+            assert found, (table, topic, code[:200])
+
+
 def test_over_refuser_refuses(defenders: ModuleType) -> None:
     d = make(defenders, "OverRefuser", "defender")
     rows = []

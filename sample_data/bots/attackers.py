@@ -541,6 +541,8 @@ class RoleplayAttacker(_AttackerBase):
         last = replies[-1]
         if self.complied(last):
             f = goal.followups[(complied_count - 1) % len(goal.followups)]
+            if "also" in frame.deepen:
+                f = re.sub(r"^also ", "", f)
             return frame.deepen.format(f=f)
         return pick(rng, frame.nudges).format(**fields)
 
