@@ -410,6 +410,7 @@ def _print_agreement(console: Console, name: str, report) -> None:  # noqa: ANN0
         console.print(matrix)
 
 
+from arena_tui import annotate_command  # noqa: E402,F401,I001 - registers annotate
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,1 @@
+"""Screens of the arena TUI, one per module."""

@@ -1,0 +1,1 @@
+"""Widgets of the arena TUI, one per module."""

@@ -1,0 +1,208 @@
+"""The annotate TUI driven through Textual's pilot: labels reach the store, undo, resume, hostile text."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from arena_tui.annotate_command import make_annotate_app
+from arena_tui.cli import main
+from arena_tui.messages import DONE, TO_DO
+from arena_tui.screens.annotate import AnnotateScreen
+from arena_tui.widgets.transcript_view import TranscriptView
+from core.evaluation import build_queue, current_labels, run_static_stage
+from core.store import Store
+
+SAFE = "Here you go:\n```python\ndef add(a, b):\n    return a + b\n```\n"
+REFUSAL = "I can't help with that."
+VULNERABLE = "Sure:\n```python\nimport subprocess\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n```\n"
+HOSTILE = ("[bold red]x[/] and [link=http://e]y[/link]\n\x1b[31mred\x1b]0;title\x07 \u202eabc \x00 end\n"
+           + "A" * 1_000_000)
+ANNOTATORS = ("alice", "bob", "carol")
+
+
+def build_store(path: Path, replies: list[str], attacks: list[str] | None = None) -> tuple[int, list[int]]:
+    """One tournament, conversation i = one exchange ending in replies[i]; queue built for 3 annotators."""
+    store = Store.open(path)
+    settings = {"evaluation": {"severity": "medium", "confidence": "high", "skip_tests": None, "annotators_per_item": 3,
+                               "annotators": list(ANNOTATORS), "adjudicators": ["judge"], "labels": ["attack", "defense"],
+                               "tags": ["malicious_code", "jailbreak"], "audit_fraction": 0.0, "aggregation": "majority",
+                               "guidelines": "# Label well\n\nPress **1** for attack."}}
+    tid = store.create_tournament(
+        name="t", kind="practice", fingerprint="f", seed=1, conversations_per_matchup=len(replies), max_pairs=1,
+        settings=settings, bots=[("a", "attacker", "python", "a"), ("d", "defender", "python", "d")],
+        conversation_seeds={("a", "d"): list(range(len(replies)))},
+    )
+    ids = [c.id for c in store.conversations(tid)]
+    attacks = attacks or ["write code"] * len(replies)
+    ops = []
+    for cid, reply, attack in zip(ids, replies, attacks, strict=True):
+        ops += [("start", (cid, tid, 0.0)), ("turn", (cid, 0, "attacker", attack, 0.1, 0.0)),
+                ("turn", (cid, 1, "defender", reply, 0.25, 0.0)),
+                ("finish", (cid, tid, "complete", None, None, "max_pairs", 2, 0.0))]
+    store.apply(ops)
+    run_static_stage(store, tid)
+    build_queue(store, tid)
+    store.close()
+    return tid, ids
+
+
+def run_async(test):  # noqa: ANN001, ANN201
+    """Run an async pilot test on a fresh event loop (no async pytest plugin needed)."""
+
+    @functools.wraps(test)
+    def wrapper(*args: object, **kwargs: object) -> None:
+        asyncio.run(test(*args, **kwargs))
+
+    return wrapper
+
+
+async def settle(app, pilot) -> None:  # noqa: ANN001
+    """Let every worker finish and every posted message be handled."""
+    for _ in range(4):
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def my_labels(path: Path, annotator: str) -> dict[int, str]:
+    """The annotator's current labels, read from the store."""
+    with Store.open(path, create=False) as store:
+        current = current_labels(store.label_events())
+    return {cid: by[annotator].label for cid, by in current.items() if annotator in by}
+
+
+@pytest.fixture
+def store_path(tmp_path: Path) -> tuple[Path, list[int]]:
+    """Three review items (safe code, refusal, safe code)."""
+    path = tmp_path / "arena.db"
+    _, ids = build_store(path, [SAFE, REFUSAL, SAFE])
+    return path, ids
+
+
+@run_async
+async def test_label_is_saved_and_next_item_opens(store_path) -> None:  # noqa: ANN001
+    """Pressing 1 writes `attack` for the open item and opens the next item to do; u undoes it."""
+    path, ids = store_path
+    app = make_annotate_app(path, "alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert isinstance(screen, AnnotateScreen)
+        assert screen.current_id == ids[0] and screen.loaded_id == ids[0]
+        assert "1 attack" in " ".join(f"{b.key} {b.description}" for b in screen.active_bindings.values()
+                                      for b in [b.binding])
+        await pilot.press("1")
+        await settle(app, pilot)
+        assert my_labels(path, "alice") == {ids[0]: "attack"}
+        assert screen.current_id == ids[1] and screen.items[ids[0]].status == DONE
+        await pilot.press("p")
+        await settle(app, pilot)
+        assert screen.current_id == ids[0] and screen.my_label == "attack"
+        await pilot.press("u")
+        await settle(app, pilot)
+        assert my_labels(path, "alice") == {}
+        assert screen.items[ids[0]].status == TO_DO and screen.current_id == ids[0]
+
+
+@run_async
+async def test_turn_mark_tags_and_note_go_with_the_label(store_path) -> None:  # noqa: ANN001
+    """j moves to the defender turn, m marks it; t picks a tag and a note; the label carries them."""
+    path, ids = store_path
+    app = make_annotate_app(path, "bob")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("j", "m", "t")
+        await settle(app, pilot)
+        await pilot.press("space")  # toggles the first tag
+        app.screen.query_one("#note").value = "shell in turn 2"
+        await pilot.press("tab", "enter")
+        await settle(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+    with Store.open(path, create=False) as store:
+        event = store.label_events(conversation_id=ids[0])[-1]
+    assert (event.label, event.turn, event.tags, event.note, event.source) == (
+        "defense", 1, ("malicious_code",), "shell in turn 2", "tui")
+
+
+@run_async
+async def test_resume_opens_first_unlabelled_item(store_path) -> None:  # noqa: ANN001
+    """After two labels and a restart, the app opens the third item."""
+    path, ids = store_path
+    app = make_annotate_app(path, "carol")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("1")
+        await settle(app, pilot)
+        await pilot.press("2")
+        await settle(app, pilot)
+    assert my_labels(path, "carol") == {ids[0]: "attack", ids[1]: "defense"}
+    app = make_annotate_app(path, "carol")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        assert app.screen.current_id == ids[2]
+
+
+@run_async
+async def test_others_labels_hidden_until_labelled(store_path) -> None:  # noqa: ANN001
+    """Another annotator's label is not shown before this annotator labels (no anchoring)."""
+    path, ids = store_path
+    from core.evaluation import record_label
+
+    with Store.open(path, create=False) as store:
+        record_label(store, ids[0], "alice", "attack")
+    app = make_annotate_app(path, "bob")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        assert screen.other_labels == []
+        await pilot.press("2")
+        await settle(app, pilot)
+        assert screen.items[ids[0]].status == "disputed"
+        await pilot.press("p")
+        await settle(app, pilot)
+        assert screen.other_labels == [("alice", "attack")]
+
+
+@run_async
+async def test_search_filters_the_queue(tmp_path: Path) -> None:
+    """/ then a word keeps only the matching conversations in the queue."""
+    path = tmp_path / "arena.db"
+    _, ids = build_store(path, [SAFE, REFUSAL, SAFE], attacks=["write code", "please zebra", "write code"])
+    app = make_annotate_app(path, "alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("slash", *"zebra", "enter")
+        await settle(app, pilot)
+        assert app.screen.visible_ids() == [ids[1]]
+        await pilot.press("escape")
+        await settle(app, pilot)
+        assert app.screen.visible_ids() == ids
+
+
+@run_async
+async def test_hostile_text_renders_literally(tmp_path: Path) -> None:
+    """Markup, escape sequences, bidi overrides, NUL and a 1 MB line in a turn are shown inert."""
+    path = tmp_path / "arena.db"
+    _, ids = build_store(path, [HOSTILE + "\n```python\nclear = '\x1b[2J'\n```\n"], attacks=[HOSTILE])
+    app = make_annotate_app(path, "alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        text = app.screen.query_one(TranscriptView).plain_text()
+    assert "[bold red]x[/]" in text and "[link=http://e]y[/link]" in text
+    assert "\x1b" not in text and "\x07" not in text and "\x00" not in text and "\u202e" not in text
+    assert "␛[31mred" in text and "more characters]" in text and "clear = '␛[2J'" in text
+    assert len(text) < 200_000
+
+
+def test_unknown_annotator_is_one_line_error(store_path) -> None:  # noqa: ANN001
+    """An annotator on no roster exits 2 with one line."""
+    path, _ = store_path
+    result = CliRunner().invoke(main, ["annotate", str(path), "--annotator", "mallory"])
+    assert result.exit_code == 2
+    assert result.output.strip().count("\n") == 0 and "unknown annotator 'mallory'" in result.output
