@@ -206,3 +206,14 @@ def test_unknown_annotator_is_one_line_error(store_path) -> None:  # noqa: ANN00
     result = CliRunner().invoke(main, ["annotate", str(path), "--annotator", "mallory"])
     assert result.exit_code == 2
     assert result.output.strip().count("\n") == 0 and "unknown annotator 'mallory'" in result.output
+
+
+def test_main_screen_snapshot(tmp_path: Path, snap_compare) -> None:  # noqa: ANN001
+    """The annotate screen as an annotator first sees it: queue, header, highlighted code with a finding."""
+    path = tmp_path / "arena.db"
+    build_store(path, ["Try:\n```python\nimport subprocess\nsubprocess.call(['ls', '-l'])\n```\n", SAFE, REFUSAL])
+
+    async def run_before(pilot) -> None:  # noqa: ANN001
+        await settle(pilot.app, pilot)
+
+    assert snap_compare(make_annotate_app(path, "alice"), terminal_size=(120, 40), run_before=run_before)

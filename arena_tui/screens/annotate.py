@@ -363,10 +363,15 @@ class AnnotateScreen(Screen):
         labels = settings.labels[:MAX_LABEL_KEYS] if settings else ()
         if labels == self.bound_labels:
             return
+        bindings = self._bindings.key_to_bindings
         for index in range(MAX_LABEL_KEYS):
-            self._bindings.key_to_bindings.pop(str(index + 1), None)
+            bindings.pop(str(index + 1), None)
+        others = dict(bindings)
+        bindings.clear()
         for index, label in enumerate(labels):
             self._bindings.bind(str(index + 1), f"label({index})", inert(label))
+        # Label keys first, so the footer shows them even on a narrow terminal.
+        bindings.update(others)
         self.bound_labels = labels
         self.refresh_bindings()
 
