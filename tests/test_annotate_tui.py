@@ -217,3 +217,36 @@ def test_main_screen_snapshot(tmp_path: Path, snap_compare) -> None:  # noqa: AN
         await settle(pilot.app, pilot)
 
     assert snap_compare(make_annotate_app(path, "alice"), terminal_size=(120, 40), run_before=run_before)
+
+
+@run_async
+async def test_fold_filter_guidelines_help_and_light_theme(tmp_path: Path) -> None:
+    """f unfolds a long block, v filters, g and ? open their screens, the light theme redraws."""
+    path = tmp_path / "arena.db"
+    long_code = "Here:\n```python\n" + "".join(f"x{i} = {i}\n" for i in range(100)) + "```\n"
+    _, ids = build_store(path, [long_code, SAFE])
+    app = make_annotate_app(path, "alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        view = screen.query_one(TranscriptView)
+        assert "60 more lines, press f to unfold" in view.plain_text() and "x99 = 99" not in view.plain_text()
+        await pilot.press("f")
+        assert "x99 = 99" in view.plain_text()
+        await pilot.press("1")
+        await settle(app, pilot)
+        await pilot.press("v")  # to do
+        await settle(app, pilot)
+        assert screen.visible_ids() == [ids[1]]
+        await pilot.press("v")  # done
+        assert screen.visible_ids() == [ids[0]]
+        await pilot.press("g")
+        await settle(app, pilot)
+        assert type(app.screen).__name__ == "GuidelinesScreen"
+        await pilot.press("escape", "question_mark")
+        await settle(app, pilot)
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("escape")
+        app.theme = "textual-light"
+        await settle(app, pilot)
+        assert app.screen is screen and not view.options().dark
