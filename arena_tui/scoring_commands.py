@@ -1,0 +1,279 @@
+"""`arena-tui leaderboard` and `arena-tui utility`: the scores, as tables or JSON.
+
+Thin shells over `core.leaderboard.compute_leaderboard` and
+`core.utility_run.run_config_utility`; every name from a config or the store is shown
+through `inert_text`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+
+import click
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from arena_tui.cli import DB_OPTION, ArenaError, existing_store, main, open_store, read_config
+from arena_tui.safe import inert_text
+from core.intervals import DEFAULT_N_BOOT
+from core.leaderboard import Leaderboard, MatchupCell, compute_leaderboard
+from core.store import Store, TournamentRow
+
+TOURNAMENT_KINDS = ("practice", "official")
+
+
+def select_tournaments(store: Store, names: Sequence[str], kind: str | None) -> list[TournamentRow]:
+    """The named tournaments (all when none is named), then only those of `kind`.
+
+    An unknown name, or a selection left empty, is an ArenaError (one line).
+    """
+    tournaments = store.tournaments()
+    if not tournaments:
+        raise ArenaError(f"{store.path} holds no tournament yet")
+    by_name = {t.name: t for t in tournaments}
+    known = ", ".join(by_name)
+    for name in names:
+        if name not in by_name:
+            raise ArenaError(f"no tournament {name!r} in {store.path} (tournaments: {known})")
+    chosen = [by_name[n] for n in dict.fromkeys(names)] if names else tournaments
+    if kind is not None:
+        chosen = [t for t in chosen if t.kind == kind]
+        if not chosen:
+            raise ArenaError(f"no {kind} tournament among the selected ones in {store.path} (tournaments: {known})")
+    return chosen
+
+
+@main.command()
+@DB_OPTION
+@click.option("--tournament", "-t", "tournaments", multiple=True,
+              help="A tournament to rank (repeatable; default: every tournament in the store).")
+@click.option("--kind", type=click.Choice(TOURNAMENT_KINDS), help="Only tournaments of this kind.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output (stable keys).")
+@click.option("--resamples", default=DEFAULT_N_BOOT, show_default=True, type=click.IntRange(100, 100_000),
+              help="Bootstrap resamples for the intervals.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Bootstrap seed (same seed, same intervals).")
+@click.option("--no-grid", is_flag=True, help="Leave out the attacker × defender ASR grid.")
+def leaderboard(db: str, tournaments: tuple[str, ...], kind: str | None, as_json: bool, resamples: int, seed: int,
+                no_grid: bool) -> None:
+    """Rank attackers and defenders with 95 % intervals (formulas: docs/scoring.md).
+
+    ASR/DSR count decided conversations only: incomplete and undecided ones are shown
+    in their own columns, never scored. Across several tournaments every (attacker,
+    defender, tournament) is a matchup of its own.
+    """
+    with existing_store(db) as store:
+        chosen = select_tournaments(store, tournaments, kind)
+        board = compute_leaderboard(store, [t.id for t in chosen], n_boot=resamples, seed=seed)
+    if as_json:
+        click.echo(json.dumps(board.to_dict(), indent=2))
+        return
+    print_leaderboard(Console(highlight=False), board, grid=not no_grid)
+
+
+# --- rendering ------------------------------------------------------------------------------
+
+
+def _value(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def _with_interval(value: float | None, interval: tuple[float, float] | None) -> str:
+    if value is None:
+        return "-"
+    if interval is None:
+        return f"{value:.1f}"
+    return f"{value:.1f}\n[{interval[0]:.1f}, {interval[1]:.1f}]"
+
+
+def _conversations(complete: int, incomplete: int, undecided: int) -> str:
+    return f"{complete} {incomplete}✗ {undecided}?"
+
+
+def _utility(utility: float | None, u: float | None, u_base: float | None) -> str:
+    if utility is None:
+        return "-"
+    return f"{utility:.1f}" if u is None or u_base is None else f"{utility:.1f}\n{u:.1f} / {u_base:.1f}"
+
+
+def _overlap_note(names: Sequence[str], rank_of: dict[str, int | None]) -> str:
+    """The ranks of the teams whose intervals overlap (names are in the same table)."""
+    return ",".join(str(rank_of.get(n)) for n in names) if names else "-"
+
+
+# Columns that give way when the terminal is narrow (names and the overlap note wrap);
+# every number keeps its full width.
+_SHRINKABLE = frozenset({"attacker", "defender", "bot", "overlaps"})
+# Narrowest a shrinkable column gets: most team names fit on one line.
+_NAME_MIN_WIDTH = 14
+
+
+def _table(title: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[str | Text]]) -> Table:
+    """A compact table whose numeric columns are never cut."""
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    for index, (column, justify) in enumerate(columns):
+        if column in _SHRINKABLE:
+            longest = max((len(str(row[index])) for row in rows), default=0)
+            table.add_column(column, justify=justify, overflow="fold",
+                             min_width=min(max(longest, len(column)), _NAME_MIN_WIDTH))
+            continue
+        widest = max((len(line) for row in rows for line in str(row[index]).splitlines()), default=0)
+        header = max((len(line) for line in column.splitlines()), default=0)
+        table.add_column(column, justify=justify, no_wrap=True, min_width=max(widest, header))
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def print_leaderboard(console: Console, board: Leaderboard, *, grid: bool = True) -> None:
+    """Attackers, defenders and (optionally) the ASR grid of each tournament, with notes."""
+    level = f"{board.level * 100:.0f} %"
+    console.print(inert_text(f"Leaderboard of {', '.join(board.tournaments)}: {len(board.matchups)} matchups; "
+                             f"[{level} intervals] from {board.n_boot} bootstrap resamples (seed {board.seed}); "
+                             "m. = scored matchups; conv. = complete conversations (✗ incomplete, ? undecided); "
+                             "overlaps = ranks of the teams whose score intervals overlap"))
+
+    rank_of = {a.name: a.rank for a in board.attackers}
+    rows = [
+        ["-" if a.rank is None else str(a.rank), inert_text(a.name), _with_interval(a.score, a.interval),
+         _with_interval(a.asr, a.asr_interval), _value(a.diversity), str(a.matchups),
+         _conversations(a.complete, a.incomplete, a.undecided), _overlap_note(a.overlaps_with, rank_of)]
+        for a in board.attackers
+    ]
+    console.print(_table("\nAttackers: score = mean over matchups of ASR × diversity / 100", [
+        ("#", "right"), ("attacker", "left"), ("score", "right"), ("ASR %", "right"), ("div.", "right"),
+        ("m.", "right"), ("conv.", "right"), ("overlaps", "left")], rows))
+
+    rank_of = {d.name: d.rank for d in board.defenders}
+    rows = [
+        ["-" if d.rank is None else str(d.rank), inert_text(d.name), _with_interval(d.score, d.interval),
+         _with_interval(d.dsr, d.dsr_interval), _utility(d.utility, d.u, d.u_base), str(d.matchups),
+         _conversations(d.complete, d.incomplete, d.undecided), _overlap_note(d.overlaps_with, rank_of)]
+        for d in board.defenders
+    ]
+    console.print(_table("Defenders: score = mean DSR × (U / 100)^4", [
+        ("#", "right"), ("defender", "left"), ("score", "right"), ("DSR %", "right"), ("U\nu / u_base", "right"),
+        ("m.", "right"), ("conv.", "right"), ("overlaps", "left")], rows))
+
+    if grid:
+        for tournament in board.tournaments:
+            cells = [m for m in board.matchups if m.tournament == tournament]
+            if cells:
+                console.print(_grid(tournament, cells))
+    _print_notes(console, board)
+
+
+def _grid(tournament: str, cells: Sequence[MatchupCell]) -> Table:
+    attackers = list(dict.fromkeys(m.attacker for m in cells))
+    defenders = list(dict.fromkeys(m.defender for m in cells))
+    by_pair = {(m.attacker, m.defender): m for m in cells}
+    table = Table(title=inert_text(f"{tournament}: ASR % (successes/decided) +undecided? incomplete✗"),
+                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("attacker \\ defender")
+    for name in defenders:
+        table.add_column(inert_text(name), justify="right")
+    for attacker in attackers:
+        row: list[Text | str] = [inert_text(attacker)]
+        for defender in defenders:
+            m = by_pair.get((attacker, defender))
+            if m is None:
+                row.append("")
+                continue
+            text = "-" if m.asr is None else f"{m.asr:.0f} ({m.successes}/{m.decided})"
+            if m.undecided:
+                text += f" +{m.undecided}?"
+            if m.incomplete:
+                text += f" {m.incomplete}✗"
+            row.append(text)
+        table.add_row(*row)
+    return table
+
+
+def _print_notes(console: Console, board: Leaderboard) -> None:
+    undecided = sum(m.undecided for m in board.matchups)
+    complete = sum(m.complete for m in board.matchups)
+    incomplete = sum(m.incomplete for m in board.matchups)
+    unfinished = sum(m.unfinished for m in board.matchups)
+    if undecided:
+        console.print(f"{undecided} of {complete} complete conversations are undecided (awaiting labels, ties, "
+                      "not evaluated): left out of every rate until decided (arena-tui evaluate / label).",
+                      style="yellow")
+    if incomplete:
+        console.print(f"{incomplete} incomplete conversations (a bot failed) are left out of every rate "
+                      "(✗ in the grid).")
+    if unfinished:
+        console.print(f"{unfinished} conversations are still pending or running.")
+    missing = [d for d in board.defenders if d.utility_missing]
+    if missing:
+        console.print(inert_text(
+            f"No utility measured for {', '.join(d.name for d in missing)}: no defender score "
+            "(run arena-tui utility CONFIG with the tournament's config)."), style="yellow")
+    console.print("Teams whose score intervals overlap (\"overlaps\") are not separated at this confidence "
+                  "level.")
+
+
+# --- utility --------------------------------------------------------------------------------
+
+
+@main.command()
+@click.argument("config", required=False, type=click.Path(dir_okay=False))
+@click.option("--db", default="arena.db", show_default=True, type=click.Path(dir_okay=False),
+              help="Arena store (SQLite) to write the results into.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar; print only the results.")
+def utility(config: str | None, db: str, quiet: bool) -> None:
+    """Measure the defenders' utility on the config's [utility] sets.
+
+    Starts the base model and every defender of CONFIG (default: the bundled sample),
+    asks each utility item, scores the answers (code sets in the sandbox), stores one
+    result per item under the config's name and prints u, u_base and U per defender.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from core.utility_run import UtilityRunError, load_config_sets, run_config_utility
+
+    cfg = read_config(config)
+    try:
+        load_config_sets(cfg)  # refuse bad sets before any bot starts
+    except UtilityRunError as exc:
+        raise ArenaError(str(exc)) from None
+    console = Console(highlight=False)
+    with open_store(db) as store, Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=True, disable=quiet,
+    ) as progress:
+        tasks: dict[str, object] = {}
+
+        def advance(bot: str, done: int, total: int, _item: object) -> None:
+            if bot not in tasks:
+                tasks[bot] = progress.add_task(inert_text(f"utility: {bot}").plain, total=total)
+            progress.update(tasks[bot], completed=done, total=total)
+
+        try:
+            run = asyncio.run(run_config_utility(cfg, store, progress=advance))
+        except UtilityRunError as exc:
+            raise ArenaError(str(exc)) from None
+    set_names = list(run.base.per_set)
+    rows: list[list[str | Text]] = []
+    for bot in (run.base, *run.defenders):
+        if bot.failed is not None:
+            rows.append([inert_text(bot.name), bot.role, *([""] * len(set_names)), "-", "", "", "",
+                         inert_text(f"failed: {bot.failed}", style="red", max_line=120)])
+            continue
+        rows.append([
+            inert_text(bot.name), bot.role, *(_value(bot.per_set.get(s)) for s in set_names), _value(bot.u),
+            f"{bot.passed}/{bot.items}", str(bot.refused), str(bot.errors),
+            "(base)" if bot.U is None else _value(bot.U),
+        ])
+    table = _table(f"Utility of {inert_text(run.config).plain}: u per set and overall (0-100), "
+                   "U = min(u, u_base) / u_base × 100",
+                   [("bot", "left"), ("role", "left"), *((name, "right") for name in set_names), ("u", "right"),
+                    ("passed", "right"), ("refused", "right"), ("errors", "right"), ("U", "right")], rows)
+    console.print(table)
+    console.print(inert_text(f"u_base = {_value(run.base.u)}; results stored in {db} under {run.config!r}."))
+    failed = [bot.name for bot in run.defenders if bot.failed is not None]
+    if failed:
+        click.echo(f"{len(failed)} of {len(run.defenders)} defenders could not be run", err=True)
+        raise SystemExit(1)
