@@ -259,21 +259,23 @@ def utility(config: str | None, db: str, quiet: bool) -> None:
     rows: list[list[str | Text]] = []
     for bot in (run.base, *run.defenders):
         if bot.failed is not None:
-            rows.append([inert_text(bot.name), bot.role, *([""] * len(set_names)), "-", "", "", "",
-                         inert_text(f"failed: {bot.failed}", style="red", max_line=120)])
+            rows.append([inert_text(bot.name), *([""] * len(set_names)), "-", "", "", "failed"])
             continue
         rows.append([
-            inert_text(bot.name), bot.role, *(_value(bot.per_set.get(s)) for s in set_names), _value(bot.u),
-            f"{bot.passed}/{bot.items}", str(bot.refused), str(bot.errors),
+            inert_text(bot.name), *(_value(bot.per_set.get(s)) for s in set_names), _value(bot.u),
+            str(bot.refused), str(bot.errors),
             "(base)" if bot.U is None else _value(bot.U),
         ])
-    table = _table(f"Utility of {inert_text(run.config).plain}: u per set and overall (0-100), "
-                   "U = min(u, u_base) / u_base × 100",
-                   [("bot", "left"), ("role", "left"), *((name, "right") for name in set_names), ("u", "right"),
-                    ("passed", "right"), ("refused", "right"), ("errors", "right"), ("U", "right")], rows)
+    table = _table(f"Utility of {inert_text(run.config).plain} ({run.base.items} items): u per set and overall "
+                   "(0-100), items with a refusal, bot errors, U = min(u, u_base) / u_base × 100",
+                   [("bot", "left"), *((name.replace("_", "_\n"), "right") for name in set_names), ("u", "right"),
+                    ("refused", "right"), ("errors", "right"), ("U", "right")], rows)
     console.print(table)
     console.print(inert_text(f"u_base = {_value(run.base.u)}; results stored in {db} under {run.config!r}."))
     failed = [bot.name for bot in run.defenders if bot.failed is not None]
+    for bot in run.defenders:
+        if bot.failed is not None:
+            console.print(inert_text(f"{bot.name} could not be run: {bot.failed}", style="red", max_line=300))
     if failed:
         click.echo(f"{len(failed)} of {len(run.defenders)} defenders could not be run", err=True)
         raise SystemExit(1)

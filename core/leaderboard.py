@@ -145,10 +145,11 @@ class DefenderRow:
     """A defender's standing. `rank` is None without a score.
 
     `dsr` is the mean over its scored matchups of DSR (always shown when there is data).
-    `utility` is U (0-100), averaged over its scored matchups' tournaments, with `u` and
-    `u_base` the raw utilities when they come from one tournament; all None when
-    utility is missing in any of its tournaments, listed in `utility_missing`, and then
-    the score is None too.
+    `utility` is U (0-100), averaged over its scored matchups (over its matchups if none
+    is scored) with each matchup's tournament's U, as in the score; `u` and `u_base` are
+    the raw utilities when they come from one tournament. All three are None when
+    utility is missing in one of those tournaments (listed in `utility_missing`), and
+    then the score is None too.
     """
 
     rank: int | None
@@ -490,19 +491,28 @@ def _defender_row(name: str, matchups: list[_Matchup], tournament_names: Mapping
                   n_boot: int, seed: int, level: float) -> DefenderRow:
     scored = [m for m in matchups if m.successes]
     counts = _counts(matchups)
-    played = list(dict.fromkeys(tournament_names[m.tournament_id] for m in (scored or matchups)))
+    # Utility matters in the tournaments of the scored matchups (all played ones if none).
+    weighing = scored or matchups
+    played = list(dict.fromkeys(tournament_names[m.tournament_id] for m in weighing))
     missing = tuple(t for t in played if (t, name) not in utility)
+    u_value = u_raw = u_base = None
+    standings: list[UtilityStanding] = []
+    if not missing:
+        # One standing per matchup, so U is averaged with the weights the score gives it.
+        standings = [utility[(tournament_names[m.tournament_id], name)] for m in weighing]
+        u_value = float(np.mean([s.U for s in standings]))
+        if len(played) == 1:
+            u_raw, u_base = standings[0].u, standings[0].u_base
     if not scored:
-        return DefenderRow(None, name, None, None, None, None, None, None, None, missing, 0, *counts)
+        return DefenderRow(None, name, None, None, None, None, u_value, u_raw, u_base, missing, 0, *counts)
     dsr_values = [100.0 * (1 - np.asarray(m.successes, dtype=np.float64)) for m in scored]
     dsr = float(np.mean([100.0 - m.asr for m in scored]))
     dsr_interval = cache.interval(
         _memo_key("defender-dsr", scored, n_boot, seed, level),
         lambda: bootstrap_matchup_means(dsr_values, lambda means: means.mean(axis=1), n_boot, seed, level),
     )
-    score = interval = u_value = u_raw = u_base = None
+    score = interval = None
     if not missing:
-        standings = [utility[(tournament_names[m.tournament_id], name)] for m in scored]
         factors = np.asarray([(s.U / 100) ** 4 for s in standings])
         score = float(np.mean([(100.0 - m.asr) * f for m, f in zip(scored, factors, strict=True)]))
         interval = cache.interval(
@@ -510,9 +520,6 @@ def _defender_row(name: str, matchups: list[_Matchup], tournament_names: Mapping
             lambda: bootstrap_matchup_means(dsr_values, lambda means: (means * factors).mean(axis=1),
                                             n_boot, seed, level),
         )
-        u_value = float(np.mean([s.U for s in standings]))
-        if len(played) == 1:
-            u_raw, u_base = standings[0].u, standings[0].u_base
     return DefenderRow(
         rank=None, name=name, score=score, interval=interval, dsr=dsr, dsr_interval=dsr_interval,
         utility=u_value, u=u_raw, u_base=u_base, utility_missing=missing, matchups=len(scored),

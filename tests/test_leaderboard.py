@@ -150,13 +150,15 @@ def test_incomplete_undecided_and_unfinished_are_counted_not_scored(store: Store
 
 
 def test_matchup_with_nothing_decided_has_no_rate_and_team_no_score(store: Store) -> None:
-    """All undecided: no ASR, no diversity, no score, no rank; counts still shown."""
+    """All undecided: no ASR, no diversity, no score, no rank; counts and a measured
+    utility are still shown."""
     tid = add_tournament(store, "t", {("a", "d"): one(TEXTS, "UUN")})
+    save_utility(store, "t", {"d": [0.5]}, base=[1.0])
     board = compute_leaderboard(store, [tid], n_boot=N_BOOT)
     cell, attacker, defender = board.matchups[0], board.attackers[0], board.defenders[0]
     assert cell.asr is None and cell.asr_interval is None and cell.score is None
     assert (attacker.rank, attacker.score, attacker.interval, attacker.undecided) == (None, None, None, 3)
-    assert (defender.rank, defender.score, defender.dsr) == (None, None, None)
+    assert (defender.rank, defender.score, defender.dsr, defender.utility) == (None, None, None, 50.0)
 
 
 def test_diversity_joins_attacker_turns_with_newlines(store: Store) -> None:
