@@ -1,6 +1,7 @@
 """The arena store: one SQLite file (WAL) holding many tournaments.
 
-This is the one module that opens the store and the one place SQL is written. Every
+This package is the one place that opens the store and the one place SQL is written
+(this module: the tournament engine's tables; `evaluation` and `scoring`: their areas). Every
 other module, and every other process (a watcher following a run, annotators labelling
 at the same time), goes through `Store`.
 
@@ -13,6 +14,7 @@ past the last rowid it saw.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import time
 import uuid
@@ -23,6 +25,15 @@ from typing import Any
 
 import sqlite_utils
 
+from core.store._common import StoreError, _chunks, _split_sql, _Transaction
+from core.store.evaluation import EVALUATION_SCHEMA, FindingRow, LabelEvent, _EvaluationMixin
+from core.store.scoring import UTILITY_RESULTS_SCHEMA, ScoringRow, UtilityResultRow, _ScoringMixin
+
+__all__ = [
+    "SCHEMA_VERSION", "ConversationRow", "EventRow", "FindingRow", "LabelEvent", "ScoringRow", "Store",
+    "StoreError", "TournamentRow", "TurnRow", "UtilityResultRow",
+]
+
 SCHEMA_VERSION = 1
 
 # How long a writer waits for another process's transaction before giving up. Annotators
@@ -31,7 +42,7 @@ BUSY_TIMEOUT_MS = 30_000
 
 CONVERSATION_STATUSES = ("pending", "running", "complete", "incomplete")
 
-SCHEMA = """
+BASE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS tournaments (
     id INTEGER PRIMARY KEY,
@@ -101,80 +112,6 @@ CREATE TABLE IF NOT EXISTS events (
     detail TEXT,
     at REAL NOT NULL
 );
-CREATE TABLE IF NOT EXISTS scans (
-    conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id),
-    tournament_id INTEGER NOT NULL,
-    blocks INTEGER NOT NULL,
-    parsed_blocks INTEGER NOT NULL,
-    findings INTEGER NOT NULL,
-    scanned_at REAL NOT NULL
-);
-CREATE TABLE IF NOT EXISTS code_blocks (
-    id INTEGER PRIMARY KEY,
-    conversation_id INTEGER NOT NULL REFERENCES conversations(id),
-    turn_index INTEGER NOT NULL,
-    block_index INTEGER NOT NULL,
-    start_offset INTEGER NOT NULL,
-    end_offset INTEGER NOT NULL,
-    start_line INTEGER NOT NULL,
-    line_count INTEGER NOT NULL,
-    language TEXT NOT NULL,
-    fenced INTEGER NOT NULL,
-    parsed INTEGER NOT NULL,
-    skipped_reason TEXT
-);
-CREATE INDEX IF NOT EXISTS code_blocks_by_conversation ON code_blocks (conversation_id);
-CREATE TABLE IF NOT EXISTS findings (
-    id INTEGER PRIMARY KEY,
-    conversation_id INTEGER NOT NULL REFERENCES conversations(id),
-    turn_index INTEGER NOT NULL,
-    block_index INTEGER NOT NULL,
-    line_in_block INTEGER NOT NULL,
-    line_in_reply INTEGER NOT NULL,
-    test_id TEXT NOT NULL,
-    test_name TEXT NOT NULL,
-    cwe TEXT,
-    severity TEXT NOT NULL,
-    confidence TEXT NOT NULL,
-    code_line TEXT NOT NULL,
-    message TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS findings_by_conversation ON findings (conversation_id);
-CREATE TABLE IF NOT EXISTS assignments (
-    id INTEGER PRIMARY KEY,
-    conversation_id INTEGER NOT NULL REFERENCES conversations(id),
-    tournament_id INTEGER NOT NULL,
-    annotator TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    assigned_at REAL NOT NULL,
-    UNIQUE (conversation_id, annotator)
-);
-CREATE INDEX IF NOT EXISTS assignments_by_annotator ON assignments (annotator, conversation_id);
-CREATE TABLE IF NOT EXISTS labels (
-    id INTEGER PRIMARY KEY,
-    conversation_id INTEGER NOT NULL REFERENCES conversations(id),
-    annotator TEXT NOT NULL,
-    action TEXT NOT NULL,
-    label TEXT,
-    tags TEXT NOT NULL DEFAULT '[]',
-    turn INTEGER,
-    note TEXT NOT NULL DEFAULT '',
-    source TEXT NOT NULL,
-    forced INTEGER NOT NULL DEFAULT 0,
-    undoes INTEGER,
-    created_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS labels_by_conversation ON labels (conversation_id, annotator, id);
-CREATE TABLE IF NOT EXISTS verdicts (
-    conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id),
-    tournament_id INTEGER NOT NULL,
-    verdict TEXT,
-    reason TEXT NOT NULL,
-    method TEXT NOT NULL,
-    confidence REAL,
-    updated_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS verdicts_by_tournament ON verdicts (tournament_id, verdict);
 CREATE VIRTUAL TABLE IF NOT EXISTS turns_fts USING fts5 (
     content, content='turns', content_rowid='id', tokenize='unicode61'
 );
@@ -186,30 +123,11 @@ CREATE TRIGGER IF NOT EXISTS turns_ad AFTER DELETE ON turns BEGIN
 END;
 """
 
-# Defender utility, one row per (config, bot, set, item) (core.utility_run). `config` is
-# the tournament/config name; `role` is "defender" or "base". Stores created before this
-# table existed get it on first write (`_ScoringMixin.save_utility_results`).
-UTILITY_RESULTS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS utility_results (
-    id INTEGER PRIMARY KEY,
-    config TEXT NOT NULL,
-    bot TEXT NOT NULL,
-    role TEXT NOT NULL,
-    set_name TEXT NOT NULL,
-    item_id TEXT NOT NULL,
-    score REAL NOT NULL,
-    passed INTEGER NOT NULL,
-    refused INTEGER NOT NULL,
-    detail TEXT NOT NULL DEFAULT '',
-    created_at REAL NOT NULL,
-    UNIQUE (config, bot, set_name, item_id)
-);
-"""
-SCHEMA += UTILITY_RESULTS_SCHEMA
+# Every area of the store adds its tables; all are created with IF NOT EXISTS on each
+# writable open, so a store made by an earlier build of this schema version gains them.
+SCHEMA = BASE_SCHEMA + EVALUATION_SCHEMA + UTILITY_RESULTS_SCHEMA
+_SCHEMA_OBJECTS = re.findall(r"CREATE (?:VIRTUAL )?(?:TABLE|INDEX|TRIGGER) IF NOT EXISTS (\w+)", SCHEMA)
 
-
-class StoreError(Exception):
-    """A store that cannot be used: not SQLite, another schema version, missing, locked."""
 
 
 @dataclass(frozen=True)
@@ -287,355 +205,6 @@ JOIN bots d ON d.id = m.defender_id
 """
 
 
-@dataclass(frozen=True)
-class LabelEvent:
-    """One row of the append-only label log (action "label" or "undo")."""
-
-    id: int
-    conversation_id: int
-    annotator: str
-    action: str
-    label: str | None
-    tags: tuple[str, ...]
-    turn: int | None
-    note: str
-    source: str
-    forced: bool
-    undoes: int | None
-    created_at: float
-
-
-@dataclass(frozen=True)
-class FindingRow:
-    """A stored bandit finding."""
-
-    id: int
-    conversation_id: int
-    turn_index: int
-    block_index: int
-    line_in_block: int
-    line_in_reply: int
-    test_id: str
-    test_name: str
-    cwe: str | None
-    severity: str
-    confidence: str
-    code_line: str
-    message: str
-
-
-_LABEL_COLUMNS = "id, conversation_id, annotator, action, label, tags, turn, note, source, forced, undoes, created_at"
-_FINDING_COLUMNS = (
-    "id, conversation_id, turn_index, block_index, line_in_block, line_in_reply, test_id, test_name, cwe,"
-    " severity, confidence, code_line, message"
-)
-
-
-def _label_event(row: Sequence[Any]) -> LabelEvent:
-    values = list(row)
-    values[5] = tuple(json.loads(values[5]))
-    values[9] = bool(values[9])
-    return LabelEvent(*values)
-
-
-class _EvaluationMixin:
-    """Store methods of the evaluation pipeline (scans, findings, queue, labels, verdicts)."""
-
-    conn: sqlite3.Connection
-
-    def transaction(self) -> _Transaction: ...  # provided by Store
-
-    # --- static stage ---------------------------------------------------------------
-
-    def unscanned_conversations(self, tournament_id: int) -> list[int]:
-        """Complete conversations the static stage has not scanned yet."""
-        rows = self.conn.execute(
-            "SELECT c.id FROM conversations c LEFT JOIN scans s ON s.conversation_id = c.id"
-            " WHERE c.tournament_id = ? AND c.status = 'complete' AND s.conversation_id IS NULL ORDER BY c.id",
-            (tournament_id,),
-        )
-        return [r[0] for r in rows]
-
-    def defender_turns(self, conversation_ids: Sequence[int]) -> list[tuple[int, int, str]]:
-        """(conversation id, turn index, content) of the defender turns of some conversations."""
-        out: list[tuple[int, int, str]] = []
-        for chunk in _chunks(list(conversation_ids), 500):
-            marks = ",".join("?" * len(chunk))
-            out.extend(
-                self.conn.execute(
-                    f"SELECT conversation_id, turn_index, content FROM turns WHERE role = 'defender'"
-                    f" AND conversation_id IN ({marks}) ORDER BY conversation_id, turn_index",
-                    chunk,
-                ).fetchall()
-            )
-        return out
-
-    def save_scans(
-        self,
-        tournament_id: int,
-        scans: Sequence[tuple[int, int, int, int]],
-        blocks: Sequence[tuple[Any, ...]],
-        findings: Sequence[tuple[Any, ...]],
-    ) -> None:
-        """Store static-stage results in one transaction.
-
-        `scans`: (conversation_id, blocks, parsed_blocks, findings); `blocks`:
-        (conversation_id, turn_index, block_index, start_offset, end_offset, start_line,
-        line_count, language, fenced, parsed, skipped_reason); `findings`: the
-        `FindingRow` fields without id.
-        """
-        now = time.time()
-        with self.transaction():
-            self.conn.executemany(
-                "INSERT INTO code_blocks (conversation_id, turn_index, block_index, start_offset, end_offset,"
-                " start_line, line_count, language, fenced, parsed, skipped_reason) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                blocks,
-            )
-            self.conn.executemany(
-                f"INSERT INTO findings ({_FINDING_COLUMNS.removeprefix('id, ')}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                findings,
-            )
-            self.conn.executemany(
-                "INSERT OR REPLACE INTO scans (conversation_id, tournament_id, blocks, parsed_blocks, findings,"
-                " scanned_at) VALUES (?, ?, ?, ?, ?, ?)",
-                [(cid, tournament_id, b, p, f, now) for cid, b, p, f in scans],
-            )
-
-    def scanned_conversations(self, tournament_id: int) -> set[int]:
-        """Conversations the static stage has scanned."""
-        return {r[0] for r in self.conn.execute("SELECT conversation_id FROM scans WHERE tournament_id = ?", (tournament_id,))}
-
-    def findings(self, conversation_id: int) -> list[FindingRow]:
-        """A conversation's findings in reply order."""
-        rows = self.conn.execute(
-            f"SELECT {_FINDING_COLUMNS} FROM findings WHERE conversation_id = ? ORDER BY turn_index, block_index, line_in_block",
-            (conversation_id,),
-        )
-        return [FindingRow(*r) for r in rows]
-
-    def tournament_findings(self, tournament_id: int) -> list[FindingRow]:
-        """Every finding of a tournament."""
-        rows = self.conn.execute(
-            f"SELECT {_FINDING_COLUMNS.replace('id,', 'f.id,', 1)} FROM findings f"
-            " JOIN conversations c ON c.id = f.conversation_id WHERE c.tournament_id = ? ORDER BY f.id",
-            (tournament_id,),
-        )
-        return [FindingRow(*r) for r in rows]
-
-    def code_blocks(self, conversation_id: int) -> list[dict[str, Any]]:
-        """A conversation's extracted code blocks (where they sit, whether they parsed)."""
-        cur = self.conn.execute(
-            "SELECT turn_index, block_index, start_offset, end_offset, start_line, line_count, language, fenced,"
-            " parsed, skipped_reason FROM code_blocks WHERE conversation_id = ? ORDER BY turn_index, block_index",
-            (conversation_id,),
-        )
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r, strict=True)) for r in cur]
-
-    # --- review queue ---------------------------------------------------------------
-
-    def assignments(self, tournament_id: int) -> list[tuple[int, str, str]]:
-        """(conversation id, annotator, kind) of every assignment in a tournament."""
-        return self.conn.execute(
-            "SELECT conversation_id, annotator, kind FROM assignments WHERE tournament_id = ? ORDER BY id", (tournament_id,)
-        ).fetchall()
-
-    def annotator_loads(self) -> dict[str, int]:
-        """Items assigned to each annotator across the whole store."""
-        return dict(self.conn.execute("SELECT annotator, COUNT(*) FROM assignments GROUP BY annotator").fetchall())
-
-    def add_assignments(self, tournament_id: int, rows: Sequence[tuple[int, str, str]]) -> None:
-        """Assign (conversation id, annotator, kind) rows; an existing pair is left alone."""
-        now = time.time()
-        with self.transaction():
-            self.conn.executemany(
-                "INSERT OR IGNORE INTO assignments (conversation_id, tournament_id, annotator, kind, assigned_at)"
-                " VALUES (?, ?, ?, ?, ?)",
-                [(cid, tournament_id, who, kind, now) for cid, who, kind in rows],
-            )
-
-    def assignment(self, conversation_id: int, annotator: str) -> str | None:
-        """The kind of assignment of this annotator on this item, or None."""
-        row = self.conn.execute(
-            "SELECT kind FROM assignments WHERE conversation_id = ? AND annotator = ?", (conversation_id, annotator)
-        ).fetchone()
-        return row[0] if row else None
-
-    # --- labels ---------------------------------------------------------------------
-
-    def add_label_event(
-        self,
-        conversation_id: int,
-        annotator: str,
-        action: str,
-        label: str | None = None,
-        *,
-        tags: Sequence[str] = (),
-        turn: int | None = None,
-        note: str = "",
-        source: str = "cli",
-        forced: bool = False,
-        undoes: int | None = None,
-        created_at: float | None = None,
-    ) -> int:
-        """Append one label event (its own transaction, durable on return); returns its id."""
-        with self.transaction():
-            cur = self.conn.execute(
-                f"INSERT INTO labels ({_LABEL_COLUMNS.removeprefix('id, ')}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (conversation_id, annotator, action, label, json.dumps(list(tags)), turn, note, source, int(forced),
-                 undoes, created_at if created_at is not None else time.time()),
-            )
-        return cur.lastrowid
-
-    def label_events(self, tournament_id: int | None = None, conversation_id: int | None = None) -> list[LabelEvent]:
-        """The label log (all, one tournament's, or one conversation's), oldest first."""
-        if conversation_id is not None:
-            rows = self.conn.execute(f"SELECT {_LABEL_COLUMNS} FROM labels WHERE conversation_id = ? ORDER BY id", (conversation_id,))
-        elif tournament_id is not None:
-            rows = self.conn.execute(
-                f"SELECT {_LABEL_COLUMNS.replace('id,', 'l.id,', 1).replace(' conversation_id', ' l.conversation_id', 1)}"
-                " FROM labels l JOIN conversations c ON c.id = l.conversation_id WHERE c.tournament_id = ? ORDER BY l.id",
-                (tournament_id,),
-            )
-        else:
-            rows = self.conn.execute(f"SELECT {_LABEL_COLUMNS} FROM labels ORDER BY id")
-        return [_label_event(r) for r in rows]
-
-    # --- verdicts -------------------------------------------------------------------
-
-    def save_verdicts(self, tournament_id: int, rows: Sequence[tuple[int, str | None, str, str, float | None]]) -> None:
-        """Replace a tournament's verdicts: (conversation id, verdict, reason, method, confidence)."""
-        now = time.time()
-        with self.transaction():
-            self.conn.execute("DELETE FROM verdicts WHERE tournament_id = ?", (tournament_id,))
-            self.conn.executemany(
-                "INSERT INTO verdicts (conversation_id, tournament_id, verdict, reason, method, confidence, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [(cid, tournament_id, v, r, m, c, now) for cid, v, r, m, c in rows],
-            )
-
-    def verdicts(self, tournament_id: int) -> dict[int, tuple[str | None, str]]:
-        """conversation id -> (verdict or None if undecided, reason)."""
-        return {
-            r[0]: (r[1], r[2])
-            for r in self.conn.execute("SELECT conversation_id, verdict, reason FROM verdicts WHERE tournament_id = ?", (tournament_id,))
-        }
-
-
-@dataclass(frozen=True)
-class ScoringRow:
-    """One conversation as the leaderboard sees it: matchup, status and stored verdict.
-
-    `verdict` is None when the conversation is undecided or has no stored verdict yet
-    (`verdict_reason` None then means it was never evaluated).
-    """
-
-    tournament_id: int
-    matchup_id: int
-    attacker: str
-    defender: str
-    conversation_id: int
-    status: str
-    verdict: str | None
-    verdict_reason: str | None
-
-
-@dataclass(frozen=True)
-class UtilityResultRow:
-    """One stored utility test item result."""
-
-    config: str
-    bot: str
-    role: str
-    set_name: str
-    item_id: str
-    score: float
-    passed: bool
-    refused: bool
-    detail: str
-    created_at: float
-
-
-class _ScoringMixin:
-    """Store methods of the leaderboard and the utility runs."""
-
-    conn: sqlite3.Connection
-
-    def transaction(self) -> _Transaction: ...  # provided by Store
-
-    def scoring_rows(self, tournament_ids: Sequence[int]) -> list[ScoringRow]:
-        """Every conversation of some tournaments with its matchup's bots and stored
-        verdict, ordered by tournament, matchup and conversation id (one query)."""
-        out: list[ScoringRow] = []
-        for chunk in _chunks(sorted(set(tournament_ids)), 500):
-            marks = ",".join("?" * len(chunk))
-            rows = self.conn.execute(
-                "SELECT c.tournament_id, c.matchup_id, a.name, d.name, c.id, c.status, v.verdict, v.reason"
-                " FROM conversations c JOIN matchups m ON m.id = c.matchup_id"
-                " JOIN bots a ON a.id = m.attacker_id JOIN bots d ON d.id = m.defender_id"
-                " LEFT JOIN verdicts v ON v.conversation_id = c.id"
-                f" WHERE c.tournament_id IN ({marks}) ORDER BY c.tournament_id, c.matchup_id, c.id",
-                chunk,
-            )
-            out.extend(ScoringRow(*r) for r in rows)
-        return out
-
-    def attacker_turns(self, conversation_ids: Sequence[int]) -> dict[int, list[str]]:
-        """conversation id -> the contents of its attacker turns in turn order
-        (conversations without attacker turns are absent)."""
-        out: dict[int, list[str]] = {}
-        for chunk in _chunks(sorted(set(conversation_ids)), 500):
-            marks = ",".join("?" * len(chunk))
-            rows = self.conn.execute(
-                f"SELECT conversation_id, content FROM turns WHERE role = 'attacker' AND conversation_id IN ({marks})"
-                " ORDER BY conversation_id, turn_index",
-                chunk,
-            )
-            for cid, content in rows:
-                out.setdefault(cid, []).append(content)
-        return out
-
-    def _has_utility_table(self) -> bool:
-        return self.conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'utility_results'"
-        ).fetchone() is not None
-
-    def save_utility_results(self, config: str, bot: str, role: str,
-                             rows: Sequence[tuple[str, str, float, bool, bool, str]]) -> None:
-        """Replace one bot's utility results under a config name, in one transaction.
-
-        `rows`: (set name, item id, score 0-1, passed, refused, detail). Results of items
-        no longer in the sets are dropped with the rest of the bot's old rows.
-        """
-        now = time.time()
-        with self.transaction():
-            for statement in _split_sql(UTILITY_RESULTS_SCHEMA):
-                self.conn.execute(statement)
-            self.conn.execute("DELETE FROM utility_results WHERE config = ? AND bot = ?", (config, bot))
-            self.conn.executemany(
-                "INSERT INTO utility_results (config, bot, role, set_name, item_id, score, passed, refused, detail,"
-                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                [(config, bot, role, s, i, float(sc), int(p), int(r), d, now) for s, i, sc, p, r, d in rows],
-            )
-
-    def utility_results(self, configs: Sequence[str] | None = None) -> list[UtilityResultRow]:
-        """Stored utility results (all, or of some config names), by config, bot, set, item."""
-        if not self._has_utility_table():
-            return []
-        sql = (
-            "SELECT config, bot, role, set_name, item_id, score, passed, refused, detail, created_at"
-            " FROM utility_results"
-        )
-        params: list[Any] = []
-        if configs is not None:
-            if not configs:
-                return []
-            sql += f" WHERE config IN ({','.join('?' * len(configs))})"
-            params = list(configs)
-        rows = self.conn.execute(sql + " ORDER BY config, bot, set_name, item_id", params)
-        return [UtilityResultRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), bool(r[7]), r[8], r[9]) for r in rows]
-
-
 def _is_sqlite_file(path: Path) -> bool:
     with path.open("rb") as fh:
         return fh.read(16) == b"SQLite format 3\x00"
@@ -676,8 +245,7 @@ class Store(_EvaluationMixin, _ScoringMixin):
             # OS crash or power loss can drop the last transactions.
             conn.execute("PRAGMA synchronous = NORMAL")
             conn.execute("PRAGMA foreign_keys = ON")
-            if fresh:
-                store._create_schema()
+            store._create_schema(fresh)
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise StoreError(f"{path}: cannot open store: {exc}") from None
@@ -727,7 +295,12 @@ class Store(_EvaluationMixin, _ScoringMixin):
             )
         return version
 
-    def _create_schema(self) -> None:
+    def _create_schema(self, fresh: bool) -> None:
+        """Create every table that does not exist yet (all statements are IF NOT EXISTS);
+        a fresh store also gets its version and arena id."""
+        present = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master")}
+        if not fresh and set(_SCHEMA_OBJECTS) <= present:
+            return
         with self.transaction():
             for statement in _split_sql(SCHEMA):
                 self.conn.execute(statement)
@@ -1031,38 +604,7 @@ class Store(_EvaluationMixin, _ScoringMixin):
             yield conv.attacker, conv.defender, conv.idx, [(t.role, t.content) for t in self.turns(conv.id)]
 
 
-class _Transaction:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-
-    def __enter__(self) -> None:
-        self.conn.execute("BEGIN IMMEDIATE")
-
-    def __exit__(self, exc_type: object, *rest: object) -> None:
-        if exc_type is None:
-            self.conn.execute("COMMIT")
-        else:
-            self.conn.execute("ROLLBACK")
-
-
 def _tournament(row: Sequence[Any]) -> TournamentRow:
     values = list(row)
     values[7] = json.loads(values[7])
     return TournamentRow(*values)
-
-
-def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
-
-
-def _split_sql(script: str) -> list[str]:
-    """Split the schema script into statements (triggers contain inner semicolons)."""
-    statements, current = [], []
-    for line in script.strip().splitlines():
-        current.append(line)
-        joined = "\n".join(current).strip()
-        if joined.endswith(";") and (not joined.upper().startswith("CREATE TRIGGER") or joined.upper().endswith("END;")):
-            statements.append(joined)
-            current = []
-    return statements

@@ -1,0 +1,327 @@
+"""Store methods and tables of the evaluation pipeline: scans, code blocks, findings,
+review assignments, the append-only label log, verdicts."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from core.store._common import _chunks, _Transaction
+
+EVALUATION_SCHEMA = """
+CREATE TABLE IF NOT EXISTS scans (
+    conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id),
+    tournament_id INTEGER NOT NULL,
+    blocks INTEGER NOT NULL,
+    parsed_blocks INTEGER NOT NULL,
+    findings INTEGER NOT NULL,
+    scanned_at REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS code_blocks (
+    id INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+    turn_index INTEGER NOT NULL,
+    block_index INTEGER NOT NULL,
+    start_offset INTEGER NOT NULL,
+    end_offset INTEGER NOT NULL,
+    start_line INTEGER NOT NULL,
+    line_count INTEGER NOT NULL,
+    language TEXT NOT NULL,
+    fenced INTEGER NOT NULL,
+    parsed INTEGER NOT NULL,
+    skipped_reason TEXT
+);
+CREATE INDEX IF NOT EXISTS code_blocks_by_conversation ON code_blocks (conversation_id);
+CREATE TABLE IF NOT EXISTS findings (
+    id INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+    turn_index INTEGER NOT NULL,
+    block_index INTEGER NOT NULL,
+    line_in_block INTEGER NOT NULL,
+    line_in_reply INTEGER NOT NULL,
+    test_id TEXT NOT NULL,
+    test_name TEXT NOT NULL,
+    cwe TEXT,
+    severity TEXT NOT NULL,
+    confidence TEXT NOT NULL,
+    code_line TEXT NOT NULL,
+    message TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS findings_by_conversation ON findings (conversation_id);
+CREATE TABLE IF NOT EXISTS assignments (
+    id INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+    tournament_id INTEGER NOT NULL,
+    annotator TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    assigned_at REAL NOT NULL,
+    UNIQUE (conversation_id, annotator)
+);
+CREATE INDEX IF NOT EXISTS assignments_by_annotator ON assignments (annotator, conversation_id);
+CREATE TABLE IF NOT EXISTS labels (
+    id INTEGER PRIMARY KEY,
+    conversation_id INTEGER NOT NULL REFERENCES conversations(id),
+    annotator TEXT NOT NULL,
+    action TEXT NOT NULL,
+    label TEXT,
+    tags TEXT NOT NULL DEFAULT '[]',
+    turn INTEGER,
+    note TEXT NOT NULL DEFAULT '',
+    source TEXT NOT NULL,
+    forced INTEGER NOT NULL DEFAULT 0,
+    undoes INTEGER,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS labels_by_conversation ON labels (conversation_id, annotator, id);
+CREATE TABLE IF NOT EXISTS verdicts (
+    conversation_id INTEGER PRIMARY KEY REFERENCES conversations(id),
+    tournament_id INTEGER NOT NULL,
+    verdict TEXT,
+    reason TEXT NOT NULL,
+    method TEXT NOT NULL,
+    confidence REAL,
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS verdicts_by_tournament ON verdicts (tournament_id, verdict);
+"""
+
+
+@dataclass(frozen=True)
+class LabelEvent:
+    """One row of the append-only label log (action "label" or "undo")."""
+
+    id: int
+    conversation_id: int
+    annotator: str
+    action: str
+    label: str | None
+    tags: tuple[str, ...]
+    turn: int | None
+    note: str
+    source: str
+    forced: bool
+    undoes: int | None
+    created_at: float
+
+
+@dataclass(frozen=True)
+class FindingRow:
+    """A stored bandit finding."""
+
+    id: int
+    conversation_id: int
+    turn_index: int
+    block_index: int
+    line_in_block: int
+    line_in_reply: int
+    test_id: str
+    test_name: str
+    cwe: str | None
+    severity: str
+    confidence: str
+    code_line: str
+    message: str
+
+
+_LABEL_COLUMNS = "id, conversation_id, annotator, action, label, tags, turn, note, source, forced, undoes, created_at"
+_FINDING_COLUMNS = (
+    "id, conversation_id, turn_index, block_index, line_in_block, line_in_reply, test_id, test_name, cwe,"
+    " severity, confidence, code_line, message"
+)
+
+
+def _label_event(row: Sequence[Any]) -> LabelEvent:
+    values = list(row)
+    values[5] = tuple(json.loads(values[5]))
+    values[9] = bool(values[9])
+    return LabelEvent(*values)
+
+
+class _EvaluationMixin:
+    """Store methods of the evaluation pipeline (scans, findings, queue, labels, verdicts)."""
+
+    conn: sqlite3.Connection
+
+    def transaction(self) -> _Transaction: ...  # provided by Store
+
+    # --- static stage ---------------------------------------------------------------
+
+    def unscanned_conversations(self, tournament_id: int) -> list[int]:
+        """Complete conversations the static stage has not scanned yet."""
+        rows = self.conn.execute(
+            "SELECT c.id FROM conversations c LEFT JOIN scans s ON s.conversation_id = c.id"
+            " WHERE c.tournament_id = ? AND c.status = 'complete' AND s.conversation_id IS NULL ORDER BY c.id",
+            (tournament_id,),
+        )
+        return [r[0] for r in rows]
+
+    def defender_turns(self, conversation_ids: Sequence[int]) -> list[tuple[int, int, str]]:
+        """(conversation id, turn index, content) of the defender turns of some conversations."""
+        out: list[tuple[int, int, str]] = []
+        for chunk in _chunks(list(conversation_ids), 500):
+            marks = ",".join("?" * len(chunk))
+            out.extend(
+                self.conn.execute(
+                    f"SELECT conversation_id, turn_index, content FROM turns WHERE role = 'defender'"
+                    f" AND conversation_id IN ({marks}) ORDER BY conversation_id, turn_index",
+                    chunk,
+                ).fetchall()
+            )
+        return out
+
+    def save_scans(
+        self,
+        tournament_id: int,
+        scans: Sequence[tuple[int, int, int, int]],
+        blocks: Sequence[tuple[Any, ...]],
+        findings: Sequence[tuple[Any, ...]],
+    ) -> None:
+        """Store static-stage results in one transaction.
+
+        `scans`: (conversation_id, blocks, parsed_blocks, findings); `blocks`:
+        (conversation_id, turn_index, block_index, start_offset, end_offset, start_line,
+        line_count, language, fenced, parsed, skipped_reason); `findings`: the
+        `FindingRow` fields without id.
+        """
+        now = time.time()
+        with self.transaction():
+            self.conn.executemany(
+                "INSERT INTO code_blocks (conversation_id, turn_index, block_index, start_offset, end_offset,"
+                " start_line, line_count, language, fenced, parsed, skipped_reason) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                blocks,
+            )
+            self.conn.executemany(
+                f"INSERT INTO findings ({_FINDING_COLUMNS.removeprefix('id, ')}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                findings,
+            )
+            self.conn.executemany(
+                "INSERT OR REPLACE INTO scans (conversation_id, tournament_id, blocks, parsed_blocks, findings,"
+                " scanned_at) VALUES (?, ?, ?, ?, ?, ?)",
+                [(cid, tournament_id, b, p, f, now) for cid, b, p, f in scans],
+            )
+
+    def scanned_conversations(self, tournament_id: int) -> set[int]:
+        """Conversations the static stage has scanned."""
+        return {r[0] for r in self.conn.execute("SELECT conversation_id FROM scans WHERE tournament_id = ?", (tournament_id,))}
+
+    def findings(self, conversation_id: int) -> list[FindingRow]:
+        """A conversation's findings in reply order."""
+        rows = self.conn.execute(
+            f"SELECT {_FINDING_COLUMNS} FROM findings WHERE conversation_id = ? ORDER BY turn_index, block_index, line_in_block",
+            (conversation_id,),
+        )
+        return [FindingRow(*r) for r in rows]
+
+    def tournament_findings(self, tournament_id: int) -> list[FindingRow]:
+        """Every finding of a tournament."""
+        rows = self.conn.execute(
+            f"SELECT {_FINDING_COLUMNS.replace('id,', 'f.id,', 1)} FROM findings f"
+            " JOIN conversations c ON c.id = f.conversation_id WHERE c.tournament_id = ? ORDER BY f.id",
+            (tournament_id,),
+        )
+        return [FindingRow(*r) for r in rows]
+
+    def code_blocks(self, conversation_id: int) -> list[dict[str, Any]]:
+        """A conversation's extracted code blocks (where they sit, whether they parsed)."""
+        cur = self.conn.execute(
+            "SELECT turn_index, block_index, start_offset, end_offset, start_line, line_count, language, fenced,"
+            " parsed, skipped_reason FROM code_blocks WHERE conversation_id = ? ORDER BY turn_index, block_index",
+            (conversation_id,),
+        )
+        names = [d[0] for d in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur]
+
+    # --- review queue ---------------------------------------------------------------
+
+    def assignments(self, tournament_id: int) -> list[tuple[int, str, str]]:
+        """(conversation id, annotator, kind) of every assignment in a tournament."""
+        return self.conn.execute(
+            "SELECT conversation_id, annotator, kind FROM assignments WHERE tournament_id = ? ORDER BY id", (tournament_id,)
+        ).fetchall()
+
+    def annotator_loads(self) -> dict[str, int]:
+        """Items assigned to each annotator across the whole store."""
+        return dict(self.conn.execute("SELECT annotator, COUNT(*) FROM assignments GROUP BY annotator").fetchall())
+
+    def add_assignments(self, tournament_id: int, rows: Sequence[tuple[int, str, str]]) -> None:
+        """Assign (conversation id, annotator, kind) rows; an existing pair is left alone."""
+        now = time.time()
+        with self.transaction():
+            self.conn.executemany(
+                "INSERT OR IGNORE INTO assignments (conversation_id, tournament_id, annotator, kind, assigned_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                [(cid, tournament_id, who, kind, now) for cid, who, kind in rows],
+            )
+
+    def assignment(self, conversation_id: int, annotator: str) -> str | None:
+        """The kind of assignment of this annotator on this item, or None."""
+        row = self.conn.execute(
+            "SELECT kind FROM assignments WHERE conversation_id = ? AND annotator = ?", (conversation_id, annotator)
+        ).fetchone()
+        return row[0] if row else None
+
+    # --- labels ---------------------------------------------------------------------
+
+    def add_label_event(
+        self,
+        conversation_id: int,
+        annotator: str,
+        action: str,
+        label: str | None = None,
+        *,
+        tags: Sequence[str] = (),
+        turn: int | None = None,
+        note: str = "",
+        source: str = "cli",
+        forced: bool = False,
+        undoes: int | None = None,
+        created_at: float | None = None,
+    ) -> int:
+        """Append one label event (its own transaction, durable on return); returns its id."""
+        with self.transaction():
+            cur = self.conn.execute(
+                f"INSERT INTO labels ({_LABEL_COLUMNS.removeprefix('id, ')}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (conversation_id, annotator, action, label, json.dumps(list(tags)), turn, note, source, int(forced),
+                 undoes, created_at if created_at is not None else time.time()),
+            )
+        return cur.lastrowid
+
+    def label_events(self, tournament_id: int | None = None, conversation_id: int | None = None) -> list[LabelEvent]:
+        """The label log (all, one tournament's, or one conversation's), oldest first."""
+        if conversation_id is not None:
+            rows = self.conn.execute(f"SELECT {_LABEL_COLUMNS} FROM labels WHERE conversation_id = ? ORDER BY id", (conversation_id,))
+        elif tournament_id is not None:
+            rows = self.conn.execute(
+                f"SELECT {_LABEL_COLUMNS.replace('id,', 'l.id,', 1).replace(' conversation_id', ' l.conversation_id', 1)}"
+                " FROM labels l JOIN conversations c ON c.id = l.conversation_id WHERE c.tournament_id = ? ORDER BY l.id",
+                (tournament_id,),
+            )
+        else:
+            rows = self.conn.execute(f"SELECT {_LABEL_COLUMNS} FROM labels ORDER BY id")
+        return [_label_event(r) for r in rows]
+
+    # --- verdicts -------------------------------------------------------------------
+
+    def save_verdicts(self, tournament_id: int, rows: Sequence[tuple[int, str | None, str, str, float | None]]) -> None:
+        """Replace a tournament's verdicts: (conversation id, verdict, reason, method, confidence)."""
+        now = time.time()
+        with self.transaction():
+            self.conn.execute("DELETE FROM verdicts WHERE tournament_id = ?", (tournament_id,))
+            self.conn.executemany(
+                "INSERT INTO verdicts (conversation_id, tournament_id, verdict, reason, method, confidence, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [(cid, tournament_id, v, r, m, c, now) for cid, v, r, m, c in rows],
+            )
+
+    def verdicts(self, tournament_id: int) -> dict[int, tuple[str | None, str]]:
+        """conversation id -> (verdict or None if undecided, reason)."""
+        return {
+            r[0]: (r[1], r[2])
+            for r in self.conn.execute("SELECT conversation_id, verdict, reason FROM verdicts WHERE tournament_id = ?", (tournament_id,))
+        }
+
+

@@ -1,0 +1,144 @@
+"""Store methods and tables of the leaderboard and the utility runs."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from core.store._common import _chunks, _Transaction
+
+# Defender utility, one row per (config, bot, set, item) (core.utility_run). `config` is
+# the tournament/config name; `role` is "defender" or "base". Stores created before this
+# table existed get it when next opened for writing (`Store._create_schema`).
+UTILITY_RESULTS_SCHEMA = """
+CREATE TABLE IF NOT EXISTS utility_results (
+    id INTEGER PRIMARY KEY,
+    config TEXT NOT NULL,
+    bot TEXT NOT NULL,
+    role TEXT NOT NULL,
+    set_name TEXT NOT NULL,
+    item_id TEXT NOT NULL,
+    score REAL NOT NULL,
+    passed INTEGER NOT NULL,
+    refused INTEGER NOT NULL,
+    detail TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL,
+    UNIQUE (config, bot, set_name, item_id)
+);
+"""
+
+@dataclass(frozen=True)
+class ScoringRow:
+    """One conversation as the leaderboard sees it: matchup, status and stored verdict.
+
+    `verdict` is None when the conversation is undecided or has no stored verdict yet
+    (`verdict_reason` None then means it was never evaluated).
+    """
+
+    tournament_id: int
+    matchup_id: int
+    attacker: str
+    defender: str
+    conversation_id: int
+    status: str
+    verdict: str | None
+    verdict_reason: str | None
+
+
+@dataclass(frozen=True)
+class UtilityResultRow:
+    """One stored utility test item result."""
+
+    config: str
+    bot: str
+    role: str
+    set_name: str
+    item_id: str
+    score: float
+    passed: bool
+    refused: bool
+    detail: str
+    created_at: float
+
+
+class _ScoringMixin:
+    """Store methods of the leaderboard and the utility runs."""
+
+    conn: sqlite3.Connection
+
+    def transaction(self) -> _Transaction: ...  # provided by Store
+
+    def scoring_rows(self, tournament_ids: Sequence[int]) -> list[ScoringRow]:
+        """Every conversation of some tournaments with its matchup's bots and stored
+        verdict, ordered by tournament, matchup and conversation id (one query)."""
+        out: list[ScoringRow] = []
+        for chunk in _chunks(sorted(set(tournament_ids)), 500):
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                "SELECT c.tournament_id, c.matchup_id, a.name, d.name, c.id, c.status, v.verdict, v.reason"
+                " FROM conversations c JOIN matchups m ON m.id = c.matchup_id"
+                " JOIN bots a ON a.id = m.attacker_id JOIN bots d ON d.id = m.defender_id"
+                " LEFT JOIN verdicts v ON v.conversation_id = c.id"
+                f" WHERE c.tournament_id IN ({marks}) ORDER BY c.tournament_id, c.matchup_id, c.id",
+                chunk,
+            )
+            out.extend(ScoringRow(*r) for r in rows)
+        return out
+
+    def attacker_turns(self, conversation_ids: Sequence[int]) -> dict[int, list[str]]:
+        """conversation id -> the contents of its attacker turns in turn order
+        (conversations without attacker turns are absent)."""
+        out: dict[int, list[str]] = {}
+        for chunk in _chunks(sorted(set(conversation_ids)), 500):
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                f"SELECT conversation_id, content FROM turns WHERE role = 'attacker' AND conversation_id IN ({marks})"
+                " ORDER BY conversation_id, turn_index",
+                chunk,
+            )
+            for cid, content in rows:
+                out.setdefault(cid, []).append(content)
+        return out
+
+    def _has_utility_table(self) -> bool:
+        return self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'utility_results'"
+        ).fetchone() is not None
+
+    def save_utility_results(self, config: str, bot: str, role: str,
+                             rows: Sequence[tuple[str, str, float, bool, bool, str]]) -> None:
+        """Replace one bot's utility results under a config name, in one transaction.
+
+        `rows`: (set name, item id, score 0-1, passed, refused, detail). Results of items
+        no longer in the sets are dropped with the rest of the bot's old rows.
+        """
+        now = time.time()
+        with self.transaction():
+            self.conn.execute("DELETE FROM utility_results WHERE config = ? AND bot = ?", (config, bot))
+            self.conn.executemany(
+                "INSERT INTO utility_results (config, bot, role, set_name, item_id, score, passed, refused, detail,"
+                " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(config, bot, role, s, i, float(sc), int(p), int(r), d, now) for s, i, sc, p, r, d in rows],
+            )
+
+    def utility_results(self, configs: Sequence[str] | None = None) -> list[UtilityResultRow]:
+        """Stored utility results (all, or of some config names), by config, bot, set, item."""
+        if not self._has_utility_table():
+            return []
+        sql = (
+            "SELECT config, bot, role, set_name, item_id, score, passed, refused, detail, created_at"
+            " FROM utility_results"
+        )
+        params: list[Any] = []
+        if configs is not None:
+            if not configs:
+                return []
+            sql += f" WHERE config IN ({','.join('?' * len(configs))})"
+            params = list(configs)
+        rows = self.conn.execute(sql + " ORDER BY config, bot, set_name, item_id", params)
+        return [UtilityResultRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), bool(r[7]), r[8], r[9]) for r in rows]
+
+
