@@ -26,7 +26,10 @@ from typing import Any
 import sqlite_utils
 
 from core.store._common import StoreError, _chunks, _split_sql, _Transaction
+from core.store.annotate import ANNOTATE_SCHEMA, _AnnotateMixin
 from core.store.evaluation import EVALUATION_SCHEMA, FindingRow, LabelEvent, _EvaluationMixin
+from core.store.follow import FOLLOW_SCHEMA, _FollowMixin
+from core.store.packs import PACKS_SCHEMA, _PacksMixin
 from core.store.scoring import UTILITY_RESULTS_SCHEMA, ScoringRow, UtilityResultRow, _ScoringMixin
 
 __all__ = [
@@ -125,7 +128,7 @@ END;
 
 # Every area of the store adds its tables; all are created with IF NOT EXISTS on each
 # writable open, so a store made by an earlier build of this schema version gains them.
-SCHEMA = BASE_SCHEMA + EVALUATION_SCHEMA + UTILITY_RESULTS_SCHEMA
+SCHEMA = BASE_SCHEMA + EVALUATION_SCHEMA + UTILITY_RESULTS_SCHEMA + ANNOTATE_SCHEMA + FOLLOW_SCHEMA + PACKS_SCHEMA
 _SCHEMA_OBJECTS = re.findall(r"CREATE (?:VIRTUAL )?(?:TABLE|INDEX|TRIGGER) IF NOT EXISTS (\w+)", SCHEMA)
 
 
@@ -210,7 +213,7 @@ def _is_sqlite_file(path: Path) -> bool:
         return fh.read(16) == b"SQLite format 3\x00"
 
 
-class Store(_EvaluationMixin, _ScoringMixin):
+class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _PacksMixin):
     """An open arena store. Use `Store.open` (or `Store.open_readonly` for followers)."""
 
     def __init__(self, conn: sqlite3.Connection, path: Path, readonly: bool) -> None:
