@@ -202,3 +202,20 @@ def test_attacker_bootstrap_speed() -> None:
     start = time.perf_counter()
     bootstrap_attacker_score(matchups, seed=0)
     assert time.perf_counter() - start < 5
+
+
+def test_attacker_interval_contains_point_estimate_on_small_matchups() -> None:
+    """Resampled diversity pairs distinct conversations only, so with ~10 successes per
+    matchup the interval still contains the contract score (repeated draws must not pair
+    with themselves at BLEU 100)."""
+    rng = np.random.default_rng(3)
+    words = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi".split()
+    matchups = []
+    point = []
+    for _ in range(3):
+        texts = [" ".join(rng.choice(words, size=12)) for _ in range(9)]
+        matchups.append(AttackerMatchup([True] * 9 + [False], texts))
+        point.append(90.0 * effective_diversity(diversity(texts)) / 100)
+    score = float(np.mean(point))
+    lo, hi = bootstrap_attacker_score(matchups, n_boot=500, seed=1)
+    assert lo <= score <= hi
