@@ -68,6 +68,15 @@ class RunControl:
         self.stop_requested = False
         self._on_stop: list[Any] = []
 
+    def on_stop(self, callback: Any) -> None:
+        """Call `callback` when `stop` is requested (the run cancels its conversations)."""
+        self._on_stop.append(callback)
+
+    def forget(self, callback: Any) -> None:
+        """Undo `on_stop`."""
+        if callback in self._on_stop:
+            self._on_stop.remove(callback)
+
     @property
     def paused(self) -> bool:
         """True while paused: no new turn requests are sent."""
@@ -171,16 +180,14 @@ class _Run:
         self.requests: dict[str, tuple[ConversationRef, int]] = {}
         self.replies = 0
         self.played = 0
-        for name, bot in self.bots.items():
-            bot.on_partial = self._partial_sink(name)
+        for bot in self.bots.values():
+            bot.on_partial = self.on_partial
 
-    def _partial_sink(self, bot_name: str):  # noqa: ANN202 - small closure
-        def sink(request_id: str, content: str) -> None:
-            found = self.requests.get(request_id)
-            if found is not None:
-                self.reporter.partial(found[0], found[1], content)
-
-        return sink
+    def on_partial(self, request_id: str, content: str) -> None:
+        """A bot streamed part of a reply: pass it to the reporter (never stored)."""
+        found = self.requests.get(request_id)
+        if found is not None:
+            self.reporter.partial(found[0], found[1], content)
 
     def on_bot_event(self, bot: str, kind: str, detail: str) -> None:
         stats = self.stats[bot]
@@ -351,7 +358,7 @@ async def run_tournament(
         for task in list(tasks):
             task.cancel()
 
-    control._on_stop.append(cancel_all)
+    control.on_stop(cancel_all)
     try:
         await run.start_bots()
         queue = iter(pending)
@@ -373,7 +380,7 @@ async def run_tournament(
             if isinstance(result, BaseException) and not isinstance(result, asyncio.CancelledError):
                 raise result
     finally:
-        control._on_stop.remove(cancel_all)
+        control.forget(cancel_all)
         await run.close_bots()
         await run.writer.close()
     counts = store.status_counts(tid)
