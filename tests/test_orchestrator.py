@@ -192,3 +192,16 @@ def test_bot_that_fails_handshake_makes_its_conversations_incomplete(write_confi
     assert result[("a", "broken")] == [("incomplete", "bot_unavailable")] * 2
     assert "exited with code 3" in summary.bots["broken"].gave_up
     assert "no protocol here" in summary.bots["broken"].gave_up
+
+
+def test_bot_log_is_capped(tmp_path: Path) -> None:
+    """A bot's stderr log stops growing at its cap, with a marker, and keeps the last line."""
+    from core.bots import BotLog
+
+    log = BotLog(tmp_path / "b.log", cap_bytes=1000)
+    for i in range(100):
+        log.write(f"noise line {i}\n".encode())
+    log.close()
+    text = (tmp_path / "b.log").read_text()
+    assert len(text) < 1100 and text.endswith("log cap reached; further output dropped\n")
+    assert log.last_line == "noise line 99"
