@@ -15,11 +15,13 @@ Formulas: docs/evaluation.md, "Verdicts".
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from core.agreement import current_votes
 
 __all__ = [
     "DawidSkeneResult",
@@ -51,18 +53,6 @@ def majority_verdict(labels: Sequence[Hashable | None], k: int) -> Hashable | No
     return ranked[0][0]
 
 
-def _current(rows: Iterable[tuple[Hashable, Hashable, Hashable | None]]
-             ) -> dict[Hashable, dict[Hashable, Hashable]]:
-    """item -> annotator -> label; a later row for the same pair replaces an earlier one."""
-    by_item: dict[Hashable, dict[Hashable, Hashable]] = defaultdict(dict)
-    for item, annotator, label in rows:
-        if label is None:
-            by_item[item].pop(annotator, None)
-        else:
-            by_item[item][annotator] = label
-    return by_item
-
-
 def majority_verdicts(rows: Iterable[tuple[Hashable, Hashable, Hashable | None]], k: int
                       ) -> dict[Hashable, Hashable | None]:
     """``majority_verdict`` for every item in rows of (item, annotator, label).
@@ -70,7 +60,7 @@ def majority_verdicts(rows: Iterable[tuple[Hashable, Hashable, Hashable | None]]
     One current label per (item, annotator): a later row replaces an earlier one.
     """
     return {item: majority_verdict(list(votes.values()), k)
-            for item, votes in _current(rows).items()}
+            for item, votes in current_votes(rows).items()}
 
 
 @dataclass(frozen=True)
@@ -106,7 +96,7 @@ def dawid_skene(
     ``labels`` fixes the class set and order (default: the labels seen, sorted). Stops
     when no posterior moves by more than ``tol`` or after ``iterations`` rounds.
     """
-    by_item = _current(rows)
+    by_item = current_votes(rows)
     items = sorted((item for item, votes in by_item.items() if votes), key=repr)
     annotators = sorted({a for item in items for a in by_item[item]}, key=repr)
     if labels is None:

@@ -309,7 +309,7 @@ def bootstrap_ci(
 # --- the report ------------------------------------------------------------------------
 
 
-def _current_labels(rows: Iterable[tuple[Hashable, Hashable, Hashable | None]]
+def current_votes(rows: Iterable[tuple[Hashable, Hashable, Hashable | None]]
                     ) -> dict[Hashable, dict[Hashable, Hashable]]:
     """item -> annotator -> label; a later row for the same pair replaces an earlier one."""
     by_item: dict[Hashable, dict[Hashable, Hashable]] = defaultdict(dict)
@@ -336,7 +336,7 @@ def pairwise_cohen(
     seed: int = 0,
 ) -> CohenMatrix:
     """Cohen's kappa (with bootstrap interval) for every pair of annotators."""
-    by_item = _current_labels(rows)
+    by_item = current_votes(rows)
     return _pairwise_cohen(by_item, resamples, confidence, seed)
 
 
@@ -383,7 +383,7 @@ def agreement_report(
     label withdraws it). Items with fewer than two labels are ignored. Fleiss' kappa,
     Krippendorff's alpha and percent agreement share one set of item resamples.
     """
-    by_item = _current_labels(labels)
+    by_item = current_votes(labels)
     used = {item: votes for item, votes in by_item.items() if len(votes) >= 2}
     ordered_items = sorted(used, key=repr)
     categories, table = category_counts(
