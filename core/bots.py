@@ -109,6 +109,18 @@ def bot_env(spec: BotSpec) -> dict[str, str]:
     return env
 
 
+def _die_with_parent() -> None:
+    """Linux: have the kernel kill the bot if the arena dies (even by kill -9), so no bot
+    outlives a killed run. Elsewhere bots exit when their stdin closes."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
+    except (OSError, AttributeError):
+        pass
+
+
 def _limit_setter(limits: Limits) -> Callable[[], None]:
     """A preexec function applying the resource limits in the child."""
 
@@ -124,6 +136,7 @@ def _limit_setter(limits: Limits) -> Callable[[], None]:
             except (ValueError, OSError):
                 pass
 
+        _die_with_parent()
         if limits.memory_mb:
             cap(resource.RLIMIT_AS, limits.memory_mb << 20)
         if limits.cpu_seconds:

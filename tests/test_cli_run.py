@@ -137,3 +137,44 @@ def test_version_and_help() -> None:
     for args in (["--help"], ["run", "--help"], ["bots", "check", "--help"]):
         text = subprocess.run([*ARENA, *args], capture_output=True, text=True, check=True).stdout
         assert "Usage:" in text and len(text.splitlines()) > 4
+
+
+def test_killed_runner_leaves_no_orphan_bots(write_config, tmp_path: Path) -> None:
+    """After kill -9 of the runner, its bot processes (even one that ignores stdin) are gone."""
+    stubborn = tmp_path / "stubborn.py"
+    stubborn.write_text(
+        "import json, signal, sys, time\n"
+        "signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+        "for line in sys.stdin:\n"
+        "    m = json.loads(line)\n"
+        "    if m['type'] == 'hello':\n"
+        "        print(json.dumps({'type': 'hello', 'protocol': 1}), flush=True)\n"
+        "    else:\n"
+        "        time.sleep(3600)\n"
+    )
+    body = 'name = "orphans"\nconversations_per_matchup = 2\ntimeout = 600\n' + bot_table("attacker", "a", "good_bot.py")
+    body += f'[[defenders]]\nname = "stubborn"\ncommand = ["{sys.executable}", "{stubborn}"]\n'
+    db = tmp_path / "o.db"
+    proc = subprocess.Popen([*ARENA, "run", str(write_config(body)), "--db", str(db), "-q"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while True:
+        children = subprocess.run(["pgrep", "-f", str(stubborn)], capture_output=True, text=True).stdout.split()
+        if children and _turns(db) > 0:
+            break
+        assert time.monotonic() < deadline, "the bot never started"
+        time.sleep(0.05)
+    time.sleep(0.3)  # let the defender request reach the stubborn bot, which then sleeps
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while subprocess.run(["pgrep", "-f", str(stubborn)], capture_output=True).returncode == 0:
+        assert time.monotonic() < deadline, "a bot outlived the killed runner"
+        time.sleep(0.05)
+
+
+def _turns(db: Path) -> int:
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+            return conn.execute("SELECT COUNT(*) FROM turns").fetchone()[0]
+    except sqlite3.Error:
+        return 0
