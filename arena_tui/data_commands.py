@@ -1,0 +1,145 @@
+"""Data commands: annotation packs, labels JSONL, fine-tuning export, import, team
+feedback and the dataset report. Thin shells over `core.packs`, `core.export`,
+`core.importer`, `core.feedback` and `core.report`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from arena_tui.cli import (
+    DB_OPTION,
+    TOURNAMENT_OPTION,
+    ArenaError,
+    _print_agreement,
+    existing_store,
+    main,
+    pick_tournaments,
+)
+from arena_tui.safe import inert_text
+
+
+def _console() -> Console:
+    return Console(highlight=False)
+
+
+# --- packs ------------------------------------------------------------------------------
+
+
+@main.group()
+def pack() -> None:
+    """Annotation packs: label on a machine with no network, merge the labels back."""
+
+
+@pack.command("export")
+@DB_OPTION
+@TOURNAMENT_OPTION
+@click.option("--annotator", "-a", required=True, help="Whose assigned conversations go into the pack.")
+@click.option("--output", "-o", required=True, type=click.Path(dir_okay=False), help="Pack file to write.")
+def pack_export(db: str, tournament: str | None, annotator: str, output: str) -> None:
+    """Write one annotator's queue to a self-contained pack file.
+
+    The pack is an arena store: label it with `arena-tui annotate PACK --annotator NAME`,
+    then bring it back with `arena-tui pack merge PACK`.
+    """
+    from core.packs import PackError, export_pack
+
+    with existing_store(db) as store:
+        ids = [t.id for t in pick_tournaments(store, tournament)]
+        try:
+            summary = export_pack(store, annotator, output, ids)
+        except PackError as exc:
+            raise ArenaError(str(exc)) from None
+    click.echo(inert_text(f"wrote pack {summary.pack_id} for {annotator}: {summary.conversations} conversations, "
+                          f"{summary.labels} earlier labels, to {output}").plain)
+
+
+@pack.command("merge")
+@DB_OPTION
+@click.argument("packs", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--resamples", default=1000, show_default=True, type=click.IntRange(100, 100_000),
+              help="Bootstrap resamples for the agreement intervals.")
+def pack_merge(db: str, packs: tuple[str, ...], resamples: int) -> None:
+    """Merge the labels made in PACKS back into the store.
+
+    Every pack is checked first (same arena, content intact, items still in the store);
+    if any is unusable nothing is written. Merging a pack twice changes nothing.
+    """
+    from core.packs import PackError, merge_packs
+
+    with existing_store(db) as store:
+        try:
+            result = merge_packs(store, packs)
+        except PackError as exc:
+            raise ArenaError(str(exc)) from None
+        _after_label_merge(store, result, resamples)
+
+
+def _after_label_merge(store, result, resamples: int) -> None:  # noqa: ANN001
+    from core.evaluation import agreement, refresh_verdicts
+
+    console = _console()
+    console.print(inert_text(f"appended {result.appended} label events ({result.already_merged} were already merged, "
+                             f"{result.skipped} skipped)"), soft_wrap=True)
+    for conflict in result.conflicts:
+        console.print(inert_text(f"conflict: {conflict}", style="yellow"), soft_wrap=True)
+    for t in store.tournaments():
+        if t.id in result.tournament_ids:
+            refresh_verdicts(store, t.id)
+            _print_agreement(console, t.name, agreement(store, t.id, resamples=resamples))
+
+
+# --- labels JSONL -------------------------------------------------------------------------
+
+
+@main.group()
+def labels() -> None:
+    """Label events as JSONL: export them, import them (idempotent)."""
+
+
+@labels.command("export")
+@DB_OPTION
+@TOURNAMENT_OPTION
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="File to write (default: standard output).")
+def labels_export(db: str, tournament: str | None, output: str | None) -> None:
+    """Write the label log as JSONL, one event per line, with the arena id and an event uid."""
+    from core.export import atomic_writer
+    from core.packs import export_labels
+
+    with existing_store(db) as store:
+        ids = [t.id for t in pick_tournaments(store, tournament)]
+        events = export_labels(store, ids)
+        if output is None:
+            for event in events:
+                click.echo(json.dumps(event, ensure_ascii=False))
+            return
+        n = 0
+        with atomic_writer(Path(output)) as fh:
+            for event in events:
+                fh.write(json.dumps(event, ensure_ascii=False) + "\n")
+                n += 1
+    click.echo(f"wrote {n} label events to {output}", err=True)
+
+
+@labels.command("import")
+@DB_OPTION
+@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@click.option("--resamples", default=1000, show_default=True, type=click.IntRange(100, 100_000),
+              help="Bootstrap resamples for the agreement intervals.")
+def labels_import(db: str, file: str, resamples: int) -> None:
+    """Append the label events of a JSONL FILE (from `labels export`); every line is
+    checked first and events already present are skipped."""
+    from core.packs import PackError, import_labels
+
+    with existing_store(db) as store:
+        try:
+            with open(file, encoding="utf-8") as fh:
+                result = import_labels(store, fh, origin=Path(file).name)
+        except UnicodeDecodeError:
+            raise ArenaError(f"{file} is not UTF-8 text") from None
+        except PackError as exc:
+            raise ArenaError(str(exc)) from None
+        _after_label_merge(store, result, resamples)
