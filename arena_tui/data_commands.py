@@ -143,3 +143,53 @@ def labels_import(db: str, file: str, resamples: int) -> None:
         except PackError as exc:
             raise ArenaError(str(exc)) from None
         _after_label_merge(store, result, resamples)
+
+
+# --- fine-tuning export --------------------------------------------------------------------
+
+
+def _progress(console: Console, description: str):  # noqa: ANN202
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console, transient=True)
+
+
+@main.command("export")
+@DB_OPTION
+@TOURNAMENT_OPTION
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="JSONL file to write (required unless --dry-run).")
+@click.option("--format", "fmt", type=click.Choice(["chat-jsonl", "jsonl"]), default="chat-jsonl", show_default=True,
+              help="chat-jsonl: messages with user/assistant roles (HF datasets); jsonl: native attacker/defender turns.")
+@click.option("--filter", "filters", multiple=True, metavar="FILTER",
+              help="Repeatable: no-vulnerable-code, no-malicious-assistance, complete-only (default), all-statuses, "
+                   "verdict=attack|defense, kind=practice|official.")
+@click.option("--dry-run", is_flag=True, help="Only count what would be written.")
+def export_command(db: str, tournament: str | None, output: str | None, fmt: str, filters: tuple[str, ...],
+                   dry_run: bool) -> None:
+    """Write conversations as fine-tuning data (the defender is the assistant).
+
+    Streams the store page by page and writes through a temp file renamed at the end,
+    so an interrupted export leaves nothing half-written.
+    """
+    from core.export import ExportError, ExportFilters, export_conversations
+
+    if output is None and not dry_run:
+        raise ArenaError("give --output FILE (or --dry-run to only count)")
+    console = Console(highlight=False, stderr=True)
+    with existing_store(db) as store:
+        ids = [t.id for t in pick_tournaments(store, tournament)]
+        try:
+            parsed = ExportFilters.parse(filters)
+            with _progress(console, "export") as progress:
+                task = progress.add_task("export", total=None)
+                summary = export_conversations(
+                    store, ids, parsed, None if dry_run else Path(output), fmt=fmt,
+                    progress=lambda done, total: progress.update(task, completed=done, total=total),
+                )
+        except ExportError as exc:
+            raise ArenaError(str(exc)) from None
+    dropped = ", ".join(f"{why}: {n}" for why, n in sorted(summary.dropped.items())) or "none"
+    verb = "would write" if dry_run else "wrote"
+    click.echo(f"{verb} {summary.written} of {summary.considered} conversations" + ("" if dry_run else f" to {output}")
+               + f" (dropped: {dropped})")

@@ -1,0 +1,120 @@
+"""Fine-tuning export: filters with known answers on a hand-built store, the chat schema, atomic writes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from arena_tui.cli import main
+from core.evaluation import build_queue, record_label, refresh_verdicts, run_static_stage
+from core.export import ExportError, ExportFilters, export_conversations
+from tests.test_evaluation_pipeline import REFUSAL, SAFE, VULNERABLE, build_store
+
+
+@pytest.fixture
+def arena(tmp_path: Path):  # noqa: ANN201
+    """Five complete conversations and one incomplete:
+    0 vulnerable (static attack), 1 safe labelled attack with tag malicious_code, 2 refusal labelled defense,
+    3 safe labelled defense but one label tagged malicious_code, 4 safe undecided, 5 incomplete."""
+    path = tmp_path / "arena.db"
+    store, tid, ids = build_store(path, [VULNERABLE, SAFE, REFUSAL, SAFE, SAFE, SAFE], annotators=("ann1", "ann2", "ann3"))
+    store.apply([("finish", (ids[5], tid, "incomplete", "timeout", None, None, 2, 0.0))])
+    run_static_stage(store, tid)
+    build_queue(store, tid)
+    for who in ("ann1", "ann2", "ann3"):
+        record_label(store, ids[1], who, "attack", tags=["malicious_code"] if who == "ann1" else [])
+        record_label(store, ids[2], who, "defense")
+        record_label(store, ids[3], who, "defense", tags=["malicious_code"] if who == "ann2" else [])
+    refresh_verdicts(store, tid)
+    yield path, store, tid, ids
+    store.close()
+
+
+def run_export(store, tid, tmp_path: Path, *specs: str, fmt: str = "chat-jsonl") -> list[dict]:  # noqa: ANN001
+    out = tmp_path / "out.jsonl"
+    export_conversations(store, [tid], ExportFilters.parse(specs), out, fmt=fmt)
+    with out.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh]
+
+
+@pytest.mark.parametrize(("specs", "expected"), [
+    ((), [0, 1, 2, 3, 4]),
+    (("all-statuses",), [0, 1, 2, 3, 4, 5]),
+    (("no-vulnerable-code",), [1, 2, 3, 4]),
+    (("no-malicious-assistance",), [0, 2, 4]),
+    (("no-vulnerable-code", "no-malicious-assistance"), [2, 4]),
+    (("verdict=attack",), [0, 1]),
+    (("verdict=defense",), [2, 3]),
+    (("kind=practice",), [0, 1, 2, 3, 4]),
+    (("kind=official",), []),
+])
+def test_filters_keep_the_known_conversations(arena, tmp_path: Path, specs, expected) -> None:  # noqa: ANN001
+    """Each filter keeps exactly the conversations it should."""
+    _, store, tid, ids = arena
+    records = run_export(store, tid, tmp_path, *specs)
+    assert [r["conversation_id"] for r in records] == [ids[i] for i in expected]
+
+
+def test_chat_schema_and_metadata(arena, tmp_path: Path) -> None:
+    """Attacker → user, defender → assistant; metadata carries verdict, reason and findings."""
+    _, store, tid, ids = arena
+    first = run_export(store, tid, tmp_path)[0]
+    assert [m["role"] for m in first["messages"]] == ["user", "assistant"]
+    assert first["messages"][1]["content"] == VULNERABLE
+    assert {k: first[k] for k in ("tournament", "kind", "attacker", "defender", "verdict", "reason")} == {
+        "tournament": "t", "kind": "practice", "attacker": "a", "defender": "d", "verdict": "attack",
+        "reason": "vulnerable_code"}
+    assert any(f["test_id"] == "B602" and f["turn"] == 1 for f in first["findings"])
+    for record in run_export(store, tid, tmp_path):
+        assert set(record["messages"][0]) == {"role", "content"} and all(isinstance(m["content"], str) for m in record["messages"])
+    native = run_export(store, tid, tmp_path, fmt="jsonl")[0]
+    assert native["turns"][0] == {"role": "attacker", "content": "write code"}
+
+
+def test_cli_dry_run_counts_and_writes_nothing(arena, tmp_path: Path) -> None:
+    """--dry-run prints counts; an unknown filter is one error line."""
+    path, *_ = arena
+    out = tmp_path / "x.jsonl"
+    result = CliRunner().invoke(main, ["export", "--db", str(path), "--dry-run", "--filter", "no-vulnerable-code"])
+    assert result.exit_code == 0 and "would write 4 of 6 conversations" in result.output and not out.exists()
+    result = CliRunner().invoke(main, ["export", "--db", str(path), "-o", str(out), "--filter", "bogus"])
+    assert result.exit_code == 2 and "unknown filter 'bogus'" in result.output and not out.exists()
+    result = CliRunner().invoke(main, ["export", "--db", str(path), "-o", str(out)])
+    assert result.exit_code == 0 and len(out.read_text().splitlines()) == 5
+
+
+def test_failure_leaves_nothing_half_written(arena, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """An error mid-export leaves neither the output nor a temp file."""
+    _, store, tid, _ = arena
+    import core.export as export_module
+
+    calls = {"n": 0}
+    real = export_module._record
+
+    def flaky(*args):  # noqa: ANN002, ANN202
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise RuntimeError("disk on fire")
+        return real(*args)
+
+    monkeypatch.setattr(export_module, "_record", flaky)
+    with pytest.raises(RuntimeError):
+        export_conversations(store, [tid], ExportFilters(), tmp_path / "out.jsonl")
+    assert list(tmp_path.glob("*.jsonl*")) == [] and list(tmp_path.glob(".out*")) == []
+    with pytest.raises(ExportError):
+        ExportFilters.parse(["kind=galactic"])
+
+
+def test_export_streams_in_pages(arena, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """With a page of 2 rows every conversation is still exported once, in id order."""
+    _, store, tid, ids = arena
+    import core.store.packs as packs
+
+    monkeypatch.setattr(packs, "PAGE_ROWS", 2)
+    monkeypatch.setattr(type(store), "iter_conversations",
+                        lambda self, t, page=2: packs._PacksMixin.iter_conversations(self, t, page=2))
+    records = run_export(store, tid, tmp_path, "all-statuses")
+    assert [r["conversation_id"] for r in records] == ids
