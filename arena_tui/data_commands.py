@@ -193,3 +193,46 @@ def export_command(db: str, tournament: str | None, output: str | None, fmt: str
     verb = "would write" if dry_run else "wrote"
     click.echo(f"{verb} {summary.written} of {summary.considered} conversations" + ("" if dry_run else f" to {output}")
                + f" (dropped: {dropped})")
+
+
+# --- import --------------------------------------------------------------------------------
+
+
+@main.command("import")
+@DB_OPTION
+@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@click.option("--tournament", "-t", "name", help="Name of the new tournament (default: the file name without extension).")
+@click.option("--kind", type=click.Choice(["practice", "official"]), default="practice", show_default=True,
+              help="Kind of the new tournament.")
+@click.option("--like", "like", help="Copy the evaluation settings (roster, labels, tags, guidelines) of this tournament.")
+@click.option("--skip-invalid", is_flag=True, help="Import the valid records and report the bad ones, instead of refusing the file.")
+def import_command(db: str, file: str, name: str | None, kind: str, like: str | None, skip_invalid: bool) -> None:
+    """Load conversations from a JSONL FILE (chat or native format) as a new tournament.
+
+    Every record is checked first; a bad record is reported with its line number and
+    nothing is written (unless --skip-invalid). Then run `arena-tui evaluate`.
+    """
+    from core.importer import ImportError_, import_conversations, parse_lines
+
+    try:
+        with open(file, encoding="utf-8") as fh:
+            parsed = parse_lines(fh, skip_invalid=skip_invalid, origin=Path(file).name)
+    except UnicodeDecodeError:
+        raise ArenaError(f"{file} is not UTF-8 text") from None
+    except ImportError_ as exc:
+        raise ArenaError(str(exc)) from None
+    from arena_tui.cli import open_store
+
+    with open_store(db) as store:
+        settings = None
+        if like is not None:
+            source = pick_tournaments(store, like)[0]
+            settings = {"evaluation": source.settings.get("evaluation", {}), "imported": True}
+        try:
+            tid = import_conversations(store, parsed, name=name or Path(file).stem, kind=kind, settings=settings)
+        except ImportError_ as exc:
+            raise ArenaError(str(exc)) from None
+    for message in parsed.skipped:
+        click.echo(f"skipped {message}", err=True)
+    click.echo(f"imported {len(parsed.conversations)} conversations ({len(parsed.pairs)} matchups) as tournament "
+               f"{name or Path(file).stem!r} (id {tid}); next: arena-tui evaluate --db {db}")
