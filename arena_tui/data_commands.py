@@ -236,3 +236,27 @@ def import_command(db: str, file: str, name: str | None, kind: str, like: str | 
         click.echo(f"skipped {message}", err=True)
     click.echo(f"imported {len(parsed.conversations)} conversations ({len(parsed.pairs)} matchups) as tournament "
                f"{name or Path(file).stem!r} (id {tid}); next: arena-tui evaluate --db {db}")
+
+
+# --- team feedback -------------------------------------------------------------------------
+
+
+@main.command("feedback")
+@DB_OPTION
+@TOURNAMENT_OPTION
+@click.option("--team", required=True, help="The team (bot name) to write feedback for.")
+@click.option("--output", "-o", required=True, type=click.Path(file_okay=False), help="Folder to write into (created).")
+@click.option("--resamples", default=1000, show_default=True, type=click.IntRange(100, 100_000), help="Bootstrap resamples for the intervals.")
+def feedback_command(db: str, tournament: str | None, team: str, output: str, resamples: int) -> None:
+    """Write one team's conversations, verdicts, findings and standings (and the human labels
+    where the tournament shares them) as JSONL plus a markdown summary."""
+    from core.feedback import FeedbackError, write_feedback
+
+    with existing_store(db) as store:
+        ids = [t.id for t in pick_tournaments(store, tournament)]
+        try:
+            summary = write_feedback(store, team, ids, Path(output), n_boot=resamples)
+        except FeedbackError as exc:
+            raise ArenaError(str(exc)) from None
+    click.echo(f"wrote {summary.conversations} conversations for {team} to {output} "
+               f"(labels {'shared' if summary.labels_shared else 'not shared'})")

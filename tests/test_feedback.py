@@ -1,0 +1,80 @@
+"""Team feedback: a team sees only its own conversations; labels only when the tournament shares them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from arena_tui.cli import main
+from core.evaluation import build_queue, record_label, refresh_verdicts, run_static_stage
+from core.store import Store
+from tests.test_evaluation_pipeline import SAFE, VULNERABLE
+
+
+def build(path: Path, share: bool) -> list[int]:
+    """2 attackers x 2 defenders, one conversation each; a1 vs d1 is vulnerable, the rest labelled defense."""
+    store = Store.open(path)
+    settings = {"evaluation": {"annotators": ["ann1"], "annotators_per_item": 1, "labels": ["attack", "defense"],
+                               "tags": ["malicious_code"], "audit_fraction": 0.0, "share_labels_with_teams": share}}
+    bots = [("a1", "attacker", "python", "x"), ("a2", "attacker", "python", "x"),
+            ("d1", "defender", "python", "x"), ("d2", "defender", "python", "x")]
+    tid = store.create_tournament(name="t", kind="official", fingerprint="f", seed=1, conversations_per_matchup=1, max_pairs=1,
+                                  settings=settings, bots=bots,
+                                  conversation_seeds={(a, d): [0] for a in ("a1", "a2") for d in ("d1", "d2")})
+    convs = store.conversations(tid)
+    ops = []
+    for c in convs:
+        reply = VULNERABLE if (c.attacker, c.defender) == ("a1", "d1") else SAFE
+        ops += [("start", (c.id, tid, 0.0)), ("turn", (c.id, 0, "attacker", f"from {c.attacker}", 0.1, 0.0)),
+                ("turn", (c.id, 1, "defender", reply, 0.1, 0.0)), ("finish", (c.id, tid, "complete", None, None, "max_pairs", 2, 0.0))]
+    store.apply(ops)
+    run_static_stage(store, tid)
+    build_queue(store, tid)
+    for cid, _, _ in store.assignments(tid):
+        record_label(store, cid, "ann1", "defense", note="secret note")
+    refresh_verdicts(store, tid)
+    store.close()
+    return [c.id for c in convs]
+
+
+def read(folder: Path, name: str) -> list[dict]:
+    return [json.loads(line) for line in (folder / name).read_text().splitlines()]
+
+
+def test_attacker_sees_only_its_attacks_and_defender_only_against_it(tmp_path: Path) -> None:
+    """a1 gets its two conversations, d2 the two against it; standings carry intervals; no labels unless shared."""
+    db = tmp_path / "a.db"
+    build(db, share=False)
+    for team, expect in (("a1", {("a1", "d1"), ("a1", "d2")}), ("d2", {("a1", "d2"), ("a2", "d2")})):
+        out = tmp_path / team
+        result = CliRunner().invoke(main, ["feedback", "--db", str(db), "--team", team, "-o", str(out), "--resamples", "100"])
+        assert result.exit_code == 0, result.output
+        convs = read(out, "conversations.jsonl")
+        assert {(c["attacker"], c["defender"]) for c in convs} == expect
+        assert all("labels" not in c for c in convs)
+        text = (out / "conversations.jsonl").read_text()
+        assert "from a2" not in text if team == "a1" else "from a1" in text
+        standings = read(out, "standings.jsonl")
+        own = [r for r in standings if r["type"] != "matchup"]
+        interval = "score_interval" if team.startswith("a") else "dsr_interval"  # no utility: defenders have no score
+        assert [r["name"] for r in own] == [team] and own[0][interval] is not None
+        assert all(team in (r["attacker"], r["defender"]) for r in standings if r["type"] == "matchup")
+        assert f"# Feedback for {team}" in (out / "summary.md").read_text()
+    vulnerable = next(c for c in read(tmp_path / "a1", "conversations.jsonl") if c["defender"] == "d1")
+    assert vulnerable["verdict"] == "attack" and vulnerable["findings"]
+
+
+def test_labels_shared_only_when_configured(tmp_path: Path) -> None:
+    """With share_labels_with_teams, the human labels (without annotator names) come along."""
+    db = tmp_path / "a.db"
+    build(db, share=True)
+    out = tmp_path / "fb"
+    assert CliRunner().invoke(main, ["feedback", "--db", str(db), "--team", "d2", "-o", str(out), "--resamples", "100"]).exit_code == 0
+    convs = read(out, "conversations.jsonl")
+    assert all(c["labels"] == [{"label": "defense", "tags": [], "turn": None, "note": "secret note", "adjudication": False}]
+               for c in convs)
+    assert "ann1" not in (out / "conversations.jsonl").read_text()
+    result = CliRunner().invoke(main, ["feedback", "--db", str(db), "--team", "nobody", "-o", str(out)])
+    assert result.exit_code == 2 and "no team 'nobody'" in result.output
