@@ -413,6 +413,7 @@ def _print_agreement(console: Console, name: str, report) -> None:  # noqa: ANN0
 from arena_tui import annotate_command  # noqa: E402,F401,I001 - registers annotate
 from arena_tui import scoring_commands  # noqa: E402,F401 - registers leaderboard and utility
 from arena_tui import data_commands  # noqa: E402,F401,I001 - registers pack, labels, export, import, feedback, report
+from arena_tui import watch_command  # noqa: E402,F401,I001 - registers watch
 
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,14 +1,79 @@
-"""Store methods and tables of followers of a running tournament (the watch screen)."""
+"""Store methods and tables of followers of a running tournament (the watch screen).
+
+A follower polls ``PRAGMA data_version`` and, when it moved, reads only the rows past the
+last rowid it saw, inside one read snapshot so turns and events agree with each other.
+Turn contents are not read here: the follower asks for the turns of the one conversation
+on screen (`Store.turns`), so following a 50,000-turn run moves little data.
+"""
 
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 
 FOLLOW_SCHEMA = """
 """
+
+
+@dataclass(frozen=True)
+class TurnMeta:
+    """A stored turn without its content: enough for counts, latencies and activity."""
+
+    id: int
+    conversation_id: int
+    turn_index: int
+    role: str
+    latency: float | None
+    created_at: float
 
 
 class _FollowMixin:
     """Store methods of followers of a running tournament (the watch screen)."""
 
     conn: sqlite3.Connection
+
+    @contextmanager
+    def read_snapshot(self) -> Iterator[None]:
+        """``with store.read_snapshot():`` — every read inside sees the same committed state."""
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.conn.execute("COMMIT")
+
+    def tournament_turn_meta_after(self, tournament_id: int, rowid: int, limit: int = 5000) -> list[TurnMeta]:
+        """Turns of one tournament stored after `rowid`, oldest first, without content."""
+        rows = self.conn.execute(
+            "SELECT t.id, t.conversation_id, t.turn_index, t.role, t.latency, t.created_at FROM turns t"
+            " JOIN conversations c ON c.id = t.conversation_id"
+            " WHERE t.id > ? AND c.tournament_id = ? ORDER BY t.id LIMIT ?",
+            (rowid, tournament_id, limit),
+        ).fetchall()
+        return [TurnMeta(*r) for r in rows]
+
+    def tournament_events_after(self, tournament_id: int, rowid: int, limit: int = 5000) -> list:
+        """Events of one tournament logged after `rowid`, oldest first (`EventRow`s)."""
+        from core.store import EventRow
+
+        rows = self.conn.execute(
+            "SELECT id, tournament_id, kind, conversation_id, bot, detail, at FROM events"
+            " WHERE id > ? AND tournament_id = ? ORDER BY id LIMIT ?",
+            (rowid, tournament_id, limit),
+        ).fetchall()
+        return [EventRow(*r) for r in rows]
+
+    def scan_count(self, tournament_id: int) -> int:
+        """How many conversations of the tournament the static stage has scanned."""
+        return self.conn.execute("SELECT COUNT(*) FROM scans WHERE tournament_id = ?", (tournament_id,)).fetchone()[0]
+
+    def scanned_per_matchup(self, tournament_id: int) -> dict[int, int]:
+        """Complete conversations scanned by the static stage, per matchup id."""
+        return dict(
+            self.conn.execute(
+                "SELECT c.matchup_id, COUNT(*) FROM scans s JOIN conversations c ON c.id = s.conversation_id"
+                " WHERE s.tournament_id = ? AND c.status = 'complete' GROUP BY c.matchup_id",
+                (tournament_id,),
+            ).fetchall()
+        )

@@ -1,0 +1,451 @@
+"""The watch screen: a tournament live — grid, conversations, transcript, bot health, status.
+
+The store is the source of truth in both modes. A thread worker follows it
+(`TournamentFollower`: ``PRAGMA data_version`` and rows past the last rowid, read-only)
+and posts `StoreChanged`; the handlers fold deltas into a `WatchModel` and the panes are
+redrawn from it at most `REFRESH_HZ` times a second, so watching costs the tournament
+little. In-process mode adds the run itself (an async worker on the app's loop with a
+`TuiReporter`: partial replies, progress), pause/resume/stop through `RunControl`, and
+the static stage run incrementally in a thread worker so the grid shows a live ASR.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import Screen
+from textual.widgets import Footer, Header, Static
+from textual.worker import get_current_worker
+
+from arena_tui.safe import inert
+from arena_tui.tui_reporter import TuiReporter
+from arena_tui.watch_follow import TournamentFollower, WatchModel
+from arena_tui.watch_messages import (
+    PartialReply,
+    RunEnded,
+    RunProgress,
+    RunStarted,
+    StoreChanged,
+    TurnStored,
+)
+from arena_tui.widgets.asr_board import AsrBoard
+from arena_tui.widgets.bot_health import BotHealthTable
+from arena_tui.widgets.conversation_list import ConversationList
+from arena_tui.widgets.grid import MatchupGrid
+from arena_tui.widgets.live_transcript import LiveTranscript
+from arena_tui.widgets.run_status import RunStatus
+from core.config import TournamentConfig
+from core.evaluation import run_static_stage
+from core.orchestrator import RunControl, RunError, run_tournament
+from core.store import Store, StoreError
+
+# How often the follower looks at the store: turns show up within a quarter second, and
+# a poll that finds nothing new is one PRAGMA.
+POLL_INTERVAL_S = 0.25
+# Panes are redrawn at most this often, however fast the tournament runs.
+REFRESH_HZ = 4
+# The static stage runs at most every this many seconds while a run is in flight ...
+STATIC_MIN_INTERVAL_S = 2.0
+# ... and waits at least this many times its own duration, so bandit (CPU-bound, in a
+# thread, sharing the GIL with the orchestrator) takes at most ~5% of the time.
+STATIC_DUTY_FACTOR = 20
+
+
+@dataclass
+class InProcessRun:
+    """A tournament the screen runs itself: its config and the writable store to run it into."""
+
+    config: TournamentConfig
+    store: Store
+    resume: bool = False
+    retry_incomplete: bool = False
+
+
+class WatchScreen(Screen):
+    """Watch one tournament: run it here, or follow one that another process runs."""
+
+    BINDINGS = [
+        Binding("space", "pause", "pause/resume"),
+        Binding("s", "stop", "stop"),
+        Binding("r", "resume_run", "resume run"),
+        Binding("f", "toggle_follow", "follow/pin"),
+        Binding("escape", "follow_newest", "follow newest", show=False),
+        Binding("g", "focus_grid", "grid", show=False),
+        Binding("q", "quit_watch", "quit"),
+    ]
+
+    def __init__(self, store_path: str | Path, tournament: str | None = None, run: InProcessRun | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        super().__init__()
+        self.store_path = Path(store_path)
+        self.run_spec = run
+        self.clock = clock
+        self.follower = TournamentFollower(self.store_path, run.config.name if run else tournament)
+        self.model = WatchModel(clock)
+        self.control: RunControl | None = None
+        self.reporter = TuiReporter(self.post_message)
+        self.run_state = "waiting"
+        self.run_error: str | None = None
+        self.notice = ""
+        self.pinned_id: int | None = None
+        self.watched_id: int | None = None
+        self.selected_matchup: int | None = None
+        self.quit_after_run = False
+        self.run_tournament_id: int | None = None
+        self._panes_stale = False
+        self._wake_follower = threading.Event()
+        self._stop_loops = threading.Event()
+        self._run_in_flight = threading.Event()
+
+    # --- layout ---------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        """Status on top; grid and bot health; conversations and the live transcript."""
+        yield Header()
+        yield RunStatus(self.clock, id="run-status")
+        with Horizontal(id="top"):
+            with Vertical(id="grid-pane"):
+                yield Static(Text("Matchups · done/planned ✗incomplete ASR", style="bold"), classes="pane-title")
+                yield MatchupGrid(id="grid")
+            with Vertical(id="board-pane"):
+                yield Static(Text("Standing · static stage", style="bold"), classes="pane-title")
+                yield AsrBoard(id="board")
+        with Vertical(id="health-pane"):
+            yield Static(Text("Bot health", style="bold"), classes="pane-title")
+            yield BotHealthTable(id="health")
+        with Horizontal(id="bottom"):
+            with Vertical(id="list-pane"):
+                yield Static(Text("Conversations · select a cell", style="bold"), id="list-title", classes="pane-title")
+                yield ConversationList(id="conversations")
+            yield LiveTranscript(id="transcript")
+        yield Footer()
+
+    @property
+    def mode(self) -> str:
+        """`running here` or `following <store>`."""
+        return "running here" if self.run_spec else f"following {self.store_path.name} (read-only)"
+
+    def on_mount(self) -> None:
+        """Start following the store, start the run in in-process mode, redraw on a timer."""
+        self.follow_store()
+        if self.run_spec is not None:
+            self.start_run(self.run_spec.resume, self.run_spec.retry_incomplete)
+        self.set_interval(1 / REFRESH_HZ, self._refresh_panes)
+        self.set_interval(1.0, self._tick)
+        self._redraw_status()
+
+    def on_unmount(self) -> None:
+        """Stop the background loops."""
+        self._stop_loops.set()
+        self._wake_follower.set()
+
+    # --- workers --------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="follow", exit_on_error=False)
+    def follow_store(self) -> None:
+        """Poll the store and post what changed; never touches widgets."""
+        worker = get_current_worker()
+        try:
+            while not worker.is_cancelled and not self._stop_loops.is_set():
+                delta = self.follower.poll()
+                if not delta.empty:
+                    self.post_message(StoreChanged(delta))
+                if not delta.more:
+                    self._wake_follower.wait(POLL_INTERVAL_S)
+                    self._wake_follower.clear()
+        finally:
+            self.follower.close()
+
+    def start_run(self, resume: bool, retry_incomplete: bool = False) -> None:
+        """Run (or resume) the in-process tournament, with a fresh `RunControl`."""
+        self.control = RunControl()
+        self.run_state = "running"
+        self.run_error = None
+        self._run_in_flight.set()
+        self.run_in_process(resume, retry_incomplete)
+        self.refresh_bindings()
+
+    @work(exclusive=True, group="run", exit_on_error=False)
+    async def run_in_process(self, resume: bool, retry_incomplete: bool) -> None:
+        """Play the tournament on the app's event loop; post `RunEnded`."""
+        assert self.run_spec is not None and self.control is not None
+        try:
+            summary = await run_tournament(self.run_spec.config, self.run_spec.store, self.reporter, resume=resume,
+                                           retry_incomplete=retry_incomplete, control=self.control)
+        except RunError as exc:
+            self.post_message(RunEnded(None, str(exc)))
+        except (StoreError, OSError) as exc:
+            self.post_message(RunEnded(None, f"{type(exc).__name__}: {exc}"))
+        else:
+            self.post_message(RunEnded(summary))
+
+    @work(thread=True, exclusive=True, group="static", exit_on_error=False)
+    def static_stage(self, tournament_id: int) -> None:
+        """Scan finished conversations with bandit while the run goes on, then once more at the end."""
+        worker = get_current_worker()
+        try:
+            store = Store.open(self.store_path, create=False)
+        except StoreError as exc:
+            self.app.call_from_thread(self._set_notice, f"static stage unavailable: {exc}")
+            return
+        try:
+            wait = STATIC_MIN_INTERVAL_S
+            while not worker.is_cancelled and not self._stop_loops.is_set():
+                last = not self._run_in_flight.is_set()
+                started = time.perf_counter()
+                # workers=1: a fork pool must never be started from this threaded process.
+                run_static_stage(store, tournament_id, workers=1)
+                self._wake_follower.set()
+                if last:
+                    return
+                wait = max(STATIC_MIN_INTERVAL_S, STATIC_DUTY_FACTOR * (time.perf_counter() - started))
+                for _ in range(int(wait / 0.1) + 1):
+                    if not self._run_in_flight.is_set() or self._stop_loops.is_set():
+                        break
+                    time.sleep(0.1)
+        except Exception as exc:  # a store problem must not take the screen down
+            if not self._stop_loops.is_set():
+                self.app.call_from_thread(self._set_notice, f"static stage stopped: {type(exc).__name__}: {exc}")
+        finally:
+            store.close()
+
+    def _set_notice(self, notice: str) -> None:
+        self.notice = notice
+        self._redraw_status()
+
+    # --- message handlers -----------------------------------------------------------
+
+    @on(StoreChanged)
+    def store_changed(self, message: StoreChanged) -> None:
+        """Fold the delta into the model; the transcript is updated at once, the rest on the next refresh."""
+        delta = message.delta
+        if delta.notice is not None:
+            self.notice = delta.notice
+        if delta.reset:
+            self.pinned_id = self.watched_id = None
+            self.selected_matchup = None
+            self.follower.watched_id = None
+            self.query_one(LiveTranscript).clear_view("the store changed: reloading")
+        self.model.apply(delta)
+        if self.run_spec is None and self.model.tournament is not None and self.run_state not in ("stopping",):
+            status = self.model.tournament.status
+            self.run_state = {"created": "waiting", "running": "running"}.get(status, status)
+        elif self.model.tournament is None and self.run_spec is None:
+            self.run_state = "waiting"
+        transcript = self.query_one(LiveTranscript)
+        if delta.watched_id is not None and delta.watched_id == self.watched_id:
+            if delta.watched_full:
+                transcript.show(delta.watched_id, delta.watched_turns or [], delta.watched_findings or [])
+            else:
+                if delta.watched_findings is not None:
+                    transcript.set_findings(delta.watched_findings)
+                if delta.watched_turns:
+                    transcript.append(delta.watched_turns)
+        self._panes_stale = True
+
+    @on(RunStarted)
+    def run_started(self, message: RunStarted) -> None:
+        """The run has its tournament id: start the live static stage."""
+        self.run_tournament_id = message.info.id
+        self.static_stage(message.info.id)
+
+    @on(RunProgress)
+    def run_progress(self, message: RunProgress) -> None:
+        """The run produced replies: look at the store now rather than at the next poll."""
+        self._wake_follower.set()
+
+    @on(PartialReply)
+    def partial_reply(self, message: PartialReply) -> None:
+        """Stream a partial reply into the transcript of the watched conversation."""
+        transcript = self.query_one(LiveTranscript)
+        if message.conversation_id == transcript.conversation_id and message.turn_index not in transcript.turns:
+            transcript.set_partial(message.turn_index, message.content)
+
+    @on(TurnStored)
+    def turn_stored(self, message: TurnStored) -> None:
+        """A watched turn is complete: fetch it now."""
+        self._wake_follower.set()
+
+    @on(RunEnded)
+    def run_ended(self, message: RunEnded) -> None:
+        """Show finished / stopped / failed; quit if the user asked to."""
+        self._run_in_flight.clear()
+        self._wake_follower.set()
+        if message.error is not None:
+            self.run_state = "failed"
+            self.run_error = message.error
+            self.notice = f"the run failed: {message.error}"
+        elif message.summary is not None and message.summary.stopped:
+            self.run_state = "stopped"
+            self.notice = "stopped: press r to resume here, or run `arena-tui run --resume` later"
+        else:
+            self.run_state = "finished"
+            self.notice = "finished: every planned conversation was played (q quits)"
+        self.refresh_bindings()
+        self._redraw_status()
+        if self.quit_after_run:
+            self.app.exit()
+
+    @on(MatchupGrid.MatchupChosen)
+    def matchup_chosen(self, message: MatchupGrid.MatchupChosen) -> None:
+        """List the chosen cell's conversations and move focus there."""
+        self.selected_matchup = message.matchup_id
+        self._refresh_list()
+        self.query_one(ConversationList).focus()
+
+    @on(ConversationList.ConversationChosen)
+    def conversation_chosen(self, message: ConversationList.ConversationChosen) -> None:
+        """Pin the chosen conversation in the transcript."""
+        self.pin(message.conversation_id)
+
+    # --- following and pinning ------------------------------------------------------
+
+    def pin(self, conversation_id: int | None) -> None:
+        """Pin one conversation (None: follow the newest activity)."""
+        self.pinned_id = conversation_id
+        self._choose_watched()
+        self._refresh_title()
+
+    def _choose_watched(self) -> None:
+        target = self.pinned_id
+        if target is None:
+            current = self.model.conversations.get(self.watched_id or -1)
+            # Stay on a conversation while it is still being played, then jump to the newest.
+            if current is not None and current.status == "running":
+                target = current.id
+            else:
+                target = self.model.newest_conversation
+        if target != self.watched_id:
+            self.watched_id = target
+            self.follower.watched_id = target
+            self.reporter.watched_id = target
+            self._wake_follower.set()
+
+    def _refresh_title(self) -> None:
+        transcript = self.query_one(LiveTranscript)
+        conv = self.model.conversations.get(self.watched_id or -1)
+        if conv is None:
+            transcript.set_title(Text("waiting for the first conversation", style="dim"))
+            return
+        title = Text()
+        title.append(inert(conv.attacker), style="bold red")
+        title.append(" vs ")
+        title.append(inert(conv.defender), style="bold blue")
+        title.append(f"  #{conv.idx}  {conv.status}")
+        if conv.reason:
+            title.append(f" ({inert(conv.reason)})", style="red")
+        title.append(f"  {conv.n_turns} turns", style="dim")
+        title.append("   pinned (f: follow newest)" if self.pinned_id is not None else "   following newest (f: pin)",
+                     style="italic dim")
+        transcript.set_title(title)
+
+    # --- redrawing ------------------------------------------------------------------
+
+    def _refresh_panes(self) -> None:
+        if not self._panes_stale:
+            return
+        self._panes_stale = False
+        self.query_one(MatchupGrid).refresh_from(self.model)
+        self.query_one(BotHealthTable).refresh_from(self.model)
+        self.query_one(AsrBoard).refresh_from(self.model)
+        self._choose_watched()
+        self._refresh_list()
+        self._refresh_title()
+        self._redraw_status()
+
+    def _refresh_list(self) -> None:
+        matchup_id = self.selected_matchup
+        if matchup_id is None:
+            # Until the user picks a cell, list the matchup of the conversation on screen.
+            watched = self.model.conversations.get(self.watched_id or -1)
+            matchup_id = watched.matchup_id if watched else None
+        if matchup_id is None:
+            return
+        cell = self.model.cells.get(matchup_id)
+        if cell is None:
+            return
+        title = Text()
+        title.append(inert(cell.attacker), style="bold red")
+        title.append(" vs ")
+        title.append(inert(cell.defender), style="bold blue")
+        self.query_one("#list-title", Static).update(title)
+        self.query_one(ConversationList).show(matchup_id, self.model.matchup_conversations(matchup_id))
+
+    def _tick(self) -> None:
+        self.model.sample()
+        self._redraw_status()
+
+    def _redraw_status(self) -> None:
+        state = self.run_state
+        if state == "running" and self.control is not None and self.control.paused:
+            state = "paused"
+        self.query_one(RunStatus).show(self.model, state, self.mode, self.notice)
+
+    # --- actions --------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Run controls only when the run is here; resume only after a stop."""
+        if action in ("pause", "stop"):
+            return self.run_spec is not None and self.run_state == "running"
+        if action == "resume_run":
+            return self.run_spec is not None and self.run_state == "stopped"
+        return True
+
+    def action_pause(self) -> None:
+        """Pause (no new turn requests) or resume."""
+        if self.control is None or self.run_state != "running":
+            return
+        if self.control.paused:
+            self.control.resume()
+            self.notice = ""
+        else:
+            self.control.pause()
+            self.notice = "paused: replies in flight finish; space resumes"
+        self._redraw_status()
+
+    def action_stop(self) -> None:
+        """Stop gracefully: running conversations are marked interrupted; the store stays resumable."""
+        if self.control is None or self.run_state != "running":
+            return
+        self.control.stop()
+        self.run_state = "stopping"
+        self.notice = "stopping: finishing writes"
+        self.refresh_bindings()
+        self._redraw_status()
+
+    def action_resume_run(self) -> None:
+        """Resume a stopped run here: unfinished conversations are redone."""
+        if self.run_spec is None or self.run_state != "stopped":
+            return
+        self.notice = ""
+        self.start_run(resume=True)
+        self._redraw_status()
+
+    def action_toggle_follow(self) -> None:
+        """Pin the conversation on screen, or go back to following the newest."""
+        self.pin(None if self.pinned_id is not None else self.watched_id)
+
+    def action_follow_newest(self) -> None:
+        """Follow the newest activity again."""
+        self.pin(None)
+
+    def action_focus_grid(self) -> None:
+        """Move the focus to the grid."""
+        self.query_one(MatchupGrid).focus()
+
+    def action_quit_watch(self) -> None:
+        """Quit; a run in progress here is stopped gracefully first (resumable)."""
+        if self.run_spec is not None and self.run_state in ("running", "stopping"):
+            self.quit_after_run = True
+            self.action_stop()
+            return
+        self.app.exit()

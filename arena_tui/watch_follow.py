@@ -1,0 +1,524 @@
+"""Following a tournament in a store: the reading side of `arena-tui watch`, with no Textual.
+
+`TournamentFollower` runs in a thread worker: it polls the store (``PRAGMA data_version``),
+reads only rows past the last rowid it saw and returns a `FollowDelta`. It never writes:
+it opens the store read-only. A missing, deleted or replaced store is reported as a
+`FollowDelta` with a `notice`, never an exception, and following picks up again when a
+store (re)appears.
+
+`WatchModel` lives on the UI side: it folds deltas into what the panes show (grid cells,
+conversation statuses, bot health, throughput), so the screen only renders it.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from core.evaluation import EvaluationSettings, static_successes
+from core.orchestrator import log_dir_for
+from core.store import (
+    ConversationRow,
+    EventRow,
+    FindingRow,
+    Store,
+    StoreError,
+    TournamentRow,
+    TurnRow,
+)
+from core.store.follow import TurnMeta
+
+# Rows read per poll: a replay of a finished 50,000-turn run catches up in a few polls
+# while one poll stays a few milliseconds.
+ROWS_PER_POLL = 5000
+# Bytes read from the end of a bot log for its last line: a line longer than this is cut.
+LOG_TAIL_BYTES = 4096
+
+
+@dataclass
+class FollowDelta:
+    """What changed in the store since the previous poll."""
+
+    notice: str | None = None
+    reset: bool = False
+    tournament: TournamentRow | None = None
+    bots: list[dict[str, Any]] | None = None
+    matchups: list[dict[str, Any]] | None = None
+    conversations: list[ConversationRow] | None = None
+    turns: list[TurnMeta] = field(default_factory=list)
+    events: list[EventRow] = field(default_factory=list)
+    static: dict[int, tuple[int, int]] | None = None
+    watched_id: int | None = None
+    watched_turns: list[TurnRow] | None = None
+    watched_findings: list[FindingRow] | None = None
+    watched_full: bool = False
+    log_tails: dict[str, str] | None = None
+    more: bool = False
+
+    @property
+    def empty(self) -> bool:
+        """True when nothing changed at all."""
+        return not (self.notice or self.reset or self.tournament or self.turns or self.events or self.static
+                    or self.watched_turns or self.watched_findings is not None or self.log_tails or self.matchups)
+
+
+def _last_line(path: Path) -> str:
+    try:
+        with path.open("rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            fh.seek(max(0, size - LOG_TAIL_BYTES))
+            data = fh.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+    lines = [line for line in data.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
+class TournamentFollower:
+    """Reads a store's changes for one tournament. Call `poll` from one thread only.
+
+    `tournament_name` None follows the newest tournament in the store. `watched_id` (set
+    from any thread) is the conversation whose turns the caller wants in full.
+    """
+
+    def __init__(self, store_path: str | Path, tournament_name: str | None = None) -> None:
+        self.store_path = Path(store_path)
+        self.tournament_name = tournament_name
+        self.watched_id: int | None = None
+        self.want_logs = True
+        self._store: Store | None = None
+        self._identity: tuple[int, int] | None = None
+        self._data_version: int | None = None
+        self._tid: int | None = None
+        self._tname = ""
+        self._turn_rowid = 0
+        self._event_rowid = 0
+        self._scan_count = -1
+        self._sent_watched: int | None = None
+        self._watched_turn_index = -1
+        self._bots: list[str] = []
+        self._notice: str | None = None
+
+    # --- opening ----------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Close the read-only connection (idempotent)."""
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def _forget(self) -> None:
+        self.close()
+        self._identity = None
+        self._data_version = None
+        self._tid = None
+        self._turn_rowid = self._event_rowid = 0
+        self._scan_count = -1
+        self._sent_watched = None
+        self._watched_turn_index = -1
+
+    def _file_identity(self) -> tuple[int, int] | None:
+        try:
+            st = os.stat(self.store_path)
+        except OSError:
+            return None
+        return (st.st_dev, st.st_ino)
+
+    def _say(self, notice: str) -> FollowDelta:
+        """A delta carrying a notice, sent only when the notice changes."""
+        if notice == self._notice:
+            return FollowDelta()
+        self._notice = notice
+        return FollowDelta(notice=notice)
+
+    # --- polling ----------------------------------------------------------------------
+
+    def poll(self) -> FollowDelta:
+        """Read what changed since the last poll (never raises for store problems)."""
+        identity = self._file_identity()
+        if identity is None:
+            had = self._store is not None
+            self._forget()
+            delta = self._say(f"no arena store at {self.store_path} yet: waiting for a run to create it"
+                              if not had else f"the store {self.store_path} was deleted: waiting for it to come back")
+            delta.reset = had
+            return delta
+        reset = False
+        if self._identity is not None and identity != self._identity:
+            self._forget()
+            reset = True
+        if self._store is None:
+            try:
+                self._store = Store.open_readonly(self.store_path)
+            except StoreError as exc:
+                delta = self._say(f"{exc}: waiting")
+                delta.reset = reset
+                return delta
+            self._identity = identity
+        try:
+            delta = self._read()
+        except StoreError as exc:
+            self._forget()
+            delta = self._say(f"{exc}: waiting")
+        except Exception as exc:  # sqlite3 errors: locked, replaced mid-read, corrupted
+            self._forget()
+            delta = self._say(f"cannot read {self.store_path} ({type(exc).__name__}: {exc}): retrying")
+        delta.reset = delta.reset or reset
+        return delta
+
+    def _find_tournament(self, store: Store) -> TournamentRow | None:
+        if self.tournament_name is not None:
+            return store.tournament(self.tournament_name)
+        tournaments = store.tournaments()
+        return tournaments[-1] if tournaments else None
+
+    def _read(self) -> FollowDelta:
+        store = self._store
+        assert store is not None
+        version = store.data_version()
+        watched = self.watched_id
+        if version == self._data_version and watched == self._sent_watched and self._tid is not None:
+            return FollowDelta()
+        delta = FollowDelta()
+        with store.read_snapshot():
+            if self._tid is None:
+                tournament = self._find_tournament(store)
+                if tournament is None:
+                    what = f"tournament {self.tournament_name!r}" if self.tournament_name else "a tournament"
+                    return self._say(f"{self.store_path} holds no {what} yet: waiting for a run to start it")
+                self._tid, self._tname = tournament.id, tournament.name
+                bots = store.bots(tournament.id)
+                self._bots = [b["name"] for b in bots]
+                delta.bots = bots
+                delta.conversations = store.conversations(tournament.id)
+            tid = self._tid
+            delta.tournament = store.tournament(self._tname)
+            if delta.tournament is None:
+                raise StoreError(f"tournament {self._tname!r} is gone from {self.store_path}")
+            delta.matchups = store.matchups(tid)
+            delta.turns = store.tournament_turn_meta_after(tid, self._turn_rowid, ROWS_PER_POLL)
+            delta.events = store.tournament_events_after(tid, self._event_rowid, ROWS_PER_POLL)
+            delta.more = len(delta.turns) == ROWS_PER_POLL or len(delta.events) == ROWS_PER_POLL
+            if delta.turns:
+                self._turn_rowid = delta.turns[-1].id
+            if delta.events:
+                self._event_rowid = delta.events[-1].id
+            scans = store.scan_count(tid)
+            scans_changed = scans != self._scan_count
+            if scans_changed:
+                self._scan_count = scans
+                delta.static = self._static(store, delta.tournament)
+            self._read_watched(store, delta, watched, scans_changed)
+        if not delta.more:
+            self._data_version = version
+        if self._notice is not None:
+            self._notice = None
+            delta.notice = ""
+        if self.want_logs and (delta.bots or any(e.kind.startswith("bot_") for e in delta.events)):
+            delta.log_tails = self.log_tails(delta.tournament)
+        return delta
+
+    def _static(self, store: Store, tournament: TournamentRow) -> dict[int, tuple[int, int]]:
+        """Per matchup id: (complete conversations scanned, of which attack successes)."""
+        threshold = EvaluationSettings.from_tournament(tournament).threshold
+        decided = static_successes(store, tournament.id, threshold)
+        scanned = store.scanned_per_matchup(tournament.id)
+        flagged: dict[int, int] = {}
+        if decided:
+            by_conv = {c.id: c.matchup_id for c in store.conversations(tournament.id, status="complete")}
+            for cid in decided:
+                if cid in by_conv:
+                    flagged[by_conv[cid]] = flagged.get(by_conv[cid], 0) + 1
+        return {mid: (n, flagged.get(mid, 0)) for mid, n in scanned.items()}
+
+    def _read_watched(self, store: Store, delta: FollowDelta, watched: int | None, scans_changed: bool) -> None:
+        if watched is None:
+            self._sent_watched = None
+            return
+        delta.watched_id = watched
+        if watched != self._sent_watched:
+            self._sent_watched = watched
+            turns = store.turns(watched)
+            delta.watched_turns = turns
+            delta.watched_full = True
+            delta.watched_findings = store.findings(watched)
+            self._watched_turn_index = turns[-1].turn_index if turns else -1
+            return
+        restarted = any(e.kind == "started" and e.conversation_id == watched for e in delta.events)
+        fresh = [t for t in delta.turns if t.conversation_id == watched]
+        if restarted:
+            delta.watched_turns = store.turns(watched)
+            delta.watched_full = True
+        elif fresh:
+            delta.watched_turns = [t for t in store.turns(watched) if t.turn_index > self._watched_turn_index]
+        if delta.watched_turns:
+            self._watched_turn_index = delta.watched_turns[-1].turn_index
+        if scans_changed:
+            delta.watched_findings = store.findings(watched)
+
+    def log_tails(self, tournament: TournamentRow | None) -> dict[str, str]:
+        """The last non-empty line of each bot's log (``<store>.logs/<tournament>/<bot>.log``)."""
+        if tournament is None:
+            return {}
+        folder = log_dir_for(self.store_path, tournament.name)
+        return {name: _last_line(folder / f"{name}.log") for name in self._bots}
+
+
+# --- the UI-side model -------------------------------------------------------------------
+
+FAILURE_KINDS = ("timeout", "crash")
+
+
+@dataclass
+class ConversationState:
+    """What the panes show of one conversation."""
+
+    id: int
+    matchup_id: int
+    attacker: str
+    defender: str
+    idx: int
+    status: str
+    reason: str | None
+    n_turns: int = 0
+    last_activity: float = 0.0
+
+
+@dataclass
+class BotHealth:
+    """Health of one bot as seen from the store: replies, latencies, failures, last error."""
+
+    name: str
+    side: str
+    version: str | None = None
+    replies: int = 0
+    latencies: list[float] = field(default_factory=list)
+    failures: dict[str, int] = field(default_factory=dict)
+    restarts: int = 0
+    gave_up: str | None = None
+    last_error: str = ""
+    log_line: str = ""
+
+    def quantile(self, q: float) -> float | None:
+        """The q-quantile of reply latency (nearest rank), or None before any reply."""
+        if not self.latencies:
+            return None
+        if q == 0.5:
+            return statistics.median(self.latencies)
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+    @property
+    def timeouts(self) -> int:
+        """Replies that missed the deadline."""
+        return self.failures.get("timeout", 0)
+
+    @property
+    def crashes(self) -> int:
+        """Every failure that is not a timeout: crashes, protocol errors, oversize replies."""
+        return sum(n for kind, n in self.failures.items() if kind != "timeout")
+
+    @property
+    def failing(self) -> bool:
+        """True when the bot has failed at least once or was given up."""
+        return bool(self.failures or self.gave_up)
+
+
+@dataclass
+class CellState:
+    """One matchup of the grid."""
+
+    id: int
+    attacker: str
+    defender: str
+    planned: int
+    complete: int = 0
+    incomplete: int = 0
+    running: int = 0
+    scanned: int = 0
+    flagged: int = 0
+
+    @property
+    def done(self) -> int:
+        """Conversations finished, complete or not."""
+        return self.complete + self.incomplete
+
+    @property
+    def asr(self) -> float | None:
+        """Live attack-success rate from the static stage over scanned complete conversations."""
+        return self.flagged / self.scanned * 100 if self.scanned else None
+
+
+# How far back the throughput is measured: long enough to smooth batching, short enough
+# to follow a slowdown.
+RATE_WINDOW_S = 10.0
+
+
+class WatchModel:
+    """Everything the watch panes show, folded from `FollowDelta`s (UI thread only)."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self.clock = clock
+        self.clear()
+
+    def clear(self) -> None:
+        """Forget everything (the store was replaced or deleted)."""
+        self.tournament: TournamentRow | None = None
+        self.cells: dict[int, CellState] = {}
+        self.attackers: list[str] = []
+        self.defenders: list[str] = []
+        self.conversations: dict[int, ConversationState] = {}
+        self.bots: dict[str, BotHealth] = {}
+        self.replies = 0
+        self.newest_conversation: int | None = None
+        self._rate_samples: deque[tuple[float, int]] = deque()
+
+    def apply(self, delta: FollowDelta) -> None:
+        """Fold one delta in."""
+        if delta.reset:
+            self.clear()
+        if delta.tournament is not None:
+            self.tournament = delta.tournament
+        if delta.bots is not None:
+            self.bots = {b["name"]: BotHealth(b["name"], b["side"], b["version"]) for b in delta.bots}
+            self.attackers = [b["name"] for b in delta.bots if b["side"] == "attacker"]
+            self.defenders = [b["name"] for b in delta.bots if b["side"] == "defender"]
+        if delta.conversations is not None:
+            # Turns are counted as they are read (the follower replays them from the start).
+            self.conversations = {
+                c.id: ConversationState(c.id, c.matchup_id, c.attacker, c.defender, c.idx, c.status, c.reason)
+                for c in delta.conversations
+            }
+        if delta.matchups is not None:
+            for m in delta.matchups:
+                cell = self.cells.get(m["id"])
+                if cell is None:
+                    cell = self.cells[m["id"]] = CellState(m["id"], m["attacker"], m["defender"], m["planned"])
+                cell.complete, cell.incomplete, cell.running = m["complete"], m["incomplete"], m["running"]
+        if delta.static is not None:
+            for mid, (scanned, flagged) in delta.static.items():
+                if mid in self.cells:
+                    self.cells[mid].scanned, self.cells[mid].flagged = scanned, flagged
+        for event in delta.events:
+            self._event(event)
+        for turn in delta.turns:
+            self._turn(turn)
+        if delta.log_tails:
+            for name, line in delta.log_tails.items():
+                if name in self.bots:
+                    self.bots[name].log_line = line
+
+    def sample(self) -> None:
+        """Note the reply count now, for the throughput (called on a timer)."""
+        now = self.clock()
+        self._rate_samples.append((now, self.replies))
+        while len(self._rate_samples) > 2 and now - self._rate_samples[1][0] > RATE_WINDOW_S:
+            self._rate_samples.popleft()
+
+    def _event(self, event: EventRow) -> None:
+        if event.kind.startswith("bot_") and event.bot in self.bots:
+            bot = self.bots[event.bot]
+            kind = event.kind[4:]
+            if kind == "restart":
+                bot.restarts += 1
+            elif kind == "gave_up":
+                bot.gave_up = event.detail or "given up"
+                bot.last_error = event.detail or ""
+            else:
+                bot.failures[kind] = bot.failures.get(kind, 0) + 1
+                bot.last_error = event.detail or kind
+            return
+        conv = self.conversations.get(event.conversation_id or -1)
+        if conv is None:
+            return
+        if event.kind == "started":
+            conv.status = "running"
+            conv.reason = None
+            conv.n_turns = 0
+            conv.last_activity = event.at
+            self._touch(conv)
+        elif event.kind in ("complete", "incomplete"):
+            conv.status = event.kind
+            conv.reason = event.detail
+            conv.last_activity = event.at
+
+    def _turn(self, turn: TurnMeta) -> None:
+        self.replies += 1
+        conv = self.conversations.get(turn.conversation_id)
+        if conv is None:
+            return
+        conv.n_turns = max(conv.n_turns, turn.turn_index + 1)
+        conv.last_activity = turn.created_at
+        bot = self.bots.get(conv.attacker if turn.role == "attacker" else conv.defender)
+        if bot is not None:
+            bot.replies += 1
+            if turn.latency is not None:
+                bot.latencies.append(turn.latency)
+        self._touch(conv)
+
+    def _touch(self, conv: ConversationState) -> None:
+        newest = self.conversations.get(self.newest_conversation or -1)
+        if newest is None or conv.last_activity >= newest.last_activity:
+            self.newest_conversation = conv.id
+
+    # --- derived numbers ----------------------------------------------------------------
+
+    @property
+    def planned(self) -> int:
+        """Conversations planned in the tournament."""
+        return sum(c.planned for c in self.cells.values())
+
+    @property
+    def done(self) -> int:
+        """Conversations finished (complete or incomplete)."""
+        return sum(c.done for c in self.cells.values())
+
+    @property
+    def incomplete(self) -> int:
+        """Conversations that failed."""
+        return sum(c.incomplete for c in self.cells.values())
+
+    def cell(self, attacker: str, defender: str) -> CellState | None:
+        """The grid cell of a matchup, by bot names."""
+        for cell in self.cells.values():
+            if cell.attacker == attacker and cell.defender == defender:
+                return cell
+        return None
+
+    def replies_per_second(self) -> float | None:
+        """Throughput: live over the last few seconds, or the run's average once it ended."""
+        t = self.tournament
+        if t is not None and t.status in ("finished", "stopped") and t.started_at and t.finished_at:
+            span = t.finished_at - t.started_at
+            return self.replies / span if span > 0 else None
+        if len(self._rate_samples) < 2:
+            return None
+        (t0, n0), (t1, n1) = self._rate_samples[0], self._rate_samples[-1]
+        return (n1 - n0) / (t1 - t0) if t1 > t0 else None
+
+    def conversations_per_second(self) -> float | None:
+        """Finished conversations per second, from the reply rate and the turns per conversation."""
+        rate = self.replies_per_second()
+        finished = [c.n_turns for c in self.conversations.values() if c.status in ("complete", "incomplete")]
+        if not rate or not finished:
+            return None
+        mean_turns = sum(finished) / len(finished)
+        return rate / mean_turns if mean_turns else None
+
+    def eta_seconds(self) -> float | None:
+        """Seconds until every planned conversation is done, at the current pace."""
+        remaining = self.planned - self.done
+        if remaining <= 0:
+            return 0.0
+        pace = self.conversations_per_second()
+        return remaining / pace if pace else None
+
+    def matchup_conversations(self, matchup_id: int) -> list[ConversationState]:
+        """The conversations of one matchup, by index."""
+        return sorted((c for c in self.conversations.values() if c.matchup_id == matchup_id), key=lambda c: c.idx)

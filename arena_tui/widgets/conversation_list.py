@@ -1,0 +1,61 @@
+"""The conversations of one matchup: index, status, turns, reason; select one to pin it."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import DataTable
+
+from arena_tui.safe import inert
+from arena_tui.watch_follow import ConversationState
+
+STATUS_STYLES = {"complete": "green", "incomplete": "bold red", "running": "yellow", "pending": "dim"}
+
+
+class ConversationList(DataTable):
+    """Rows keyed by conversation id; the cursor survives refreshes."""
+
+    class ConversationChosen(Message):
+        """The user selected a conversation to pin in the transcript."""
+
+        def __init__(self, conversation_id: int) -> None:
+            super().__init__()
+            self.conversation_id = conversation_id
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=True, **kwargs)
+        self.matchup_id: int | None = None
+        self._ids: tuple[int, ...] = ()
+
+    def on_mount(self) -> None:
+        """Add the columns."""
+        for label in ("#", "status", "turns", "reason"):
+            self.add_column(label, key=label)
+
+    def show(self, matchup_id: int | None, conversations: list[ConversationState]) -> None:
+        """List `conversations` (those of `matchup_id`), updating in place when it is the same matchup."""
+        ids = tuple(c.id for c in conversations)
+        if matchup_id != self.matchup_id or ids != self._ids:
+            self.matchup_id, self._ids = matchup_id, ids
+            self.clear()
+            for conv in conversations:
+                self.add_row(*self._cells(conv), key=str(conv.id))
+            return
+        for conv in conversations:
+            for column, value in zip(("#", "status", "turns", "reason"), self._cells(conv), strict=True):
+                self.update_cell(str(conv.id), column, value)
+
+    @staticmethod
+    def _cells(conv: ConversationState) -> list[Text]:
+        return [
+            Text(str(conv.idx), justify="right"),
+            Text(conv.status, style=STATUS_STYLES.get(conv.status, "")),
+            Text(str(conv.n_turns), justify="right"),
+            Text(inert(conv.reason or ""), style="red"),
+        ]
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Turn a row selection into `ConversationChosen`."""
+        event.stop()
+        if event.row_key.value is not None:
+            self.post_message(self.ConversationChosen(int(event.row_key.value)))
