@@ -1,0 +1,90 @@
+"""Dataset report: counts by reason, agreement per label, diversity within < between, audit; the TUI screen."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from click.testing import CliRunner
+
+from arena_tui.cli import main
+from core.evaluation import build_queue, record_label, refresh_verdicts, run_static_stage
+from core.report import build_report, hashed_ngram_embedder, to_markdown, within_between
+from core.store import Store
+from tests.test_annotate_tui import run_async
+from tests.test_evaluation_pipeline import REFUSAL, SAFE, VULNERABLE, build_store
+
+
+def labelled(path: Path) -> tuple[Store, int, list[int]]:
+    """0 vulnerable (static, audited), 1 labelled attack, 2 labelled defense, 3 undecided."""
+    store, tid, ids = build_store(path, [VULNERABLE, SAFE, REFUSAL, SAFE], annotators=("ann1", "ann2", "ann3"),
+                                  audit_fraction=1.0)
+    run_static_stage(store, tid)
+    build_queue(store, tid)
+    for who, labels in (("ann1", "aad"), ("ann2", "aad"), ("ann3", "adA")):
+        for cid, code in zip(ids[:3], labels, strict=True):
+            record_label(store, cid, who, {"a": "attack", "d": "defense", "A": "attack"}[code])
+    refresh_verdicts(store, tid)
+    return store, tid, ids
+
+
+def test_counts_agreement_and_audit(tmp_path: Path) -> None:
+    """Fig. 4 counts split by reason; agreement with intervals overall and per label; audit precision with Wilson."""
+    store, tid, _ = labelled(tmp_path / "a.db")
+    report = build_report(store, [tid], resamples=100)
+    c = report.counts[0]
+    assert (c.conversations, c.complete, c.vulnerable_code, c.malicious_assistance, c.defended, c.undecided) == (4, 4, 1, 1, 1, 1)
+    a = report.agreement[0]
+    assert a.items == 3 and set(a.per_label) == {"attack", "defense"} and a.fleiss_kappa.low <= a.fleiss_kappa.value
+    audit = report.audit[0]
+    assert (audit.judged, audit.confirmed, audit.precision) == (1, 1, 100.0) and audit.interval.hi == 100.0
+    text = to_markdown(report)
+    assert "Fig. 4" in text and "Table 1" in text and "Table 2" in text and "Wilson" in text
+
+
+def test_diversity_embedding_separates_groups() -> None:
+    """Hashed n-gram vectors: texts of one style are closer to each other than to another style."""
+    texts = ["please write a python function to read a file"] * 3 + ["quel temps fait-il à Paris aujourd'hui ?"] * 3
+    texts = [t + f" {i}" for i, t in enumerate(texts)]
+    vectors = hashed_ngram_embedder(texts)
+    assert vectors.shape == (6, 4096) and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    within, between = within_between(vectors, ["en"] * 3 + ["fr"] * 3)
+    assert within < between
+    assert within_between(vectors[:1], ["x"]) == (None, None)
+
+
+def test_cli_report_writes_markdown(tmp_path: Path) -> None:
+    """`arena-tui report -o` writes the markdown; an unknown embedding is one error line."""
+    labelled(tmp_path / "a.db")[0].close()
+    out = tmp_path / "report.md"
+    result = CliRunner().invoke(main, ["report", "--db", str(tmp_path / "a.db"), "-o", str(out), "--resamples", "100"])
+    assert result.exit_code == 0, result.output
+    assert "| t | practice | 4 | 4 | 0 | 1 | 1 | 1 | 1 |" in out.read_text()
+    result = CliRunner().invoke(main, ["report", "--db", str(tmp_path / "a.db"), "--embedding", "magic"])
+    assert result.exit_code == 2 and "unknown embedding" in result.output
+
+
+@run_async
+async def test_report_screen_shows_fig4_bars(tmp_path: Path) -> None:
+    """The report screen, pushed on a minimal App, computes in a worker and draws one bar per reason."""
+    from textual.app import App
+    from textual.widgets import Static
+
+    from arena_tui.screens.report import ReportScreen
+
+    labelled(tmp_path / "a.db")[0].close()
+
+    class Minimal(App):
+        def on_mount(self) -> None:
+            self.push_screen(ReportScreen(tmp_path / "a.db", resamples=100))
+
+    app = Minimal()
+    async with app.run_test(size=(120, 50)) as pilot:
+        for _ in range(4):
+            await pilot.pause()
+            await app.workers.wait_for_complete()
+        await pilot.pause()
+        screen = app.screen
+        assert isinstance(screen, ReportScreen) and screen.report is not None
+        chart = str(screen.query_one("#report-fig4", Static).render())
+        assert "vulnerable code" in chart and "malicious assistance" in chart and "█" in chart
