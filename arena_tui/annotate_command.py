@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 from pathlib import Path
 
 import click
@@ -10,17 +11,36 @@ from arena_tui.cli import DEFAULT_DB, ArenaError, existing_store, main
 from core.evaluation import EvaluationSettings
 
 
-def make_annotate_app(store_path: str | Path, annotator: str):  # noqa: ANN201 - keeps Textual out of CLI start-up
+def annotator_key() -> str:
+    """The store setting that remembers the annotator of this computer account: several
+    people may label one shared store, each from their own account."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # no login name (some containers)
+        user = "default"
+    return f"annotate.annotator.{user}"
+
+
+def make_annotate_app(store_path: str | Path, annotator: str | None = None):  # noqa: ANN201 - keeps Textual out of CLI start-up
     """The annotate app for `annotator` on the store at `store_path`.
 
-    Raises `ArenaError` when the store is missing or the name is on no tournament's
-    roster (annotators and adjudicators). Used by the command and by the tests.
+    Without `annotator`, the name last used on this store from this account. Raises
+    `ArenaError` when the store is missing, no name is given or remembered, or the name
+    is on no tournament's roster (annotators and adjudicators). The name is remembered
+    in the store. Used by the command and by the tests.
     """
     with existing_store(str(store_path)) as store:
         rosters = [EvaluationSettings.from_tournament(t) for t in store.tournaments()]
-    known = sorted({name for s in rosters for name in s.annotators + s.adjudicators})
-    if annotator not in known:
-        raise ArenaError(f"unknown annotator {annotator!r} (roster: {', '.join(known) or 'none configured'})")
+        known = sorted({name for s in rosters for name in s.annotators + s.adjudicators})
+        if annotator is None:
+            annotator = store.meta_get(annotator_key())
+            if annotator is None:
+                raise ArenaError(f"who is labelling? give --annotator NAME the first time on this store"
+                                 f" (roster: {', '.join(known) or 'none configured'})")
+        if annotator not in known:
+            raise ArenaError(f"unknown annotator {annotator!r} (roster: {', '.join(known) or 'none configured'})")
+        if store.meta_get(annotator_key()) != annotator:
+            store.meta_set(annotator_key(), annotator)
     from arena_tui.app import AnnotateApp
 
     return AnnotateApp(store_path, annotator)
@@ -29,13 +49,21 @@ def make_annotate_app(store_path: str | Path, annotator: str):  # noqa: ANN201 -
 @main.command()
 @click.argument("store", required=False, type=click.Path(dir_okay=False))
 @click.option("--db", default=None, type=click.Path(dir_okay=False), help=f"Arena store (SQLite); same as STORE [default: {DEFAULT_DB}].")
-@click.option("--annotator", "-a", required=True, help="Your name, as on the tournament's annotator roster.")
-def annotate(store: str | None, db: str | None, annotator: str) -> None:
+@click.option("--annotator", "-a", default=None,
+              help="Your name, as on the tournament's annotator roster; remembered for this store after the first time.")
+def annotate(store: str | None, db: str | None, annotator: str | None) -> None:
     """Label the review queue of STORE in a keyboard-first terminal UI.
 
     Opens at your first item not yet labelled. One key per label (shown in the footer),
-    u undoes, ? lists every key. Each label is saved the moment you press its key.
+    u undoes, ? lists every key, ctrl+p opens the command palette. Each label is saved
+    the moment you press its key.
     """
     if store and db and store != db:
         raise ArenaError("give the store either as STORE or with --db, not both")
-    make_annotate_app(store or db or DEFAULT_DB, annotator).run()
+    path = store or db
+    if path is None:
+        if not Path(DEFAULT_DB).exists():
+            raise ArenaError(f"no {DEFAULT_DB} here: give the store (arena-tui annotate STORE), or make one with"
+                             f" `arena-tui run CONFIG` then `arena-tui evaluate`")
+        path = DEFAULT_DB
+    make_annotate_app(path, annotator).run()

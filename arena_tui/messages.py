@@ -7,68 +7,83 @@ screen's handlers own the state and update the widgets.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from textual.message import Message
 
 from core.evaluation import EvaluationSettings
-from core.store import FindingRow, TurnRow
+from core.store import ConversationRow, FindingRow, TurnRow
+from core.store.annotate import QueueFilter
 
 TO_DO = "to do"
 DONE = "done"
 DISPUTED = "disputed"
 
 
-@dataclass(frozen=True)
-class QueueItem:
-    """One conversation in an annotator's queue: only what a queue row shows."""
-
-    conversation_id: int
-    tournament_id: int
-    matchup: str
-    status: str
-
-
 class QueueLoaded(Message):
-    """The annotator's queue was read from the store."""
+    """The annotator's queue (ids and status bytes under a filter) was read from the store.
 
-    def __init__(self, items: Sequence[QueueItem], settings: dict[int, EvaluationSettings]) -> None:
+    `total` and `labelled` count the whole queue, whatever the filter; `select` is the
+    conversation to put the cursor on (None: keep the current one).
+    """
+
+    def __init__(self, queue_filter: QueueFilter, conversation_ids: Sequence[int], statuses: bytearray,
+                 total: int, labelled: int, settings: dict[int, EvaluationSettings],
+                 matchups: Sequence[tuple[int, int, str, str, str]], select: int | None, refresh: bool = False) -> None:
         super().__init__()
-        self.items = list(items)
+        self.queue_filter = queue_filter
+        self.conversation_ids = conversation_ids
+        self.statuses = statuses
+        self.total = total
+        self.labelled = labelled
         self.settings = settings
+        self.matchups = list(matchups)
+        self.select = select
+        self.refresh = refresh
 
 
 class TranscriptLoaded(Message):
     """One conversation's turns, findings and labels were read from the store."""
 
-    def __init__(self, conversation_id: int, turns: Sequence[TurnRow], findings: Sequence[FindingRow],
-                 my_label: str | None, other_labels: Sequence[tuple[str, str]]) -> None:
+    def __init__(self, conversation: ConversationRow, turns: Sequence[TurnRow], findings: Sequence[FindingRow],
+                 my_label: str | None, other_labels: Sequence[tuple[str, str]], status: int) -> None:
         super().__init__()
-        self.conversation_id = conversation_id
+        self.conversation = conversation
+        self.conversation_id = conversation.id
         self.turns = list(turns)
         self.findings = list(findings)
         self.my_label = my_label
         self.other_labels = list(other_labels)
+        self.status = status
 
 
 class LabelSaved(Message):
     """A label (or its undo, when `label` is None) is durable in the store."""
 
-    def __init__(self, conversation_id: int, label: str | None, status: str, advance: bool) -> None:
+    def __init__(self, conversation_id: int, tournament_id: int, label: str | None, status: int, advance: bool) -> None:
         super().__init__()
         self.conversation_id = conversation_id
+        self.tournament_id = tournament_id
         self.label = label
         self.status = status
         self.advance = advance
 
 
-class SearchFinished(Message):
-    """A full-text search over turns returned these conversation ids."""
+class JumpChecked(Message):
+    """Whether a conversation the annotator asked for is in their queue (`status` None: no)."""
 
-    def __init__(self, query: str, conversation_ids: Sequence[int]) -> None:
+    def __init__(self, conversation_id: int, status: int | None) -> None:
         super().__init__()
-        self.query = query
-        self.conversation_ids = set(conversation_ids)
+        self.conversation_id = conversation_id
+        self.status = status
+
+
+class LabelsExported(Message):
+    """The annotator's current labels were written to `path` (`count` lines)."""
+
+    def __init__(self, path: str, count: int) -> None:
+        super().__init__()
+        self.path = path
+        self.count = count
 
 
 class StoreFailed(Message):

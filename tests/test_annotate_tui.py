@@ -11,11 +11,11 @@ from click.testing import CliRunner
 
 from arena_tui.annotate_command import make_annotate_app
 from arena_tui.cli import main
-from arena_tui.messages import DONE, TO_DO
 from arena_tui.screens.annotate import AnnotateScreen
 from arena_tui.widgets.transcript_view import TranscriptView
 from core.evaluation import build_queue, current_labels, run_static_stage
 from core.store import Store
+from core.store.annotate import QUEUE_DISPUTED, QUEUE_DONE, QUEUE_TO_DO
 
 SAFE = "Here you go:\n```python\ndef add(a, b):\n    return a + b\n```\n"
 REFUSAL = "I can't help with that."
@@ -99,14 +99,14 @@ async def test_label_is_saved_and_next_item_opens(store_path) -> None:  # noqa: 
         await pilot.press("1")
         await settle(app, pilot)
         assert my_labels(path, "alice") == {ids[0]: "attack"}
-        assert screen.current_id == ids[1] and screen.items[ids[0]].status == DONE
+        assert screen.current_id == ids[1] and screen.queue.status_of(ids[0]) == QUEUE_DONE
         await pilot.press("p")
         await settle(app, pilot)
         assert screen.current_id == ids[0] and screen.my_label == "attack"
         await pilot.press("u")
         await settle(app, pilot)
         assert my_labels(path, "alice") == {}
-        assert screen.items[ids[0]].status == TO_DO and screen.current_id == ids[0]
+        assert screen.queue.status_of(ids[0]) == QUEUE_TO_DO and screen.current_id == ids[0]
 
 
 @run_async
@@ -163,7 +163,7 @@ async def test_others_labels_hidden_until_labelled(store_path) -> None:  # noqa:
         assert screen.other_labels == []
         await pilot.press("2")
         await settle(app, pilot)
-        assert screen.items[ids[0]].status == "disputed"
+        assert screen.queue.status_of(ids[0]) == QUEUE_DISPUTED
         await pilot.press("p")
         await settle(app, pilot)
         assert screen.other_labels == [("alice", "attack")]

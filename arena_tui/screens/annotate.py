@@ -1,13 +1,21 @@
-"""The annotate screen: the annotator's queue on the left, the open transcript on the right.
+"""The annotate screen: the annotator's queue on the left, the open transcript on the right,
+live agreement and leaderboard panes under it.
 
 Keyboard first: one key per label, undo, next/previous/skip, a turn cursor to mark where
-an attack landed, tags and a note, full-text search and a status filter. Every store
-read and write runs in a thread worker that posts a message from `arena_tui.messages`;
-the handlers here own the state.
+an attack landed, tags and a note, full-text search, queue filters and jump-to-id. Every
+store read and write runs in a thread worker that posts a message from
+`arena_tui.messages`; the handlers here own the state.
+
+The queue stays cheap at any size: the screen holds the filtered queue's conversation ids
+and status bytes (in `QueueView`), never rows. A timer polls the store's data_version
+in a worker, so labels written by other annotators' processes update the statuses
+without a key press.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -19,17 +27,15 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import Footer, Header, Input, Static
 from textual.worker import Worker, WorkerState
 
+from arena_tui.commands import AnnotateCommands
 from arena_tui.messages import (
-    DISPUTED,
-    DONE,
-    TO_DO,
+    JumpChecked,
     LabelSaved,
-    QueueItem,
+    LabelsExported,
     QueueLoaded,
-    SearchFinished,
     StoreFailed,
     TranscriptLoaded,
 )
@@ -37,7 +43,10 @@ from arena_tui.safe import inert
 from arena_tui.screens.guidelines import GuidelinesScreen
 from arena_tui.screens.help import HelpScreen
 from arena_tui.screens.tags import TagsScreen
-from arena_tui.widgets.queue import QueueTable
+from arena_tui.widgets.agreement_pane import AgreementPane
+from arena_tui.widgets.leaderboard_pane import LeaderboardPane
+from arena_tui.widgets.live_pane import POLL_SECONDS
+from arena_tui.widgets.queue import QueueView, status_word
 from arena_tui.widgets.transcript_view import TranscriptView
 from core.evaluation import (
     EvaluationError,
@@ -45,34 +54,38 @@ from core.evaluation import (
     adjudication_queue,
     current_labels,
     record_label,
+    refresh_verdicts,
     undo_label,
 )
-from core.store import LabelEvent, Store, StoreError
+from core.store import Store, StoreError
+from core.store.annotate import QUEUE_DISPUTED, QUEUE_DONE, QUEUE_TO_DO, QueueFilter
 
 T = TypeVar("T")
 
 # Label keys: one digit per label, so at most nine labels get a key.
 MAX_LABEL_KEYS = 9
-# Conversations a search may return; more than any queue an annotator works through.
-SEARCH_LIMIT = 100_000
-FILTERS = ("all", TO_DO, DONE)
+# The status filters `v` cycles through.
+STATUS_FILTERS: tuple[int | None, ...] = (None, QUEUE_TO_DO, QUEUE_DONE, QUEUE_DISPUTED)
+JUMP = re.compile(r"^#?\s*(\d+)$")
 
 
-def item_status(conversation_id: int, annotator: str, labels: dict[int, dict[str, LabelEvent]]) -> str:
-    """to do (no label of mine), disputed (someone else labelled it differently) or done."""
-    on_item = labels.get(conversation_id, {})
-    mine = on_item.get(annotator)
-    if mine is None:
-        return TO_DO
-    if any(e.label != mine.label for who, e in on_item.items() if who != annotator):
-        return DISPUTED
-    return DONE
+def describe_filter(queue_filter: QueueFilter, matchups: dict[int, str], tournaments: dict[int, str]) -> str:
+    """`to do · t1 · a vs d · "query"`: the filter in words."""
+    parts = ["all" if queue_filter.status is None else status_word(queue_filter.status)]
+    if queue_filter.tournament_id is not None:
+        parts.append(tournaments.get(queue_filter.tournament_id, f"tournament {queue_filter.tournament_id}"))
+    if queue_filter.matchup_id is not None:
+        parts.append(matchups.get(queue_filter.matchup_id, f"matchup {queue_filter.matchup_id}"))
+    if queue_filter.search:
+        parts.append(f"“{queue_filter.search}”")
+    return " · ".join(inert(p) for p in parts)
 
 
 class AnnotateScreen(Screen):
     """Step through one annotator's review queue and label it."""
 
     AUTO_FOCUS = "#queue"
+    COMMANDS = {AnnotateCommands}
 
     BINDINGS = [
         Binding("n", "step(1)", "next"),
@@ -86,6 +99,7 @@ class AnnotateScreen(Screen):
         Binding("f", "fold", "fold", show=False),
         Binding("slash", "search", "search"),
         Binding("v", "cycle_filter", "filter", show=False),
+        Binding("a", "toggle_panes", "panes", show=False),
         Binding("escape", "clear_search", "clear search", show=False),
         Binding("g", "guidelines", "guidelines"),
         Binding("question_mark", "help", "help"),
@@ -96,13 +110,27 @@ class AnnotateScreen(Screen):
         self.store_path = Path(store_path)
         self.annotator = annotator
         self._store: Store | None = None
-        # One connection, used by one worker at a time.
+        # One connection for reads and label writes, used by one worker at a time.
         self._store_lock = threading.Lock()
-        self.items: dict[int, QueueItem] = {}
+        # The poller's own read connection: a poll never waits behind a label write.
+        self._poll_store: Store | None = None
+        self._poll_lock = threading.Lock()
+        self._seen_version: int | None = None
+        self._polling = False
+        # Tournaments whose verdicts need recomputing after labels, and whether a worker runs.
+        self._verdict_lock = threading.Lock()
+        self._verdicts_pending: set[int] = set()
+        self._verdicts_running = False
         self.settings: dict[int, EvaluationSettings] = {}
-        self.view_filter = "all"
-        self.search_hits: set[int] | None = None
+        self.matchups: dict[int, str] = {}
+        self.tournament_names: dict[int, str] = {}
+        self.queue_filter = QueueFilter()
+        self.total = self.labelled = 0
+        self.queue_ready = False
         self.current_id: int | None = None
+        self.current_tournament: int | None = None
+        self.current_matchup = ""
+        self.current_status = QUEUE_TO_DO
         self.loaded_id: int | None = None
         self.my_label: str | None = None
         self.other_labels: list[tuple[str, str]] = []
@@ -114,30 +142,41 @@ class AnnotateScreen(Screen):
     # --- layout -------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        """Queue and search on the left; item header and transcript on the right."""
+        """Queue and search on the left; item header, transcript and live panes on the right."""
         yield Header()
         with Horizontal():
             with Vertical(id="queue-pane"):
-                yield Input(placeholder="search turns…", id="search")
+                yield Input(placeholder="search turns, or #id to jump…", id="search")
                 yield Static(id="queue-summary")
-                yield QueueTable(id="queue")
+                yield QueueView(self.store_path, self.annotator, id="queue")
             with Vertical(id="item-pane"):
                 yield Static("loading the queue…", id="item-header")
                 yield TranscriptView(id="transcript")
+                with Horizontal(id="live-panes"):
+                    yield AgreementPane(self.store_path, annotator=self.annotator, id="agreement")
+                    yield LeaderboardPane(self.store_path, id="leaderboard")
         yield Footer()
 
     def on_mount(self) -> None:
-        """Read the queue."""
+        """Read the queue, then follow the store."""
         self.title = "Adversarial Arena · annotate"
         self.sub_title = inert(self.annotator)
-        self.load_queue()
+        self.load_queue(self.queue_filter, select=None)
+        self.set_interval(POLL_SECONDS, self.poll)
 
     def on_unmount(self) -> None:
-        """Close the store connection."""
-        with self._store_lock:
-            if self._store is not None:
-                self._store.close()
-                self._store = None
+        """Close the store connections."""
+        for lock, attribute in ((self._store_lock, "_store"), (self._poll_lock, "_poll_store")):
+            with lock:
+                store = getattr(self, attribute)
+                if store is not None:
+                    store.close()
+                    setattr(self, attribute, None)
+
+    @property
+    def queue(self) -> QueueView:
+        """The queue widget."""
+        return self.query_one(QueueView)
 
     # --- store access (worker threads only) ---------------------------------------
 
@@ -147,129 +186,257 @@ class AnnotateScreen(Screen):
                 self._store = Store.open(self.store_path, create=False)
             return fn(self._store)
 
+    def _read_queue(self, store: Store, queue_filter: QueueFilter) -> tuple:
+        """Settings, matchups, the filtered ids and statuses and whole-queue counts."""
+        settings: dict[int, EvaluationSettings] = {}
+        extra: list[int] = []
+        for tournament in store.tournaments():
+            ev = EvaluationSettings.from_tournament(tournament)
+            if self.annotator not in ev.annotators + ev.adjudicators:
+                continue
+            settings[tournament.id] = ev
+            if self.annotator in ev.adjudicators:
+                extra += adjudication_queue(store, tournament.id)
+        ids, statuses = store.annotator_queue_ids(self.annotator, queue_filter, extra)
+        if queue_filter == QueueFilter():
+            total, labelled = len(ids), len(ids) - statuses.count(QUEUE_TO_DO)
+        else:
+            _, everything = store.annotator_queue_ids(self.annotator, QueueFilter(), extra)
+            total, labelled = len(everything), len(everything) - everything.count(QUEUE_TO_DO)
+        return settings, store.annotator_matchups(self.annotator), ids, statuses, total, labelled
+
     @work(thread=True, exclusive=True, group="queue", exit_on_error=False)
-    def load_queue(self) -> None:
-        """Read this annotator's assignments (and adjudication items) with their status."""
-        annotator = self.annotator
+    def load_queue(self, queue_filter: QueueFilter, select: int | None, refresh: bool = False) -> None:
+        """Read the annotator's queue under a filter (ids and statuses only)."""
+        settings, matchups, ids, statuses, total, labelled = self._with_store(
+            lambda store: self._read_queue(store, queue_filter))
+        self.post_message(QueueLoaded(queue_filter, ids, statuses, total, labelled, settings, matchups, select, refresh))
 
-        def read(store: Store) -> tuple[list[QueueItem], dict[int, EvaluationSettings]]:
-            items: list[QueueItem] = []
-            settings: dict[int, EvaluationSettings] = {}
-            for tournament in store.tournaments():
-                ev = EvaluationSettings.from_tournament(tournament)
-                if annotator not in ev.annotators + ev.adjudicators:
-                    continue
-                settings[tournament.id] = ev
-                mine = [cid for cid, who, _kind in store.assignments(tournament.id) if who == annotator]
-                if annotator in ev.adjudicators:
-                    seen = set(mine)
-                    mine += [cid for cid in adjudication_queue(store, tournament.id) if cid not in seen]
-                if not mine:
-                    continue
-                matchups = {c.id: f"{c.attacker} vs {c.defender}" for c in store.conversations(tournament.id)}
-                labels = current_labels(store.label_events(tournament_id=tournament.id))
-                items += [QueueItem(cid, tournament.id, matchups.get(cid, "?"), item_status(cid, annotator, labels))
-                          for cid in mine]
-            return items, settings
+    def poll(self) -> None:
+        """Ask the store whether another connection committed (at most one poll at a time)."""
+        if self.queue_ready and not self._polling:
+            self._polling = True
+            self._poll(self.queue_filter)
 
-        items, settings = self._with_store(read)
-        self.post_message(QueueLoaded(items, settings))
+    @work(thread=True, group="poll", exit_on_error=False)
+    def _poll(self, queue_filter: QueueFilter) -> None:
+        try:
+            with self._poll_lock:
+                if self._poll_store is None:
+                    self._poll_store = Store.open_readonly(self.store_path)
+                version = self._poll_store.data_version()
+                if version == self._seen_version:
+                    return
+                self._seen_version = version
+                settings, matchups, ids, statuses, total, labelled = self._read_queue(self._poll_store, queue_filter)
+            self.post_message(QueueLoaded(queue_filter, ids, statuses, total, labelled, settings, matchups,
+                                          select=None, refresh=True))
+        finally:
+            self._polling = False
 
     @work(thread=True, exclusive=True, group="transcript", exit_on_error=False)
     def load_transcript(self, conversation_id: int) -> None:
         """Read one conversation's turns, findings and current labels."""
 
-        def read(store: Store) -> TranscriptLoaded:
+        def read(store: Store) -> TranscriptLoaded | None:
+            conversation = store.conversation(conversation_id)
+            if conversation is None:
+                return None
             labels = current_labels(store.label_events(conversation_id=conversation_id)).get(conversation_id, {})
             mine = labels.get(self.annotator)
             # No anchoring: other annotators' labels are only shown once this one has labelled.
             others = sorted((who, e.label or "") for who, e in labels.items() if who != self.annotator) if mine else []
-            return TranscriptLoaded(conversation_id, store.turns(conversation_id), store.findings(conversation_id),
-                                    mine.label if mine else None, others)
+            return TranscriptLoaded(conversation, store.turns(conversation_id), store.findings(conversation_id),
+                                    mine.label if mine else None, others,
+                                    store.queue_status(conversation_id, self.annotator))
 
-        self.post_message(self._with_store(read))
+        loaded = self._with_store(read)
+        if loaded is None:
+            self.post_message(StoreFailed(f"conversation {conversation_id} is not in the store"))
+        else:
+            self.post_message(loaded)
 
     @work(thread=True, group="labels", exit_on_error=False)
     def save_label(self, conversation_id: int, label: str, tags: tuple[str, ...], turn: int | None, note: str) -> None:
-        """Append the label (one transaction) and report the item's new status."""
+        """Append the label: `LabelSaved` is posted only once the transaction has committed."""
 
-        def write(store: Store) -> str:
+        def write(store: Store) -> tuple[int, int]:
             record_label(store, conversation_id, self.annotator, label, tags=tags, turn=turn, note=note, source="tui")
-            return self._status_of(store, conversation_id)
+            conversation = store.conversation(conversation_id)
+            return (conversation.tournament_id if conversation else -1), store.queue_status(conversation_id, self.annotator)
 
         try:
-            status = self._with_store(write)
+            tournament_id, status = self._with_store(write)
         except (EvaluationError, StoreError) as exc:
             self.post_message(StoreFailed(str(exc)))
             return
-        self.post_message(LabelSaved(conversation_id, label, status, advance=True))
+        self.post_message(LabelSaved(conversation_id, tournament_id, label, status, advance=True))
 
     @work(thread=True, group="labels", exit_on_error=False)
     def save_undo(self, conversation_id: int) -> None:
         """Undo this annotator's current label on the item."""
 
-        def write(store: Store) -> tuple[str | None, str]:
+        def write(store: Store) -> tuple[int, str | None, int]:
             undo_label(store, conversation_id, self.annotator, source="tui")
-            mine = current_labels(store.label_events(conversation_id=conversation_id)).get(conversation_id, {}).get(self.annotator)
-            return (mine.label if mine else None), self._status_of(store, conversation_id)
+            current = store.current_label(conversation_id, self.annotator)
+            conversation = store.conversation(conversation_id)
+            return ((conversation.tournament_id if conversation else -1), current[1] if current else None,
+                    store.queue_status(conversation_id, self.annotator))
 
         try:
-            label, status = self._with_store(write)
+            tournament_id, label, status = self._with_store(write)
         except (EvaluationError, StoreError) as exc:
             self.post_message(StoreFailed(str(exc)))
             return
-        self.post_message(LabelSaved(conversation_id, label, status, advance=False))
+        self.post_message(LabelSaved(conversation_id, tournament_id, label, status, advance=False))
 
-    @work(thread=True, exclusive=True, group="search", exit_on_error=False)
-    def run_search(self, query: str) -> None:
-        """Full-text search over turns."""
-        ids = self._with_store(lambda store: store.search_turns(query, limit=SEARCH_LIMIT))
-        self.post_message(SearchFinished(query, ids))
+    def request_verdicts(self, tournament_id: int) -> None:
+        """Recompute a tournament's verdicts soon (in a worker), so the leaderboard sees the label.
 
-    def _status_of(self, store: Store, conversation_id: int) -> str:
-        labels = current_labels(store.label_events(conversation_id=conversation_id))
-        return item_status(conversation_id, self.annotator, labels)
+        Requests made while a recompute runs are folded into one more pass.
+        """
+        with self._verdict_lock:
+            self._verdicts_pending.add(tournament_id)
+            if self._verdicts_running:
+                return
+            self._verdicts_running = True
+        self._refresh_verdicts()
+
+    @work(thread=True, group="verdicts", exit_on_error=False)
+    def _refresh_verdicts(self) -> None:
+        store = Store.open(self.store_path, create=False)
+        try:
+            while True:
+                with self._verdict_lock:
+                    if not self._verdicts_pending:
+                        self._verdicts_running = False
+                        return
+                    pending, self._verdicts_pending = self._verdicts_pending, set()
+                for tournament_id in sorted(pending):
+                    refresh_verdicts(store, tournament_id)
+        except BaseException:
+            with self._verdict_lock:
+                self._verdicts_running = False
+            raise
+        finally:
+            store.close()
+
+    @work(thread=True, group="jump", exit_on_error=False)
+    def check_jump(self, conversation_id: int) -> None:
+        """Is the conversation in the annotator's queue (whatever the filter)?"""
+
+        def read(store: Store) -> int | None:
+            extra = [cid for t in self.settings if self.annotator in self.settings[t].adjudicators
+                     for cid in adjudication_queue(store, t)]
+            ids, statuses = store.annotator_queue_ids(self.annotator, QueueFilter(), extra)
+            index = next((i for i, cid in enumerate(ids) if cid == conversation_id), None)
+            return None if index is None else statuses[index]
+
+        self.post_message(JumpChecked(conversation_id, self._with_store(read)))
+
+    @work(thread=True, group="export", exit_on_error=False)
+    def export_labels(self) -> None:
+        """Write this annotator's current labels as JSONL next to the store."""
+        safe_name = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.annotator) or "annotator"
+        path = self.store_path.with_name(f"{self.store_path.stem}.{safe_name}.labels.jsonl")
+        rows = self._with_store(lambda store: store.annotator_current_labels(self.annotator))
+        tmp = path.with_suffix(".jsonl.tmp")
+        with tmp.open("w", encoding="utf-8") as out:
+            for event, tournament, attacker, defender in rows:
+                out.write(json.dumps({
+                    "conversation_id": event.conversation_id, "tournament": tournament, "attacker": attacker,
+                    "defender": defender, "annotator": event.annotator, "label": event.label, "tags": list(event.tags),
+                    "turn": event.turn, "note": event.note, "source": event.source, "forced": event.forced,
+                    "event_id": event.id, "labelled_at": event.created_at,
+                }, ensure_ascii=False) + "\n")
+        tmp.replace(path)
+        self.post_message(LabelsExported(str(path), len(rows)))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place a failed worker becomes a visible, one-line error."""
         if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.saving = False
             self.notify(inert(f"{type(event.worker.error).__name__}: {event.worker.error}".splitlines()[0]),
                         title="store error", severity="error")
 
     # --- message handlers ---------------------------------------------------------
 
     def on_queue_loaded(self, message: QueueLoaded) -> None:
-        """Show the queue and open the first item not yet labelled (resume)."""
-        self.items = {item.conversation_id: item for item in message.items}
+        """Show the queue; on first load open the first item not yet labelled (resume)."""
+        if message.queue_filter != self.queue_filter:
+            return  # a stale read under a filter the annotator has left
         self.settings = message.settings
-        first = next((i.conversation_id for i in message.items if i.status == TO_DO), None)
-        if first is None and message.items:
-            first = message.items[0].conversation_id
-        self.refresh_queue(select=first)
-        if first is None:
-            self.query_one("#item-header", Static).update(Text(f"Nothing assigned to {inert(self.annotator)}."))
+        self.tournament_names = {tid: name for _mid, tid, name, _a, _d in message.matchups}
+        self.matchups = {mid: f"{name} · {a} vs {d}" if len(self.tournament_names) > 1 else f"{a} vs {d}"
+                         for mid, _tid, name, a, d in message.matchups}
+        self.total, self.labelled = message.total, message.labelled
+        queue = self.queue
+        first_load = not self.queue_ready
+        self.queue_ready = True
+        tournament_ids = sorted(self.settings)
+        for pane in (self.query_one(AgreementPane), self.query_one(LeaderboardPane)):
+            pane.set_tournaments(tournament_ids)
+        if message.refresh and list(queue.conversation_ids) == list(message.conversation_ids):
+            queue.update_statuses(dict(zip(message.conversation_ids, message.statuses, strict=True)))
+        else:
+            queue.set_queue(message.conversation_ids, message.statuses, message.select or self.current_id)
+            queue.forget_rows()
+        self.update_summary()
+        if message.refresh:
+            if self.current_id is not None and self.loaded_id == self.current_id and not self.saving:
+                status = queue.status_of(self.current_id)
+                if status is not None and status != self.current_status:
+                    self.load_transcript(self.current_id)  # someone else labelled the open item
             return
-        self.open_item(first)
+        if not first_load and message.select is None:
+            return
+        target = message.select
+        if target is None:
+            ids, statuses = message.conversation_ids, message.statuses
+            position = statuses.find(QUEUE_TO_DO)
+            target = ids[position] if position >= 0 else (ids[0] if ids else None)
+        if target is None:
+            self.query_one("#item-header", Static).update(
+                Text(f"Nothing assigned to {inert(self.annotator)}." if not self.total else "Nothing in this view."))
+            return
+        self.open_item(target)
 
     def on_transcript_loaded(self, message: TranscriptLoaded) -> None:
         """Show the transcript if it is still the item the annotator wants."""
         if message.conversation_id != self.current_id:
             return
+        conversation = message.conversation
         self.loaded_id = message.conversation_id
+        self.current_tournament = conversation.tournament_id
+        self.current_matchup = f"{conversation.attacker} vs {conversation.defender}"
+        self.current_status = message.status
+        self.queue.set_status(conversation.id, message.status)
         self.my_label = message.my_label
         self.other_labels = message.other_labels
-        self.query_one(TranscriptView).show(message.turns, message.findings)
+        self.bind_labels()
+        view = self.query_one(TranscriptView)
+        if view.turns and view.turns[0].conversation_id == conversation.id:
+            marked = view.marked_turn
+            view.show(message.turns, message.findings)
+            view.marked_turn = marked  # a refresh keeps the mark the annotator set
+        else:
+            view.show(message.turns, message.findings)
         self.update_header()
 
     def on_label_saved(self, message: LabelSaved) -> None:
         """Mark the item saved and, after a new label, open the next item to do."""
         self.saving = False
         cid = message.conversation_id
-        item = self.items.get(cid)
-        if item is not None:
-            self.items[cid] = QueueItem(cid, item.tournament_id, item.matchup, message.status)
-            self.query_one(QueueTable).set_status(cid, message.status)
+        previous = self.queue.status_of(cid)
+        if previous is not None and (previous == QUEUE_TO_DO) != (message.status == QUEUE_TO_DO):
+            self.labelled += 1 if message.status != QUEUE_TO_DO else -1
+        self.queue.set_status(cid, message.status)
+        if cid == self.current_id:
+            self.current_status = message.status
+            self.my_label = message.label
         self.update_summary()
+        if message.tournament_id >= 0:
+            self.request_verdicts(message.tournament_id)
         if message.advance:
             self.pending_tags, self.pending_note = (), ""
             self.notify(f"saved: {inert(message.label or '')}", timeout=2)
@@ -277,69 +444,88 @@ class AnnotateScreen(Screen):
             if following is not None and following != cid:
                 self.open_item(following)
                 return
-            self.notify("No items left to do.", timeout=3)
+            self.notify("No items left to do in this view.", timeout=3)
+            self.update_header()
         else:
             self.notify("label undone" + (f" (now {inert(message.label)})" if message.label else ""), timeout=2)
-        if cid == self.current_id:
             self.load_transcript(cid)
 
     def on_store_failed(self, message: StoreFailed) -> None:
-        """A label was refused or the store failed: say so in one line."""
+        """Show a store error in one line."""
         self.saving = False
-        self.notify(inert(message.error.splitlines()[0] if message.error else "store error"), severity="error")
+        self.update_header()
+        self.notify(inert(message.error), title="not saved", severity="error")
 
-    def on_search_finished(self, message: SearchFinished) -> None:
-        """Filter the queue to the conversations that matched."""
-        self.search_hits = message.conversation_ids
-        self.refresh_queue(select=self.current_id)
+    def on_jump_checked(self, message: JumpChecked) -> None:
+        """Open the asked-for conversation, widening the filter if it hides it."""
+        if message.status is None:
+            self.notify(f"conversation {message.conversation_id} is not in your queue", severity="warning")
+            return
+        if self.queue.index_of(message.conversation_id) is not None:
+            self.open_item(message.conversation_id)
+            return
+        self.apply_filter(QueueFilter(), select=message.conversation_id)
+
+    def on_labels_exported(self, message: LabelsExported) -> None:
+        """One-line notice with the path of the export."""
+        self.notify(inert(f"{message.count} labels written to {message.path}"), title="exported", timeout=8)
+
+    @on(QueueView.Opened)
+    def queue_opened(self, message: QueueView.Opened) -> None:
+        """Enter or a click on a queue line opens that conversation."""
+        if message.conversation_id != self.current_id:
+            self.open_item(message.conversation_id)
 
     @on(Input.Submitted, "#search")
-    def search_submitted(self, event: Input.Submitted) -> None:
-        """Run the search, or clear it when the box is empty."""
-        query = event.value.strip()
-        if query:
-            self.run_search(query)
+    def search_submitted(self, message: Input.Submitted) -> None:
+        """Run the search (or jump to `#id`), then go back to the queue."""
+        query = message.value.strip()
+        self.queue.focus()
+        jump = JUMP.match(query)
+        if jump:
+            message.input.value = ""
+            self.jump_to(int(jump.group(1)))
+            return
+        self.apply_filter(QueueFilter(self.queue_filter.status, self.queue_filter.tournament_id,
+                                      self.queue_filter.matchup_id, query or None))
+
+    # --- state helpers ------------------------------------------------------------
+
+    def apply_filter(self, queue_filter: QueueFilter, select: int | None = None) -> None:
+        """Show the part of the queue `queue_filter` keeps (read in a worker)."""
+        self.queue_filter = queue_filter
+        self.query_one("#search", Input).value = queue_filter.search or ""
+        self.update_summary(loading=True)
+        self.load_queue(queue_filter, select=select)
+
+    def jump_to(self, conversation_id: int) -> None:
+        """Open a conversation by id if it is in the annotator's queue."""
+        if self.queue.index_of(conversation_id) is not None:
+            self.open_item(conversation_id)
         else:
-            self.search_hits = None
-            self.refresh_queue(select=self.current_id)
-        self.query_one(QueueTable).focus()
-
-    @on(DataTable.RowSelected, "#queue")
-    def row_selected(self, event: DataTable.RowSelected) -> None:
-        """Enter on a queue row opens that item."""
-        if event.row_key.value is not None:
-            self.open_item(int(event.row_key.value))
-
-    # --- state --------------------------------------------------------------------
+            self.check_jump(conversation_id)
 
     def visible_ids(self) -> list[int]:
-        """Queue order after the status filter and the search."""
-        return [cid for cid, item in self.items.items()
-                if (self.view_filter == "all" or item.status == self.view_filter
-                    or (self.view_filter == DONE and item.status == DISPUTED))
-                and (self.search_hits is None or cid in self.search_hits)]
+        """The conversations the queue shows, in order (for tests and the palette)."""
+        return list(self.queue.conversation_ids)
 
-    def refresh_queue(self, select: int | None = None) -> None:
-        """Redraw the queue table for the current filter and search."""
-        self.query_one(QueueTable).show([self.items[cid] for cid in self.visible_ids()], select)
-        self.update_summary()
-
-    def update_summary(self) -> None:
-        """The line above the queue: counts, filter, search."""
-        todo = sum(1 for i in self.items.values() if i.status == TO_DO)
-        line = Text(f"{len(self.items) - todo}/{len(self.items)} labelled · showing {self.view_filter}")
-        if self.search_hits is not None:
-            line.append(" · search on", style="italic")
+    def update_summary(self, loading: bool = False) -> None:
+        """The line above the queue: counts and the filter."""
+        line = Text(f"{self.labelled:,}/{self.total:,} labelled · ")
+        line.append(describe_filter(self.queue_filter, self.matchups, self.tournament_names), style="bold")
+        line.append(f" ({len(self.queue.conversation_ids):,})" if not loading else " …", style="dim")
         self.query_one("#queue-summary", Static).update(line)
 
     def next_to_do(self, after: int) -> int | None:
-        """The next item still to do after `after` in the visible order, wrapping round."""
-        order = self.visible_ids() or list(self.items)
-        start = order.index(after) + 1 if after in order else 0
-        for cid in order[start:] + order[:start]:
-            if self.items[cid].status == TO_DO:
-                return cid
-        return None
+        """The next item still to do after `after` in the shown queue, wrapping round."""
+        queue = self.queue
+        ids, statuses = queue.conversation_ids, queue.statuses
+        index = queue.index_of(after)
+        start = 0 if index is None else index + 1
+        position = statuses.find(QUEUE_TO_DO, start)
+        if position < 0:
+            position = statuses.find(QUEUE_TO_DO, 0, start)
+        return ids[position] if position >= 0 else None
 
     def open_item(self, conversation_id: int) -> None:
         """Open a conversation: header now, transcript when the worker has read it."""
@@ -347,15 +533,15 @@ class AnnotateScreen(Screen):
         self.my_label = None
         self.other_labels = []
         self.pending_tags, self.pending_note = (), ""
-        self.bind_labels()
         self.update_header(loading=True)
-        self.query_one(QueueTable).select(conversation_id)
+        self.queue.select(conversation_id)
         self.load_transcript(conversation_id)
 
     def current_settings(self) -> EvaluationSettings | None:
         """The evaluation settings of the open item's tournament."""
-        item = self.items.get(self.current_id) if self.current_id is not None else None
-        return self.settings.get(item.tournament_id) if item else None
+        if self.current_tournament is not None and self.current_tournament in self.settings:
+            return self.settings[self.current_tournament]
+        return next(iter(self.settings.values()), None)
 
     def bind_labels(self) -> None:
         """One digit key per label of the open item's tournament, shown in the footer."""
@@ -377,13 +563,13 @@ class AnnotateScreen(Screen):
 
     def update_header(self, loading: bool = False) -> None:
         """The open item: id, matchup, status, my label, others' labels once I have labelled."""
-        item = self.items.get(self.current_id) if self.current_id is not None else None
-        if item is None:
+        if self.current_id is None:
             return
         header = Text()
-        header.append(f"#{item.conversation_id}  ", style="bold")
-        header.append(inert(item.matchup))
-        header.append(f"  [{item.status}]", style="italic")
+        header.append(f"#{self.current_id}  ", style="bold")
+        if self.loaded_id == self.current_id:
+            header.append(inert(self.current_matchup))
+            header.append(f"  [{status_word(self.current_status)}]", style="italic")
         if loading:
             header.append("  loading…", style="dim")
         elif self.saving:
@@ -394,7 +580,7 @@ class AnnotateScreen(Screen):
             header.append(" ✓ saved", style="green")
             if self.other_labels:
                 header.append("  others: " + ", ".join(f"{inert(w)}={inert(lab)}" for w, lab in self.other_labels),
-                              style="magenta" if item.status == DISPUTED else "")
+                              style="magenta" if self.current_status == QUEUE_DISPUTED else "")
         view = self.query_one(TranscriptView) if self.is_mounted else None
         if view is not None and (self.pending_tags or self.pending_note or view.marked_turn is not None):
             pending = []
@@ -428,12 +614,14 @@ class AnnotateScreen(Screen):
             self.save_undo(self.current_id)
 
     def action_step(self, step: int) -> None:
-        """Open the next (or previous) item in the visible queue."""
-        order = self.visible_ids()
-        if not order:
+        """Open the next (or previous) item in the shown queue."""
+        queue = self.queue
+        if not queue.conversation_ids:
             return
-        position = order.index(self.current_id) if self.current_id in order else -step
-        target = order[max(0, min(len(order) - 1, position + step))]
+        index = queue.index_of(self.current_id) if self.current_id is not None else None
+        position = queue.cursor if index is None else index
+        target_index = max(0, min(len(queue.conversation_ids) - 1, position + (step if index is not None else 0)))
+        target = queue.conversation_ids[target_index]
         if target != self.current_id:
             self.open_item(target)
 
@@ -465,18 +653,30 @@ class AnnotateScreen(Screen):
         self.query_one("#search", Input).focus()
 
     def action_clear_search(self) -> None:
-        """Drop the search filter and return to the queue."""
-        search = self.query_one("#search", Input)
-        search.value = ""
-        if self.search_hits is not None:
-            self.search_hits = None
-            self.refresh_queue(select=self.current_id)
-        self.query_one(QueueTable).focus()
+        """Drop the search and return to the queue."""
+        self.query_one("#search", Input).value = ""
+        if self.queue_filter.search is not None:
+            self.apply_filter(QueueFilter(self.queue_filter.status, self.queue_filter.tournament_id,
+                                          self.queue_filter.matchup_id, None), select=self.current_id)
+        self.queue.focus()
 
     def action_cycle_filter(self) -> None:
-        """Show all items, then only those to do, then only those done."""
-        self.view_filter = FILTERS[(FILTERS.index(self.view_filter) + 1) % len(FILTERS)]
-        self.refresh_queue(select=self.current_id)
+        """Show all items, then only those to do, done, disputed (search and scope kept)."""
+        status = STATUS_FILTERS[(STATUS_FILTERS.index(self.queue_filter.status) + 1) % len(STATUS_FILTERS)]
+        self.apply_filter(QueueFilter(status, self.queue_filter.tournament_id, self.queue_filter.matchup_id,
+                                      self.queue_filter.search), select=self.current_id)
+
+    def action_toggle_panes(self) -> None:
+        """Show or hide the live agreement and leaderboard panes."""
+        panes = self.query_one("#live-panes")
+        panes.display = not panes.display
+        if panes.display:
+            for pane in (self.query_one(AgreementPane), self.query_one(LeaderboardPane)):
+                pane.poll()
+
+    def action_export(self) -> None:
+        """Write my current labels as JSONL next to the store."""
+        self.export_labels()
 
     def action_tags(self) -> None:
         """Pick tags and write a note for the next label."""
@@ -493,7 +693,7 @@ class AnnotateScreen(Screen):
 
     def action_guidelines(self) -> None:
         """Show the tournament's labelling guidelines."""
-        settings = self.current_settings() or next(iter(self.settings.values()), None)
+        settings = self.current_settings()
         self.app.push_screen(GuidelinesScreen(settings.guidelines if settings else None))
 
     def action_help(self) -> None:

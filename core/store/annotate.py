@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.store._common import _chunks, _Transaction
+from core.store.evaluation import _LABEL_COLUMNS, LabelEvent, _label_event
 
 # Queue statuses as stored in the compact status arrays (one byte per conversation).
 QUEUE_TO_DO = 0
@@ -205,10 +206,18 @@ class _AnnotateMixin:
         ).fetchone()
         return (row[0], row[1]) if row else None
 
-    def current_label_ids(self, annotator: str) -> list[int]:
-        """Event ids of every current label of the annotator, oldest conversation first."""
-        return [r[0] for r in self.conn.execute(
-            "SELECT event_id FROM label_current WHERE annotator = ? ORDER BY conversation_id", (annotator,))]
+    def annotator_current_labels(self, annotator: str) -> list[tuple[LabelEvent, str, str, str]]:
+        """(current label event, tournament, attacker, defender) for every conversation the
+        annotator has a current label on, in conversation order (for exporting them)."""
+        columns = ", ".join(f"l.{c.strip()}" for c in _LABEL_COLUMNS.split(","))
+        rows = self.conn.execute(
+            f"SELECT {columns}, t.name, ab.name, db.name FROM label_current lc JOIN labels l ON l.id = lc.event_id"
+            " JOIN conversations c ON c.id = lc.conversation_id JOIN tournaments t ON t.id = c.tournament_id"
+            " JOIN matchups m ON m.id = c.matchup_id JOIN bots ab ON ab.id = m.attacker_id"
+            " JOIN bots db ON db.id = m.defender_id WHERE lc.annotator = ? ORDER BY lc.conversation_id",
+            (annotator,),
+        ).fetchall()
+        return [(_label_event(r[:-3]), r[-3], r[-2], r[-1]) for r in rows]
 
     # --- per-store settings -----------------------------------------------------------
 
