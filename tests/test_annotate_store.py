@@ -17,7 +17,7 @@ def test_queue_ids_and_statuses_follow_labels_and_undo(tmp_path: Path) -> None:
     tid, ids = build_store(path, [SAFE, REFUSAL, SAFE], attacks=["write code", "zebra please", "write code"])
     with Store.open(path) as store:
         queue, statuses = store.annotator_queue_ids("alice")
-        assert queue == ids and list(statuses) == [QUEUE_TO_DO] * 3
+        assert list(queue) == ids and list(statuses) == [QUEUE_TO_DO] * 3
         record_label(store, ids[0], "alice", "attack")
         record_label(store, ids[0], "alice", "defense")
         record_label(store, ids[0], "bob", "attack")
@@ -31,14 +31,14 @@ def test_queue_ids_and_statuses_follow_labels_and_undo(tmp_path: Path) -> None:
         undo_label(store, ids[0], "alice")
         assert store.current_label(ids[0], "alice") is None
         assert store.queue_statuses(ids, "alice") == {ids[0]: QUEUE_TO_DO, ids[1]: QUEUE_DONE, ids[2]: QUEUE_TO_DO}
-        assert store.annotator_queue_ids("alice", QueueFilter(status=QUEUE_TO_DO))[0] == [ids[0], ids[2]]
-        assert store.annotator_queue_ids("alice", QueueFilter(status=QUEUE_DONE))[0] == [ids[1]]
-        assert store.annotator_queue_ids("alice", QueueFilter(search="zebra"))[0] == [ids[1]]
-        assert store.annotator_queue_ids("alice", QueueFilter(search='"unbalanced'))[0] == []
-        assert store.annotator_queue_ids("alice", QueueFilter(tournament_id=tid + 1))[0] == []
+        assert list(store.annotator_queue_ids("alice", QueueFilter(status=QUEUE_TO_DO))[0]) == [ids[0], ids[2]]
+        assert list(store.annotator_queue_ids("alice", QueueFilter(status=QUEUE_DONE))[0]) == [ids[1]]
+        assert list(store.annotator_queue_ids("alice", QueueFilter(search="zebra"))[0]) == [ids[1]]
+        assert list(store.annotator_queue_ids("alice", QueueFilter(search='"unbalanced'))[0]) == []
+        assert list(store.annotator_queue_ids("alice", QueueFilter(tournament_id=tid + 1))[0]) == []
         matchup = store.annotator_matchups("alice")[0]
-        assert store.annotator_queue_ids("alice", QueueFilter(matchup_id=matchup[0]))[0] == ids
-        assert store.annotator_queue_ids("judge", extra_ids=[ids[2]])[0] == [ids[2]]
+        assert list(store.annotator_queue_ids("alice", QueueFilter(matchup_id=matchup[0]))[0]) == ids
+        assert list(store.annotator_queue_ids("judge", extra_ids=[ids[2]])[0]) == [ids[2]]
         rows = store.queue_rows(ids[:2], "alice")
         assert rows[ids[0]].attacker == "a" and rows[ids[0]].kind == "review" and rows[ids[1]].n_turns == 2
         # The maintained table agrees with replaying the log.

@@ -373,11 +373,8 @@ class AnnotateScreen(Screen):
         queue = self.queue
         first_load = not self.queue_ready
         self.queue_ready = True
-        tournament_ids = sorted(self.settings)
-        for pane in (self.query_one(AgreementPane), self.query_one(LeaderboardPane)):
-            pane.set_tournaments(tournament_ids)
-        if message.refresh and list(queue.conversation_ids) == list(message.conversation_ids):
-            queue.update_statuses(dict(zip(message.conversation_ids, message.statuses, strict=True)))
+        if message.refresh and queue.conversation_ids == message.conversation_ids:
+            queue.replace_statuses(message.statuses)
         else:
             queue.set_queue(message.conversation_ids, message.statuses, message.select or self.current_id)
             queue.forget_rows()
@@ -414,6 +411,9 @@ class AnnotateScreen(Screen):
         self.my_label = message.my_label
         self.other_labels = message.other_labels
         self.bind_labels()
+        # The panes start once the first transcript is up: the queue is usable first.
+        for pane in (self.query_one(AgreementPane), self.query_one(LeaderboardPane)):
+            pane.set_tournaments(sorted(self.settings))
         view = self.query_one(TranscriptView)
         if view.turns and view.turns[0].conversation_id == conversation.id:
             marked = view.marked_turn

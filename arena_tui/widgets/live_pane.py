@@ -80,8 +80,10 @@ class LivePane(Static):
             self.poll()
 
     def poll(self) -> None:
-        """Start a poll unless one is already running (a slow recompute is never doubled)."""
-        if self.display and not self._polling:
+        """Start a poll unless one is already running (a slow recompute is never doubled).
+
+        A pane with no tournament to follow waits for `set_tournaments`."""
+        if self.display and self.tournament_ids and not self._polling:
             self._polling = True
             self._poll(list(self.tournament_ids))
 

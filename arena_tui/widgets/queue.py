@@ -121,10 +121,11 @@ class QueueView(ScrollView, can_focus=True):
             self.statuses[index] = status
             self.refresh_line(index)
 
-    def update_statuses(self, statuses: dict[int, int]) -> None:
-        """Update several lines' statuses at once (a refresh from the store)."""
-        for conversation_id, status in statuses.items():
-            self.set_status(conversation_id, status)
+    def replace_statuses(self, statuses: bytes | bytearray) -> None:
+        """Take fresh statuses for the same conversations (a refresh from the store)."""
+        if len(statuses) == len(self.statuses) and statuses != self.statuses:
+            self.statuses = bytearray(statuses)
+            self.refresh()
 
     def select(self, conversation_id: int) -> bool:
         """Put the cursor on a conversation's line and scroll it into view; False if not shown."""

@@ -12,6 +12,7 @@ trigger in the same transaction as the label event, so the queue never replays t
 from __future__ import annotations
 
 import sqlite3
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -102,7 +103,7 @@ class _AnnotateMixin:
     # --- the queue ------------------------------------------------------------------
 
     def annotator_queue_ids(self, annotator: str, queue_filter: QueueFilter | None = None,
-                            extra_ids: Sequence[int] = ()) -> tuple[list[int], bytearray]:
+                            extra_ids: Sequence[int] = ()) -> tuple[array[int], bytearray]:
         """(conversation ids in id order, one status byte each) of the annotator's queue.
 
         The queue is the annotator's assignments plus `extra_ids` (an adjudicator's tied
@@ -136,13 +137,18 @@ class _AnnotateMixin:
             tail = [] if flt.status == QUEUE_DONE else [flt.status]
         sql += " ORDER BY 1"
         try:
-            rows = self.conn.execute(sql, [*params, *([flt.search] if flt.search else []), *tail]).fetchall()
+            cursor = self.conn.execute(sql, [*params, *([flt.search] if flt.search else []), *tail])
         except sqlite3.OperationalError:
             if not flt.search:
                 raise
             # Not valid FTS syntax: search for the words as a literal phrase instead.
-            rows = self.conn.execute(sql, [*params, _fts_phrase(flt.search), *tail]).fetchall()
-        return [r[0] for r in rows], bytearray(r[1] for r in rows)
+            cursor = self.conn.execute(sql, [*params, _fts_phrase(flt.search), *tail])
+        # Straight into compact arrays: no list of row tuples, so 100,000 items cost ~1 MB.
+        ids, statuses = array("q"), bytearray()
+        for conversation_id, status in cursor:
+            ids.append(conversation_id)
+            statuses.append(status)
+        return ids, statuses
 
     def queue_status(self, conversation_id: int, annotator: str) -> int:
         """The annotator's status on one conversation (QUEUE_TO_DO / DONE / DISPUTED)."""
