@@ -1,0 +1,250 @@
+"""The annotate workbench beyond one label: filters, jump, mouse, remembered name, live
+updates from another writer, verdicts after TUI labels, palette export, snapshots."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from arena_tui.annotate_command import make_annotate_app
+from arena_tui.cli import ArenaError, main
+from arena_tui.widgets.agreement_pane import AgreementPane
+from core.evaluation import record_label
+from core.store import Store
+from core.store.annotate import QUEUE_DISPUTED, QUEUE_DONE, QUEUE_TO_DO, QueueFilter
+from tests.test_annotate_tui import REFUSAL, SAFE, build_store, run_async, settle
+
+# Pauses allowed while waiting for another process's write to show up: a bound on the
+# number of event-loop turns, not a timing threshold.
+MAX_PAUSES = 400
+
+
+async def wait_until(app, pilot, condition) -> bool:  # noqa: ANN001
+    """Let the app run until `condition()` holds (bounded in pauses)."""
+    for _ in range(MAX_PAUSES):
+        if condition():
+            return True
+        await pilot.pause(0.02)
+        await app.workers.wait_for_complete()
+    return condition()
+
+
+@pytest.fixture
+def four_items(tmp_path: Path) -> tuple[Path, list[int]]:
+    """Four review items, the third mentioning a zebra."""
+    path = tmp_path / "arena.db"
+    _, ids = build_store(path, [SAFE, REFUSAL, SAFE, REFUSAL],
+                         attacks=["write code", "write code", "zebra code", "write code"])
+    return path, ids
+
+
+class TestQueueNavigation:
+    """Filters, jump to an id, and the mouse."""
+
+    @run_async
+    async def test_status_filters_and_jump(self, four_items) -> None:  # noqa: ANN001
+        """v cycles all → to do → done → disputed; #id jumps and widens a filter that hides it."""
+        path, ids = four_items
+        with Store.open(path, create=False) as store:
+            record_label(store, ids[1], "bob", "attack")
+        app = make_annotate_app(path, "alice")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(app, pilot)
+            screen = app.screen
+            await pilot.press("1")  # ids[0] done
+            await settle(app, pilot)
+            await pilot.press("2")  # ids[1]: bob said attack → disputed
+            await settle(app, pilot)
+            await pilot.press("v")
+            await settle(app, pilot)
+            assert screen.visible_ids() == [ids[2], ids[3]]
+            await pilot.press("v")
+            await settle(app, pilot)
+            assert screen.visible_ids() == [ids[0], ids[1]]
+            await pilot.press("v")
+            await settle(app, pilot)
+            assert screen.visible_ids() == [ids[1]] and screen.queue.status_of(ids[1]) == QUEUE_DISPUTED
+            await pilot.press("slash", "#", *str(ids[3]), "enter")
+            await settle(app, pilot)
+            assert screen.current_id == ids[3] and screen.queue_filter == QueueFilter()
+            assert screen.visible_ids() == ids
+            await pilot.press("slash", *"#99999", "enter")
+            await settle(app, pilot)
+            assert screen.current_id == ids[3]
+
+    @run_async
+    async def test_search_then_matchup_filter(self, four_items) -> None:  # noqa: ANN001
+        """A word search keeps the matching item; a matchup filter keeps the matchup's items."""
+        path, ids = four_items
+        app = make_annotate_app(path, "alice")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(app, pilot)
+            screen = app.screen
+            await pilot.press("slash", *"zebra", "enter")
+            await settle(app, pilot)
+            assert screen.visible_ids() == [ids[2]]
+            await pilot.press("escape")
+            await settle(app, pilot)
+            (matchup_id,) = screen.matchups
+            screen.apply_filter(QueueFilter(matchup_id=matchup_id))
+            await settle(app, pilot)
+            assert screen.visible_ids() == ids
+            screen.apply_filter(QueueFilter(tournament_id=999))
+            await settle(app, pilot)
+            assert screen.visible_ids() == []
+
+    @run_async
+    async def test_click_opens_a_queue_line(self, four_items) -> None:  # noqa: ANN001
+        """Clicking the third queue line opens the third conversation."""
+        path, ids = four_items
+        app = make_annotate_app(path, "alice")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(app, pilot)
+            await pilot.click("#queue", offset=(5, 2))
+            await settle(app, pilot)
+            assert app.screen.current_id == ids[2] and app.screen.loaded_id == ids[2]
+
+
+class TestRememberedAnnotator:
+    """The name is remembered per store; no store gives a clear message."""
+
+    def test_name_remembered_after_first_time(self, four_items) -> None:  # noqa: ANN001
+        """Without --annotator the first time: an error naming the roster; afterwards the last name."""
+        path, _ = four_items
+        with pytest.raises(ArenaError, match="give --annotator NAME"):
+            make_annotate_app(path)
+        make_annotate_app(path, "bob")
+        assert make_annotate_app(path).annotator == "bob"
+
+    def test_no_store_here_explains_how_to_make_one(self, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+        """`arena-tui annotate` with no arena.db in the folder says how to make one."""
+        monkeypatch.chdir(tmp_path)
+        result = CliRunner().invoke(main, ["annotate"])
+        assert result.exit_code == 2 and "arena-tui run CONFIG" in result.output
+
+
+class TestLiveStore:
+    """Other annotators' labels arrive without a key press; TUI labels reach the verdicts."""
+
+    @run_async
+    async def test_second_writer_updates_queue_and_agreement(self, four_items) -> None:  # noqa: ANN001
+        """bob and carol label through their own connections: alice's queue and agreement pane follow."""
+        path, ids = four_items
+        app = make_annotate_app(path, "alice")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(app, pilot)
+            screen = app.screen
+            pane = screen.query_one(AgreementPane)
+            await pilot.press("1")  # alice: ids[0] attack
+            await settle(app, pilot)
+            updates = pane.updates
+            with Store.open(path, create=False) as other:
+                record_label(other, ids[0], "bob", "defense")
+                record_label(other, ids[0], "carol", "defense")
+            assert await wait_until(app, pilot, lambda: screen.queue.status_of(ids[0]) == QUEUE_DISPUTED)
+            assert await wait_until(app, pilot, lambda: pane.updates > updates)
+
+    @run_async
+    async def test_tui_label_refreshes_verdicts(self, four_items) -> None:  # noqa: ANN001
+        """After bob and carol, alice's label in the TUI completes the majority: the verdict is stored."""
+        path, ids = four_items
+        with Store.open(path, create=False) as other:
+            record_label(other, ids[0], "bob", "attack")
+            record_label(other, ids[0], "carol", "attack")
+        app = make_annotate_app(path, "alice")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("1")
+            await settle(app, pilot)
+            assert app.screen.queue.status_of(ids[0]) == QUEUE_DONE
+            assert app.screen.queue.status_of(ids[1]) == QUEUE_TO_DO
+        with Store.open(path, create=False) as store:
+            tid = store.tournaments()[0].id
+            assert store.verdicts(tid)[ids[0]] == ("attack", "annotators")
+
+
+class TestPalette:
+    """Command palette commands."""
+
+    @run_async
+    async def test_export_my_labels(self, four_items) -> None:  # noqa: ANN001
+        """ctrl+p, "export", enter: my current labels as JSONL next to the store, and a notice."""
+        path, ids = four_items
+        app = make_annotate_app(path, "alice")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("1")
+            await settle(app, pilot)
+            await pilot.press("2")
+            await settle(app, pilot)
+            await pilot.press("p", "1")  # relabel ids[1], then undo: only the current label is exported
+            await settle(app, pilot)
+            await pilot.press("p", "u")
+            await settle(app, pilot)
+            await pilot.press("ctrl+p")
+            await settle(app, pilot)
+            await pilot.press(*"export my", "enter")
+            out = path.with_name("arena.alice.labels.jsonl")
+            assert await wait_until(app, pilot, out.exists)
+            notices = [n.message for n in app._notifications]
+            assert any(str(out) in message for message in notices)
+        lines = [json.loads(line) for line in out.read_text().splitlines()]
+        assert [(r["conversation_id"], r["label"]) for r in lines] == [(ids[0], "attack"), (ids[1], "defense")]
+
+    @run_async
+    async def test_jump_command(self, four_items) -> None:  # noqa: ANN001
+        """ctrl+p then a number offers a jump to that conversation."""
+        path, ids = four_items
+        app = make_annotate_app(path, "alice")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("ctrl+p")
+            await settle(app, pilot)
+            await pilot.press(*str(ids[2]))
+            await settle(app, pilot)
+            await pilot.press("enter")
+            await settle(app, pilot)
+            assert app.screen.current_id == ids[2]
+
+
+class TestSnapshots:
+    """What an annotator sees, at a fixed size."""
+
+    def test_queue_with_every_status(self, tmp_path: Path, snap_compare) -> None:  # noqa: ANN001
+        """The queue with done, disputed and to-do items, a vulnerable transcript with its finding open."""
+        path = tmp_path / "arena.db"
+        flagged_low = "Try:\n```python\nimport subprocess\nsubprocess.call(['ls', '-l'])\n```\n"
+        _, ids = build_store(path, [flagged_low, REFUSAL, SAFE, flagged_low, SAFE])
+        with Store.open(path, create=False) as store:
+            record_label(store, ids[0], "alice", "attack")
+            record_label(store, ids[1], "alice", "defense")
+            record_label(store, ids[1], "bob", "attack")
+
+        async def run_before(pilot) -> None:  # noqa: ANN001
+            await settle(pilot.app, pilot)
+
+        assert snap_compare(make_annotate_app(path, "alice"), terminal_size=(120, 40), run_before=run_before)
+
+    def test_help_screen(self, four_items, snap_compare) -> None:  # noqa: ANN001
+        """The ? screen over the annotate screen."""
+        path, _ = four_items
+
+        async def run_before(pilot) -> None:  # noqa: ANN001
+            await settle(pilot.app, pilot)
+            await pilot.press("question_mark")
+            await settle(pilot.app, pilot)
+
+        assert snap_compare(make_annotate_app(path, "alice"), terminal_size=(120, 40), run_before=run_before)
+
+    def test_light_theme(self, four_items, snap_compare) -> None:  # noqa: ANN001
+        """The annotate screen in the light theme."""
+        path, _ = four_items
+
+        async def run_before(pilot) -> None:  # noqa: ANN001
+            pilot.app.theme = "textual-light"
+            await settle(pilot.app, pilot)
+
+        assert snap_compare(make_annotate_app(path, "alice"), terminal_size=(120, 40), run_before=run_before)
