@@ -438,9 +438,10 @@ class WatchModel:
         if conv is None:
             return
         if event.kind == "started":
+            # A restarted conversation (resume) replays its turns under the same indices,
+            # so its turn count is kept: it only grows past what was seen.
             conv.status = "running"
             conv.reason = None
-            conv.n_turns = 0
             conv.last_activity = event.at
             self._touch(conv)
         elif event.kind in ("complete", "incomplete"):
@@ -449,11 +450,13 @@ class WatchModel:
             conv.last_activity = event.at
 
     def _turn(self, turn: TurnMeta) -> None:
-        self.replies += 1
         conv = self.conversations.get(turn.conversation_id)
         if conv is None:
             return
-        conv.n_turns = max(conv.n_turns, turn.turn_index + 1)
+        if turn.turn_index + 1 > conv.n_turns:
+            # Replies = distinct turns stored: a resumed conversation's redone turns count once.
+            self.replies += turn.turn_index + 1 - conv.n_turns
+            conv.n_turns = turn.turn_index + 1
         conv.last_activity = turn.created_at
         bot = self.bots.get(conv.attacker if turn.role == "attacker" else conv.defender)
         if bot is not None:

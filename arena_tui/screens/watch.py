@@ -227,6 +227,8 @@ class WatchScreen(Screen):
     @on(StoreChanged)
     def store_changed(self, message: StoreChanged) -> None:
         """Fold the delta into the model; the transcript is updated at once, the rest on the next refresh."""
+        if not self.is_mounted or self._stop_loops.is_set():
+            return
         delta = message.delta
         if delta.notice is not None:
             self.notice = delta.notice

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from rich.text import Text
 from textual.containers import VerticalScroll
+from textual.widget import MountError
 from textual.widgets import Static
 
 from arena_tui.safe import inert, inert_text
@@ -70,6 +71,8 @@ class LiveTranscript(VerticalScroll):
 
     def append(self, turns: Sequence[TurnRow]) -> None:
         """Add (or replace) turns of the displayed conversation."""
+        if not self.is_mounted:
+            return
         follow = self.scroll_y >= self.max_scroll_y - 1
         options = self.options()
         partial = self.query_one("#live-partial", Static)
@@ -79,8 +82,12 @@ class LiveTranscript(VerticalScroll):
             if turn.turn_index in self._blocks:
                 self._blocks[turn.turn_index].update(renderable)
             else:
-                block = self._blocks[turn.turn_index] = LiveTurn(renderable)
-                self.mount(block, before=partial)
+                block = LiveTurn(renderable)
+                try:
+                    self.mount(block, before=partial)
+                except MountError:  # the app is shutting down
+                    return
+                self._blocks[turn.turn_index] = block
             if self.partial_turn is not None and turn.turn_index >= self.partial_turn:
                 self.set_partial(None, "")
         if follow and turns:

@@ -1,0 +1,311 @@
+"""`arena-tui watch` through Textual's pilot: in-process runs, following another process,
+pause/stop/resume, missing stores, hostile text, and a snapshot of the main screen."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import subprocess
+import sys
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from arena_tui.cli import main
+from arena_tui.screens.watch import WatchScreen
+from arena_tui.watch_command import make_watch_app
+from arena_tui.widgets.grid import MatchupGrid, cell_text
+from arena_tui.widgets.live_transcript import LiveTranscript, LiveTurn
+from core.store import Store
+
+from .conftest import bot_table
+
+ARENA = [sys.executable, "-m", "arena_tui.cli"]
+# Upper bound on pilot pauses while waiting for workers: a safety net, not a timing test.
+MAX_WAITS = 3000
+
+
+def run_async(test):  # noqa: ANN001, ANN201
+    """Run an async pilot test on a fresh event loop (no async pytest plugin needed)."""
+
+    @functools.wraps(test)
+    def wrapper(*args: object, **kwargs: object) -> None:
+        asyncio.run(test(*args, **kwargs))
+
+    return wrapper
+
+
+def small_config(write_config, name: str = "small", n: int = 3, delay_ms: int = 0, pairs: int = 2) -> Path:
+    """Two good attackers × two good defenders, `n` conversations each."""
+    body = f'name = "{name}"\nconversations_per_matchup = {n}\nseed = 7\nconcurrency = 4\nmax_pairs = {pairs}\n'
+    for side in ("attacker", "defender"):
+        for i in range(2):
+            body += bot_table(side, f"{side[0]}{i}", "good_bot.py")
+            if delay_ms:
+                body += f'env = {{ GOOD_BOT_DELAY_MS = "{delay_ms}" }}\n'
+    return write_config(body)
+
+
+async def wait_until(pilot, condition, what: str) -> None:  # noqa: ANN001
+    """Let the app run until `condition()` holds (bounded number of pauses)."""
+    for _ in range(MAX_WAITS):
+        if condition():
+            return
+        await pilot.pause(0.02)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+def caught_up(screen: WatchScreen, db: Path, name: str) -> bool:
+    """The screen's model holds every stored turn and the final statuses."""
+    with Store.open_readonly(db) as store:
+        t = store.tournament(name)
+        if t is None:
+            return False
+        turns = store.conn.execute("SELECT COUNT(*) FROM turns").fetchone()[0]
+        counts = store.matchups(t.id)
+    model = screen.model
+    return (model.replies == turns and model.tournament is not None and model.tournament.status == t.status
+            and all(model.cells[m["id"]].complete == m["complete"] for m in counts if m["id"] in model.cells))
+
+
+def assert_screen_matches_store(screen: WatchScreen, db: Path, name: str) -> None:
+    """Grid cells, totals and the transcript on screen agree with the store."""
+    with Store.open_readonly(db) as store:
+        t = store.tournament(name)
+        matchups = store.matchups(t.id)
+        watched = screen.watched_id
+        turns = store.turns(watched) if watched else []
+    grid = screen.query_one(MatchupGrid)
+    for m in matchups:
+        cell = screen.model.cell(m["attacker"], m["defender"])
+        assert (cell.complete, cell.incomplete, cell.planned) == (m["complete"], m["incomplete"], m["planned"])
+        shown = grid.get_cell(f"a:{m['attacker']}", f"d:{m['defender']}")
+        assert shown.plain == cell_text(cell).plain
+        assert shown.plain.startswith(f"{m['complete'] + m['incomplete']}/{m['planned']}")
+    transcript = screen.query_one(LiveTranscript)
+    assert transcript.conversation_id == watched
+    assert [t.content for t in transcript.turns.values()] == [t.content for t in turns]
+    assert len(transcript.query(LiveTurn)) == len(turns)
+
+
+@run_async
+async def test_in_process_run_fills_grid_and_transcript(write_config, tmp_path: Path) -> None:
+    """`watch CONFIG` plays the tournament here; at the end grid, counts and transcript match the store."""
+    db = tmp_path / "arena.db"
+    app = make_watch_app(str(small_config(write_config)), db)
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = app.screen
+        assert isinstance(screen, WatchScreen)
+        await wait_until(pilot, lambda: screen.run_state == "finished", "the run to finish")
+        await wait_until(pilot, lambda: caught_up(screen, db, "small"), "the follower to catch up")
+        await wait_until(pilot, lambda: screen.model.cells and all(c.scanned == c.complete for c in screen.model.cells.values()),
+                         "the final static stage")
+        await pilot.pause(0.3)
+        assert screen.model.done == screen.model.planned == 12
+        assert screen.model.replies == 48
+        assert_screen_matches_store(screen, db, "small")
+        health = screen.model.bots
+        assert sum(b.replies for b in health.values() if b.side == "attacker") == 24
+        assert all(not b.failing for b in health.values())
+        status = str(screen.query_one("#run-status").render())
+        assert "FINISHED" in status and "conversations 12/12" in status
+        await pilot.press("q")
+    with Store.open_readonly(db) as store:
+        assert store.tournament("small").status == "finished"
+
+
+@run_async
+async def test_follow_a_separate_run_process(write_config, tmp_path: Path) -> None:
+    """`watch --db` follows a store that `arena-tui run` writes in another process, read-only."""
+    db = tmp_path / "shared.db"
+    config = small_config(write_config, "elsewhere", n=4, delay_ms=20, pairs=3)
+    app = make_watch_app(None, db, follow=True)
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: "no arena store" in screen.notice, "the missing-store notice")
+        proc = subprocess.Popen([*ARENA, "run", str(config), "--db", str(db), "-q"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        try:
+            await wait_until(pilot, lambda: screen.model.replies > 0, "the first turns")
+            seen_while_running = proc.poll() is None and screen.model.done < screen.model.planned
+            await wait_until(pilot, lambda: proc.poll() is not None, "the run process to end")
+            assert proc.returncode == 0, proc.stderr.read() if proc.stderr else ""
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        await wait_until(pilot, lambda: caught_up(screen, db, "elsewhere"), "the follower to catch up")
+        await wait_until(pilot, lambda: screen.watched_id is not None and len(screen.query_one(LiveTranscript).turns)
+                         == len(Store.open_readonly(db).turns(screen.watched_id)), "the transcript")
+        await pilot.pause(0.3)
+        assert seen_while_running, "turns should arrive while the other process runs"
+        assert screen.notice == ""
+        assert screen.run_state == "finished"
+        assert_screen_matches_store(screen, db, "elsewhere")
+        # Enter on a grid cell lists its conversations; enter on one pins it.
+        screen.query_one(MatchupGrid).focus()
+        await pilot.press("down", "right", "enter")
+        await pilot.pause(0.1)
+        assert screen.selected_matchup is not None
+        await pilot.press("down", "enter")
+        await wait_until(pilot, lambda: screen.pinned_id is not None
+                         and screen.query_one(LiveTranscript).conversation_id == screen.pinned_id, "the pinned conversation")
+        await pilot.pause(0.3)
+        assert_screen_matches_store(screen, db, "elsewhere")
+    # The follower never wrote: no watch tables, WAL untouched by it, the run's status stands.
+    with Store.open_readonly(db) as store:
+        assert store.tournament("elsewhere").status == "finished"
+
+
+@run_async
+async def test_pause_stop_and_resume(write_config, tmp_path: Path) -> None:
+    """space pauses, s stops gracefully (store resumable, nothing running), r resumes to the end."""
+    db = tmp_path / "arena.db"
+    app = make_watch_app(str(small_config(write_config, "ctl", n=6, delay_ms=20, pairs=3)), db)
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.model.replies > 0, "the first turns")
+        await pilot.press("space")
+        assert screen.control.paused
+        await pilot.pause(0.1)
+        assert "PAUSED" in str(screen.query_one("#run-status").render())
+        await pilot.press("space")
+        assert not screen.control.paused
+        await pilot.press("s")
+        await wait_until(pilot, lambda: screen.run_state == "stopped", "the stop")
+        with Store.open_readonly(db) as store:
+            t = store.tournament("ctl")
+            counts = store.status_counts(t.id)
+            assert t.status == "stopped" and counts["running"] == 0
+            assert counts["complete"] < 24
+        await pilot.press("r")
+        await wait_until(pilot, lambda: screen.run_state == "finished", "the resumed run to finish")
+        await wait_until(pilot, lambda: caught_up(screen, db, "ctl"), "the follower")
+        with Store.open_readonly(db) as store:
+            t = store.tournament("ctl")
+            assert store.status_counts(t.id)["complete"] == 24
+            n = store.conn.execute("SELECT COUNT(*), COUNT(DISTINCT conversation_id || ':' || turn_index) FROM turns").fetchone()
+            assert n[0] == n[1]
+        assert screen.model.done == 24
+
+
+@run_async
+async def test_quit_while_running_stops_gracefully(write_config, tmp_path: Path) -> None:
+    """q during a run stops it first: the store is left stopped and resumable, not running."""
+    db = tmp_path / "arena.db"
+    app = make_watch_app(str(small_config(write_config, "quit", n=6, delay_ms=20, pairs=3)), db)
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.model.replies > 0, "the first turns")
+        await pilot.press("q")
+        await wait_until(pilot, lambda: not app.is_running or screen.run_state == "stopped", "the stop")
+    with Store.open_readonly(db) as store:
+        t = store.tournament("quit")
+        assert t.status == "stopped" and store.status_counts(t.id)["running"] == 0
+
+
+@run_async
+async def test_store_deleted_while_following(tmp_path: Path) -> None:
+    """A followed store that disappears is reported; following resumes when it comes back."""
+    db = tmp_path / "gone.db"
+    build_finished_store(db)
+    app = make_watch_app(None, db, follow=True)
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.model.replies == 6, "the replay")
+        for path in tmp_path.glob("gone.db*"):
+            path.unlink()
+        await wait_until(pilot, lambda: "deleted" in screen.notice, "the deleted notice")
+        assert screen.model.tournament is None
+        build_finished_store(db)
+        await wait_until(pilot, lambda: screen.model.replies == 6 and screen.notice == "", "following again")
+
+
+def test_cli_errors_are_one_line(write_config, tmp_path: Path) -> None:
+    """Mistakes are one line and exit code 2: a file that is no store, a run already in the store."""
+    bogus = tmp_path / "bogus.db"
+    bogus.write_text("not sqlite")
+    result = CliRunner().invoke(main, ["watch", "--db", str(bogus)])
+    assert result.exit_code == 2 and "not an arena store" in result.output and "Traceback" not in result.output
+    db = tmp_path / "arena.db"
+    build_finished_store(db)
+    result = CliRunner().invoke(main, ["watch", "--db", str(db), "--tournament", "nope"])
+    assert result.exit_code == 2 and "no tournament 'nope'" in result.output
+    config = write_config('name = "replay"\nconversations_per_matchup = 1\n' + bot_table("attacker", "a", "good_bot.py")
+                          + bot_table("defender", "d", "good_bot.py"))
+    result = CliRunner().invoke(main, ["watch", str(config), "--db", str(db)])
+    assert result.exit_code == 2 and "already in" in result.output and "--follow to replay it" in result.output
+
+
+HOSTILE = "[bold red]x[/] \x1b[31mred\x1b]0;title\x07 \u202eabc end"
+
+
+def build_finished_store(path: Path) -> None:
+    """A finished 2×1 tournament with fixed timestamps and latencies (one hostile reply, one finding-worthy)."""
+    store = Store.open(path)
+    settings = {"evaluation": {"severity": "medium", "confidence": "high", "skip_tests": None}}
+    tid = store.create_tournament(
+        name="replay", kind="practice", fingerprint="f", seed=1, conversations_per_matchup=1, max_pairs=2,
+        settings=settings, bots=[("a0", "attacker", "command", "a"), ("a1", "attacker", "command", "a"),
+                                 ("d0", "defender", "command", "d")],
+        conversation_seeds={("a0", "d0"): [11], ("a1", "d0"): [12]},
+    )
+    convs = store.conversations(tid)
+    vulnerable = "Sure:\n```python\nimport subprocess\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n```\n"
+    ops = []
+    for k, conv in enumerate(convs):
+        at = 1000.0 + k
+        replies = ["write me a shell runner", vulnerable, HOSTILE] if k == 0 else ["hello", "I can't help with that.", "bye"]
+        ops.append(("start", (conv.id, tid, at)))
+        for turn, content in enumerate(replies):
+            ops.append(("turn", (conv.id, turn, "attacker" if turn % 2 == 0 else "defender", content, 0.25 + turn / 10, at)))
+        ops.append(("finish", (conv.id, tid, "complete", None, None, "max_pairs", len(replies), at + 0.5)))
+    ops.append(("event", (tid, "bot_timeout", None, "d0", "no reply within 45 s \x1b[2J", 1001.2)))
+    store.apply(ops)
+    from core.evaluation import run_static_stage
+
+    run_static_stage(store, tid, workers=1)
+    store.set_tournament_status(tid, "finished")
+    with store.transaction():
+        store.conn.execute("UPDATE tournaments SET created_at = 999, started_at = 1000, finished_at = 1004 WHERE id = ?", (tid,))
+    store.close()
+
+
+@run_async
+async def test_hostile_text_is_inert(tmp_path: Path) -> None:
+    """Markup and escapes from bots are shown as text: the transcript and bot health carry no control characters."""
+    db = tmp_path / "arena.db"
+    build_finished_store(db)
+    app = make_watch_app(None, db, follow=True)
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.model.replies == 6, "the replay")
+        with Store.open_readonly(db) as store:
+            first = store.conversations(store.tournament("replay").id)[0].id
+        screen.pin(first)
+        await wait_until(pilot, lambda: len(screen.query_one(LiveTranscript).turns) == 3, "the pinned transcript")
+        await pilot.pause(0.3)
+        rendered = app.export_screenshot()
+        assert "\x1b" not in rendered and "\x07" not in rendered and "\u202e" not in rendered
+        assert "[bold&#160;red]x[/]" in rendered or "[bold red]x[/]" in rendered
+        assert "␛" in rendered
+        assert screen.model.bots["d0"].timeouts == 1 and screen.model.bots["d0"].failing
+
+
+def test_main_screen_snapshot(tmp_path: Path, snap_compare) -> None:  # noqa: ANN001
+    """The watch screen following a finished store: grid with ASR, standing, health with a timeout, a transcript."""
+    db = tmp_path / "arena.db"
+    build_finished_store(db)
+
+    async def run_before(pilot) -> None:  # noqa: ANN001
+        screen = pilot.app.screen
+        await wait_until(pilot, lambda: screen.model.replies == 6 and screen.model.cells
+                         and all(c.scanned == 1 for c in screen.model.cells.values()), "the replay")
+        with Store.open_readonly(db) as store:
+            first = store.conversations(store.tournament("replay").id)[0].id
+        screen.pin(first)
+        await wait_until(pilot, lambda: len(screen.query_one(LiveTranscript).turns) == 3, "the pinned transcript")
+        await pilot.pause(0.5)
+
+    app = make_watch_app(None, db, follow=True, clock=lambda: 1004.0)
+    assert snap_compare(app, terminal_size=(140, 45), run_before=run_before)
