@@ -46,6 +46,7 @@ from arena_tui.widgets.run_status import RunStatus
 from core.config import TournamentConfig
 from core.evaluation import run_static_stage
 from core.orchestrator import RunControl, RunError, run_tournament
+from core.reporter import RunSummary
 from core.store import Store, StoreError
 
 # How often the follower looks at the store: turns show up within a quarter second, and
@@ -101,6 +102,7 @@ class WatchScreen(Screen):
         self.selected_matchup: int | None = None
         self.quit_after_run = False
         self.run_tournament_id: int | None = None
+        self.last_summary: RunSummary | None = None
         self._panes_stale = False
         self._wake_follower = threading.Event()
         self._stop_loops = threading.Event()
@@ -282,6 +284,7 @@ class WatchScreen(Screen):
         """Show finished / stopped / failed; quit if the user asked to."""
         self._run_in_flight.clear()
         self._wake_follower.set()
+        self.last_summary = message.summary
         if message.error is not None:
             self.run_state = "failed"
             self.run_error = message.error
