@@ -49,9 +49,10 @@ from core.orchestrator import RunControl, RunError, run_tournament
 from core.reporter import RunSummary
 from core.store import Store, StoreError
 
-# How often the follower looks at the store: turns show up within a quarter second, and
-# a poll that finds nothing new is one PRAGMA.
-POLL_INTERVAL_S = 0.25
+# How often the follower looks at the store: turns show up within half a second, and
+# a poll that finds nothing new is one PRAGMA; polling more often costs a fast run
+# measurably (the follower shares the GIL with the orchestrator; see bench_watch).
+POLL_INTERVAL_S = 0.5
 # Panes are redrawn at most this often, however fast the tournament runs.
 REFRESH_HZ = 4
 # The static stage runs at most every this many seconds while a run is in flight ...
@@ -264,8 +265,8 @@ class WatchScreen(Screen):
 
     @on(RunProgress)
     def run_progress(self, message: RunProgress) -> None:
-        """The run produced replies: look at the store now rather than at the next poll."""
-        self._wake_follower.set()
+        """The run produced replies; the follower reads them at its next poll (waking it
+        here would poll as often as progress arrives and slow a fast run)."""
 
     @on(PartialReply)
     def partial_reply(self, message: PartialReply) -> None:
