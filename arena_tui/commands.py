@@ -1,7 +1,7 @@
 """Command palette providers of the annotate screen (ctrl+p).
 
 Jump to a conversation by id, switch the queue filter (status, tournament, matchup),
-open the guidelines, export my labels, toggle the live panes.
+open the guidelines, export my labels, toggle the live panes, open the dataset report.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ class AnnotateCommands(Provider):
             ("Open guidelines", screen.action_guidelines, "the tournament's labelling guidelines"),
             ("Export my labels", screen.action_export, "write your current labels as JSONL next to the store"),
             ("Toggle live panes", screen.action_toggle_panes, "agreement and leaderboard panes"),
+            ("Dataset report", screen.action_report, "counts by reason, agreement, diversity, analyzer audit"),
         ]
         for title, status in (("all", None), ("to do", QUEUE_TO_DO), ("done", QUEUE_DONE), ("disputed", QUEUE_DISPUTED)):
             flt = QueueFilter(status, current.tournament_id, current.matchup_id, current.search)

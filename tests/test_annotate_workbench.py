@@ -195,6 +195,24 @@ class TestPalette:
         assert [(r["conversation_id"], r["label"]) for r in lines] == [(ids[0], "attack"), (ids[1], "defense")]
 
     @run_async
+    async def test_dataset_report_from_palette(self, four_items) -> None:  # noqa: ANN001
+        """ctrl+p, "dataset report", enter: the report screen opens and fills in; escape closes it."""
+        from arena_tui.screens.report import ReportScreen
+
+        path, _ = four_items
+        app = make_annotate_app(path, "alice")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("ctrl+p")
+            await settle(app, pilot)
+            await pilot.press(*"dataset report", "enter")
+            assert await wait_until(app, pilot, lambda: isinstance(app.screen, ReportScreen))
+            assert await wait_until(app, pilot, lambda: getattr(app.screen, "report", None) is not None)
+            await pilot.press("escape")
+            await settle(app, pilot)
+            assert not isinstance(app.screen, ReportScreen)
+
+    @run_async
     async def test_jump_command(self, four_items) -> None:  # noqa: ANN001
         """ctrl+p then a number offers a jump to that conversation."""
         path, ids = four_items

@@ -102,6 +102,7 @@ class AnnotateScreen(Screen):
         Binding("a", "toggle_panes", "panes", show=False),
         Binding("escape", "clear_search", "clear search", show=False),
         Binding("g", "guidelines", "guidelines"),
+        Binding("R", "report", "report", show=False),
         Binding("question_mark", "help", "help"),
     ]
 
@@ -695,6 +696,12 @@ class AnnotateScreen(Screen):
         """Show the tournament's labelling guidelines."""
         settings = self.current_settings()
         self.app.push_screen(GuidelinesScreen(settings.guidelines if settings else None))
+
+    def action_report(self) -> None:
+        """Show the dataset report of this store (counts, agreement, diversity, audit)."""
+        from arena_tui.screens.report import ReportScreen
+
+        self.app.push_screen(ReportScreen(self.store_path))
 
     def action_help(self) -> None:
         """Show the keys."""

@@ -26,7 +26,8 @@ KEYS = [
     ("enter / click", "open the item under the queue cursor, or the clicked one"),
     ("a", "show / hide the live agreement and leaderboard panes"),
     ("g", "labelling guidelines"),
-    ("ctrl+p", "command palette: jump, filters, guidelines, export my labels, light and dark themes"),
+    ("R", "dataset report (counts by reason, agreement, diversity, analyzer audit)"),
+    ("ctrl+p", "command palette: jump, filters, guidelines, export my labels, dataset report, light and dark themes"),
     ("?", "this help"),
     ("ctrl+q", "quit (every label is already saved)"),
 ]
