@@ -110,6 +110,23 @@ async def test_label_is_saved_and_next_item_opens(store_path) -> None:  # noqa: 
 
 
 @run_async
+async def test_u_right_after_a_label_takes_it_back(store_path) -> None:  # noqa: ANN001
+    """1 labels and moves on; u at once undoes that label and reopens its item."""
+    path, ids = store_path
+    app = make_annotate_app(path, "alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        await pilot.press("2")
+        await settle(app, pilot)
+        assert screen.current_id == ids[1] and my_labels(path, "alice") == {ids[0]: "defense"}
+        await pilot.press("u")
+        await settle(app, pilot)
+        assert my_labels(path, "alice") == {}
+        assert screen.current_id == ids[0] and screen.queue.status_of(ids[0]) == QUEUE_TO_DO
+
+
+@run_async
 async def test_turn_mark_tags_and_note_go_with_the_label(store_path) -> None:  # noqa: ANN001
     """j moves to the defender turn, m marks it; t picks a tag and a note; the label carries them."""
     path, ids = store_path

@@ -109,6 +109,8 @@ class AnnotateScreen(Screen):
     def __init__(self, store_path: str | Path, annotator: str) -> None:
         super().__init__()
         self.store_path = Path(store_path)
+        # Items labelled in this session, newest last: `u` takes back the last one.
+        self.labelled_this_session: list[int] = []
         self.annotator = annotator
         self._store: Store | None = None
         # One connection for reads and label writes, used by one worker at a time.
@@ -439,6 +441,7 @@ class AnnotateScreen(Screen):
         if message.tournament_id >= 0:
             self.request_verdicts(message.tournament_id)
         if message.advance:
+            self.labelled_this_session.append(cid)
             self.pending_tags, self.pending_note = (), ""
             self.notify(f"saved: {inert(message.label or '')}", timeout=2)
             following = self.next_to_do(cid)
@@ -448,6 +451,8 @@ class AnnotateScreen(Screen):
             self.notify("No items left to do in this view.", timeout=3)
             self.update_header()
         else:
+            if self.labelled_this_session and self.labelled_this_session[-1] == cid:
+                self.labelled_this_session.pop()
             self.notify("label undone" + (f" (now {inert(message.label)})" if message.label else ""), timeout=2)
             self.load_transcript(cid)
 
@@ -609,10 +614,19 @@ class AnnotateScreen(Screen):
         self.save_label(self.current_id, settings.labels[index], self.pending_tags, turn, self.pending_note)
 
     def action_undo(self) -> None:
-        """Undo my current label on the open item."""
-        if self.current_id is not None and not self.saving:
-            self.saving = True
-            self.save_undo(self.current_id)
+        """Undo my last label: on the open item if it has one of mine, else the item I
+        labelled last in this session (which is opened again)."""
+        if self.saving:
+            return
+        target = self.current_id
+        if self.my_label is None and self.labelled_this_session:
+            target = self.labelled_this_session[-1]
+        if target is None:
+            return
+        self.saving = True
+        if target != self.current_id:
+            self.open_item(target)
+        self.save_undo(target)
 
     def action_step(self, step: int) -> None:
         """Open the next (or previous) item in the shown queue."""
