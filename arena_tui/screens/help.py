@@ -16,7 +16,7 @@ from arena_tui.safe import inert
 KEYS = [
     ("n / p", "next / previous item in the queue"),
     ("s", "skip: leave this item for later, open the next one to do"),
-    ("u", "undo your label on this item"),
+    ("u", "undo your last label (on this item, or the one you just labelled)"),
     ("j / k", "move the turn cursor down / up"),
     ("m", "mark the cursor turn as where the attack landed (sent with the next label)"),
     ("t", "tags and a note for the next label"),
