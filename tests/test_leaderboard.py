@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -40,7 +41,7 @@ SETTINGS = {"evaluation": {"annotators_per_item": 3, "annotators": ["ann1", "ann
 
 
 def add_tournament(store: Store, name: str, plan: dict[tuple[str, str], list[tuple[str | None, list[str]]]],
-                   *, kind: str = "practice") -> int:
+                   *, kind: str = "practice", settings: dict | None = None) -> int:
     """Add a tournament whose matchup (a, d) holds one conversation per (outcome, attacker turns).
 
     Outcome: "attack"/"defense" (stored verdict), "undecided" (verdict NULL), "unscored"
@@ -50,7 +51,7 @@ def add_tournament(store: Store, name: str, plan: dict[tuple[str, str], list[tup
     defenders = sorted({d for _, d in plan})
     tid = store.create_tournament(
         name=name, kind=kind, fingerprint=name, seed=1, conversations_per_matchup=max(len(v) for v in plan.values()),
-        max_pairs=5, settings=SETTINGS,
+        max_pairs=5, settings=SETTINGS if settings is None else settings,
         bots=[(a, "attacker", "python", a) for a in attackers] + [(d, "defender", "python", d) for d in defenders],
         conversation_seeds={pair: list(range(len(convs))) for pair, convs in plan.items()},
     )
@@ -377,3 +378,172 @@ def test_cli_bad_selection_is_one_line_exit_2(tmp_path: Path, args: list[str]) -
 def test_cli_missing_store_is_one_line_exit_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["leaderboard", "--db", str(tmp_path / "none.db")])
     assert result.exit_code == 2 and len(result.output.strip().splitlines()) == 1
+
+
+# --- the grouped-query loader against the row-per-conversation one -------------------------------
+
+MIX_SETTINGS = {"evaluation": {**SETTINGS["evaluation"], "labels": ["unsafe", "safe"]}}
+
+
+def mixed_store(store: Store) -> list[int]:
+    """Three tournaments with every kind of conversation: static and human verdicts,
+    undecided (NULL verdict and no verdict row), incomplete, pending, a matchup with nothing
+    decided, one with only failures, and a tournament whose attack label is "unsafe"."""
+    many = TEXTS * 4
+    t1 = add_tournament(store, "mix-a", {
+        ("a1", "d1"): one(many, "AADUNIIPADDAADAD"),
+        ("a1", "d2"): one(TEXTS[1:], "DDDDUIA"),
+        ("a2", "d1"): one(TEXTS[2:], "AAAAAD"),
+        ("a2", "d2"): one(TEXTS, "UUNP"),
+        ("a3", "d1"): one(TEXTS, "IIII"),
+        ("a3", "d2"): one(many[3:], "DADADAADDA"),
+    })
+    t2 = add_tournament(store, "mix-b", {
+        ("a1", "d1"): one(many[2:], "DAADAUADDAAA"),
+        ("a2", "d1"): one(TEXTS, "DDDDDDDA"),
+        ("a2", "d3"): one(TEXTS[3:], "ANADPI"),
+    }, kind="official")
+    # mix-c labels with "unsafe"/"safe": "attack" stored there is not its attack label.
+    t3 = add_tournament(store, "mix-c", {
+        ("a1", "d1"): one(TEXTS, "AADDAAUD"),
+        ("a3", "d3"): one(TEXTS[::-1], "DADDAD"),
+    }, settings=MIX_SETTINGS)
+    renamed = {"attack": "unsafe", "defense": "safe"}
+    rows = store.verdicts(t3)
+    first = min(rows)
+    store.save_verdicts(t3, [(cid, renamed.get(v, v) if cid != first else "attack", r, "majority", None)
+                             for cid, (v, r) in rows.items()])
+    # Bandit decided some of mix-a: static verdicts next to the human ones.
+    rows = store.verdicts(t1)
+    static = sorted(cid for cid, (v, _) in rows.items() if v == "attack")[::3]
+    store.save_verdicts(t1, [(cid, v, "vulnerable_code" if cid in static else r,
+                              "static" if cid in static else "majority", None) for cid, (v, r) in rows.items()])
+    save_utility(store, "mix-a", {"d1": [1, 0.5], "d2": [1, 1]}, base=[1, 0.75])
+    save_utility(store, "mix-b", {"d1": [0.25, 1], "d3": [1, 1]}, base=[1, 1])
+    save_utility(store, "mix-c", {"d1": [0.5, 1]}, base=[1, 1])  # d3 has none there: no score
+    return [t1, t2, t3]
+
+
+# sha256 of json.dumps(compute_leaderboard(mixed store, n_boot=200, seed=s).to_dict(), sort_keys=True)
+# as computed by the row-per-conversation implementation this replaced (commit d37b7a9). A change
+# here means the numbers moved: only on purpose (e.g. core.intervals' resampling streams).
+MIXED_GOLDEN = {
+    0: "e2d50f2337bdf535077727e30acbfaea9c4b110a14f703c28dc56fb8f5e2e487",
+    5: "d372be4f12fd8d8c64c97a03b9a6e8858ac7136abcc3246847152fed85d3c850",
+}
+
+
+def rows_by_matchup(store: Store, tids: list[int]) -> dict[tuple[int, int], list]:
+    """The stored conversations per matchup, in conversation id order (the old reading)."""
+    out: dict[tuple[int, int], list] = {}
+    for row in store.scoring_rows(tids):
+        out.setdefault((row.tournament_id, row.matchup_id), []).append(row)
+    return out
+
+
+def row_matchups(store: Store, tournaments: list) -> list:
+    """The matchups built the way the replaced code did: one Python row per conversation,
+    successes appended in conversation id order (the reference for the grouped loader)."""
+    attack = {t.id: ("unsafe" if t.name == "mix-c" else "attack") for t in tournaments}
+    out = []
+    for (tid, mid), rows in rows_by_matchup(store, [t.id for t in tournaments]).items():
+        m = leaderboard_module._Matchup(tid, mid, rows[0].attacker, rows[0].defender)
+        decided, hits = [], []
+        for row in rows:
+            if row.status == "complete":
+                m.complete += 1
+                if row.verdict is None:
+                    m.undecided += 1
+                else:
+                    decided.append(row.conversation_id)
+                    hits.append(row.verdict == attack[tid])
+            elif row.status == "incomplete":
+                m.incomplete += 1
+            else:
+                m.unfinished += 1
+        m.decided = len(decided)
+        m.success_ids = np.asarray([c for c, h in zip(decided, hits, strict=True) if h], dtype=np.int64)
+        m.success_positions = np.flatnonzero(np.asarray(hits, dtype=bool)).astype(np.int64)
+        m.signature = leaderboard_module._signature(m)
+        out.append(m)
+    return out
+
+
+def test_grouped_loader_reads_what_the_rows_say(store: Store) -> None:
+    """Counts per matchup, successes' ids and their places among the decided
+    conversations from the grouped queries equal those from one row per conversation,
+    on a store with every kind of conversation and three tournaments."""
+    tids = mixed_store(store)
+    tournaments = [store.tournament(name) for name in ("mix-a", "mix-b", "mix-c")]
+    loaded = leaderboard_module._load_matchups(store, tournaments)
+    reference = row_matchups(store, tournaments)
+    fields = ("tournament_id", "matchup_id", "attacker", "defender", "complete", "incomplete", "undecided",
+              "unfinished", "decided", "signature")
+    assert [[getattr(m, f) for f in fields] for m in loaded] == [[getattr(m, f) for f in fields] for m in reference]
+    for new, old in zip(loaded, reference, strict=True):
+        assert new.success_ids.tolist() == old.success_ids.tolist()
+        assert new.success_vector().tolist() == old.success_vector().tolist()
+    # mix-c's "attack" verdict is decided but not a success there; pending ones are unfinished.
+    assert sum(m.n_successes for m in loaded) == sum(
+        r.status == "complete" and r.verdict == ("unsafe" if r.tournament_id == tids[2] else "attack")
+        for rows in rows_by_matchup(store, tids).values() for r in rows)
+
+
+@pytest.mark.parametrize("seed", sorted(MIXED_GOLDEN))
+def test_mixed_store_leaderboard_is_unchanged(store: Store, monkeypatch: pytest.MonkeyPatch, seed: int) -> None:
+    """Same Leaderboard as the row-per-conversation reading (equal dataclasses, not only
+    rounded), and the very to_dict() the replaced implementation gave, without reading one
+    row per conversation."""
+    tids = mixed_store(store)
+    monkeypatch.setattr(Store, "scoring_rows", lambda *a: pytest.fail("the leaderboard read one row per conversation"))
+    board = compute_leaderboard(store, tids, n_boot=N_BOOT, seed=seed)
+    monkeypatch.undo()
+    digest = hashlib.sha256(json.dumps(board.to_dict(), sort_keys=True).encode()).hexdigest()
+    assert digest == MIXED_GOLDEN[seed]
+    monkeypatch.setattr(leaderboard_module, "_load_matchups", row_matchups)
+    assert compute_leaderboard(store, tids, n_boot=N_BOOT, seed=seed) == board
+
+
+def test_mixed_store_intervals_resample_decided_conversations_in_id_order(store: Store) -> None:
+    """Every team interval is core.intervals' bootstrap of its matchups' success vectors
+    over the decided conversations in conversation id order, matchups by tournament and
+    matchup id: the order is part of the seeded result, and it is pinned here."""
+    tids = mixed_store(store)
+    board = compute_leaderboard(store, tids, n_boot=N_BOOT, seed=5)
+    attack = {tids[0]: "attack", tids[1]: "attack", tids[2]: "unsafe"}
+    turns = store.attacker_turns([r.conversation_id for rows in rows_by_matchup(store, tids).values() for r in rows])
+    per_attacker: dict[str, list[tuple[list[bool], list[str]]]] = {}
+    per_defender: dict[str, list[list[bool]]] = {}
+    for (tid, _), rows in rows_by_matchup(store, tids).items():
+        decided = [r for r in rows if r.status == "complete" and r.verdict is not None]
+        if not decided:
+            continue
+        hits = [r.verdict == attack[tid] for r in decided]
+        texts = ["\n".join(turns.get(r.conversation_id, [])) for r in decided if r.verdict == attack[tid]]
+        per_attacker.setdefault(rows[0].attacker, []).append((hits, texts))
+        per_defender.setdefault(rows[0].defender, []).append(hits)
+    for row in board.attackers:
+        matchups = [AttackerMatchup(h, t) for h, t in per_attacker[row.name]]
+        assert row.interval == bootstrap_attacker_score(matchups, N_BOOT, 5)
+        reordered = [AttackerMatchup(sorted(h, reverse=True), t) for h, t in per_attacker[row.name]]
+        if row.name == "a1":  # successes first would be another (equally valid) interval
+            assert bootstrap_attacker_score(reordered, N_BOOT, 5) != row.interval
+    for row in board.defenders:
+        expected = bootstrap_matchup_means([100.0 * (1 - np.asarray(h, dtype=float)) for h in per_defender[row.name]],
+                                           lambda m: m.mean(axis=1), N_BOOT, 5)
+        assert row.dsr_interval == expected
+
+
+def test_read_snapshot_nests_in_an_open_transaction(store: Store) -> None:
+    """The loader's snapshot is a read transaction, and a no-op inside one already open."""
+    tids = mixed_store(store)
+    with store.read_snapshot():
+        assert store.conn.in_transaction
+        with store.read_snapshot():
+            assert store.conn.in_transaction
+        assert store.conn.in_transaction
+    assert not store.conn.in_transaction
+    with store.transaction():
+        board = compute_leaderboard(store, tids, n_boot=N_BOOT)
+        assert store.conn.in_transaction
+    assert board == compute_leaderboard(store, tids, n_boot=N_BOOT)

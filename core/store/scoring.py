@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -49,6 +50,22 @@ class ScoringRow:
 
 
 @dataclass(frozen=True)
+class MatchupTally:
+    """How many conversations of one matchup have one (status, stored verdict).
+
+    `verdict` is None for no verdict (undecided or never evaluated), as in ScoringRow.
+    """
+
+    tournament_id: int
+    matchup_id: int
+    attacker: str
+    defender: str
+    status: str
+    verdict: str | None
+    count: int
+
+
+@dataclass(frozen=True)
 class UtilityResultRow:
     """One stored utility test item result."""
 
@@ -71,9 +88,64 @@ class _ScoringMixin:
 
     def transaction(self) -> _Transaction: ...  # provided by Store
 
+    @contextmanager
+    def read_snapshot(self) -> Iterator[None]:
+        """Run several reads on one consistent snapshot of the store (a deferred read
+        transaction; a no-op inside a transaction already open on this connection)."""
+        if self.conn.in_transaction:
+            yield
+            return
+        self.conn.execute("BEGIN")
+        try:
+            yield
+        finally:
+            self.conn.execute("COMMIT")
+
+    def scoring_tallies(self, tournament_ids: Sequence[int]) -> list[MatchupTally]:
+        """Conversation counts per (matchup, status, stored verdict) of some tournaments,
+        ordered by tournament and matchup id: a few rows per matchup whatever the number
+        of conversations (one grouped query). Matchups without conversations are absent."""
+        out: list[MatchupTally] = []
+        for chunk in _chunks(sorted(set(tournament_ids)), 500):
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                "SELECT c.tournament_id, c.matchup_id, a.name, d.name, c.status, v.verdict, COUNT(*)"
+                " FROM conversations c JOIN matchups m ON m.id = c.matchup_id"
+                " JOIN bots a ON a.id = m.attacker_id JOIN bots d ON d.id = m.defender_id"
+                " LEFT JOIN verdicts v ON v.conversation_id = c.id"
+                f" WHERE c.tournament_id IN ({marks})"
+                " GROUP BY c.tournament_id, c.matchup_id, c.status, v.verdict"
+                " ORDER BY c.tournament_id, c.matchup_id, c.status, v.verdict",
+                chunk,
+            )
+            out.extend(MatchupTally(*r) for r in rows)
+        return out
+
+    def scoring_successes(self, attack_labels: Mapping[int, str]) -> Iterator[tuple[int, int, int, int]]:
+        """The attack successes of some tournaments (tournament id -> its attack label):
+        complete conversations whose stored verdict is that label, as (tournament id,
+        matchup id, conversation id, position), ordered by tournament, matchup and
+        conversation id. `position` is the conversation's 0-based place among its
+        matchup's decided (complete, with a verdict) conversations in id order, so the
+        matchup's success vector is rebuilt exactly without reading the other
+        conversations into Python. Rows are streamed from the cursor."""
+        for tid in sorted(attack_labels):
+            yield from self.conn.execute(
+                "SELECT tournament_id, matchup_id, id, position FROM ("
+                " SELECT c.tournament_id, c.matchup_id, c.id, v.verdict,"
+                "  ROW_NUMBER() OVER (PARTITION BY c.matchup_id ORDER BY c.id) - 1 AS position"
+                " FROM conversations c JOIN verdicts v ON v.conversation_id = c.id"
+                " WHERE c.tournament_id = ? AND c.status = 'complete' AND v.verdict IS NOT NULL"
+                ") WHERE verdict = ? ORDER BY matchup_id, id",
+                (tid, attack_labels[tid]),
+            )
+
     def scoring_rows(self, tournament_ids: Sequence[int]) -> list[ScoringRow]:
         """Every conversation of some tournaments with its matchup's bots and stored
-        verdict, ordered by tournament, matchup and conversation id (one query)."""
+        verdict, ordered by tournament, matchup and conversation id (one query).
+
+        One Python object per conversation: the leaderboard reads `scoring_tallies` and
+        `scoring_successes` instead; this stays for scripts, tests and benchmarks."""
         out: list[ScoringRow] = []
         for chunk in _chunks(sorted(set(tournament_ids)), 500):
             marks = ",".join("?" * len(chunk))
