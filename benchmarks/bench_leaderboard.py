@@ -15,9 +15,19 @@ Timed, with 1000 bootstrap resamples:
   core.diversity.diversity and core.intervals.bootstrap_attacker_score from the texts
   (which computes each matchup's BLEU twice), to show what the one-pass design saves.
 
+Memory, on a second store of 100,000 conversations (`build_annotate_store.py`: 25
+matchups, two turns each) with a tenth of them decided, half of those attack successes
+(an annotation in progress, as in the annotate TUI's live pane): tracemalloc peak of a
+cold and a warm `compute_leaderboard` (200 resamples, as the pane), next to the peak of
+`Store.scoring_rows` alone, the one-row-per-conversation read the leaderboard used to do
+(its whole computation peaked at about 43 MB cold there, 55 MB warm). The leaderboard
+reads grouped counts plus the successes' ids and positions, so its peak follows the
+matchups and the successes (their texts and BLEU matrices), not the conversations.
+
 Goal: cold full leaderboard < 3 s.
 
     python benchmarks/bench_leaderboard.py [--conversations 200] [--resamples 1000] [--seed 7]
+                                           [--memory-conversations 100000] (0 skips it)
 """
 
 from __future__ import annotations
@@ -27,13 +37,17 @@ import random
 import sys
 import tempfile
 import time
+import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 sys.path.insert(0, str(HERE))
 
 from bench_diversity import make_matchup  # noqa: E402
+from build_annotate_store import build as build_large_store  # noqa: E402
 
 from core.diversity import diversity  # noqa: E402
 from core.intervals import AttackerMatchup, bootstrap_attacker_score  # noqa: E402
@@ -107,11 +121,51 @@ def baseline(store: Store, tid: int, n_boot: int, seed: int) -> float:
     return time.perf_counter() - start
 
 
+def traced(call: Callable[[], Any]) -> tuple[float, float]:
+    """(seconds, tracemalloc peak in MB) of one call; its result is dropped inside."""
+    tracemalloc.start()
+    start = time.perf_counter()
+    call()
+    seconds = time.perf_counter() - start
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return seconds, peak / 1e6
+
+
+def memory(folder: Path, conversations: int) -> None:
+    """Peak memory of the leaderboard on a large store with a tenth decided (see the docstring)."""
+    path = folder / "large.db"
+    start = time.perf_counter()
+    build_large_store(path, conversations)
+    with Store.open(path) as store:
+        tid = store.tournaments()[0].id
+        ids = [cid for (cid,) in store.conn.execute("SELECT id FROM conversations WHERE tournament_id = ?", (tid,))]
+        store.save_verdicts(tid, [(cid, ("attack" if cid // 10 % 2 else "defense") if cid % 10 == 0 else None,
+                                   "annotators" if cid % 10 == 0 else "awaiting_labels", "majority", None)
+                                  for cid in ids])
+        del ids
+        built = time.perf_counter() - start
+        cache = LeaderboardCache()
+        cold_s, cold_mb = traced(lambda: compute_leaderboard(store, [tid], n_boot=200, cache=cache))
+        warm_s, warm_mb = traced(lambda: compute_leaderboard(store, [tid], n_boot=200, cache=cache))
+        rows_s, rows_mb = traced(lambda: store.scoring_rows([tid]))
+        board = compute_leaderboard(store, [tid], n_boot=200, cache=cache)
+    successes = sum(m.successes for m in board.matchups)
+    undecided = sum(m.undecided for m in board.matchups)
+    print(f"memory store: {conversations:,} conversations in {len(board.matchups)} matchups, {successes:,} successes, "
+          f"{undecided:,} undecided, built in {built:.1f} s; 200 resamples; tracemalloc peaks:")
+    print(f"  leaderboard cold   : {cold_mb:6.1f} MB, {cold_s:.3f} s")
+    print(f"  leaderboard warm   : {warm_mb:6.1f} MB, {warm_s:.3f} s")
+    print(f"  one row per conversation (Store.scoring_rows alone, the old read): {rows_mb:6.1f} MB, {rows_s:.3f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--conversations", type=int, default=200, help="conversations per matchup")
     parser.add_argument("--resamples", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--memory-conversations", type=int, default=100_000,
+                        help="size of the memory store (0 skips the memory measurement)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="bench-leaderboard-") as folder:
@@ -148,6 +202,9 @@ def main() -> None:
     print(f"baseline (attackers only, from texts): {base_s:.3f} s -> cold is {base_s / cold_s:.1f}x faster")
     top = cold.attackers[0]
     print(f"top attacker {top.name}: score {top.score:.2f} [{top.interval[0]:.2f}, {top.interval[1]:.2f}]")
+    if args.memory_conversations:
+        with tempfile.TemporaryDirectory(prefix="bench-leaderboard-") as folder:
+            memory(Path(folder), args.memory_conversations)
     if cold_s >= GOAL_S:
         raise SystemExit(f"SLOW: the cold leaderboard took {cold_s:.2f} s (goal < {GOAL_S:.0f} s)")
 

@@ -383,7 +383,10 @@ def _load_matchups(store: Store, tournaments: Sequence[TournamentRow]) -> list[_
         matchups = _tally_matchups(store.scoring_tallies(list(attack_label)))
         found: dict[tuple[int, int], tuple[array, array]] = {}
         for tid, mid, cid, position in store.scoring_successes(attack_label):
-            ids, positions = found.get((tid, mid)) or found.setdefault((tid, mid), (array("q"), array("q")))
+            entry = found.get((tid, mid))
+            if entry is None:
+                entry = found[(tid, mid)] = (array("q"), array("q"))  # compact int64 buffers
+            ids, positions = entry
             ids.append(cid)
             positions.append(position)
     for m in matchups:
