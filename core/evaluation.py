@@ -391,12 +391,7 @@ def agreement(store: Store, tournament_id: int, *, resamples: int = 1000, seed: 
     tournament = _tournament(store, tournament_id)
     settings = EvaluationSettings.from_tournament(tournament)
     adjudicators = set(settings.adjudicators)
-    rows = [
-        (cid, who, ev.label)
-        for cid, votes in current_labels(store.label_events(tournament_id)).items()
-        for who, ev in votes.items()
-        if who not in adjudicators
-    ]
+    rows = [row for row in store.current_label_rows(tournament_id) if row[1] not in adjudicators]
     return agreement_report(rows, categories=list(settings.labels), resamples=resamples, seed=seed)
 
 

@@ -16,6 +16,7 @@ from core.evaluation import (
     analyzer_audit,
     build_queue,
     compute_verdicts,
+    current_labels,
     record_label,
     run_static_stage,
     undo_label,
@@ -118,6 +119,9 @@ def test_labels_undo_majority_tie_and_adjudication(tmp_path: Path) -> None:
     assert (verdict.verdict, verdict.reason) == ("defense", "adjudicated")
     events = store.label_events(conversation_id=cid)
     assert len(events) == 8 and [e.action for e in events].count("undo") == 1  # append-only
+    # The store's maintained current-label table agrees with replaying the log.
+    replayed = {(c, who, ev.label) for c, votes in current_labels(store.label_events(tid)).items() for who, ev in votes.items()}
+    assert set(store.current_label_rows(tid)) == replayed
 
 
 def test_dawid_skene_aggregation(tmp_path: Path) -> None:

@@ -227,6 +227,15 @@ class _AnnotateMixin:
 
     # --- per-store settings -----------------------------------------------------------
 
+    def current_label_rows(self, tournament_id: int) -> list[tuple[int, str, str]]:
+        """(conversation id, annotator, label) of every current label in a tournament, in
+        event order: the label log with undone and replaced events left out."""
+        return self.conn.execute(
+            "SELECT lc.conversation_id, lc.annotator, lc.label FROM label_current lc"
+            " JOIN conversations c ON c.id = lc.conversation_id WHERE c.tournament_id = ? ORDER BY lc.event_id",
+            (tournament_id,),
+        ).fetchall()
+
     def meta_get(self, key: str) -> str | None:
         """A setting kept in the store's `meta` table, or None."""
         row = self.conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
