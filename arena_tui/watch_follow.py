@@ -6,8 +6,17 @@ it opens the store read-only. A missing, deleted or replaced store is reported a
 `FollowDelta` with a `notice`, never an exception, and following picks up again when a
 store (re)appears.
 
-`WatchModel` lives on the UI side: it folds deltas into what the panes show (grid cells,
-conversation statuses, bot health, throughput), so the screen only renders it.
+Two modes. Following another process (`live=False`), every count comes from the store:
+turns and events past the last rowid, conversation statuses re-read only when the
+tournament row changes (a resume resets statuses without events). Running here
+(`live=True`), the orchestrator's reporter already sees every turn, finish and bot event,
+so the follower reads only the history written before the run (up to `history_upto`),
+then nothing but the tournament row and the conversation on screen: the run's counts
+come from the reporter, and the watch does not compete with the run for the GIL.
+
+`WatchModel` lives on the UI side: it folds deltas and reporter events into what the
+panes show (grid cells, conversation statuses, bot health, throughput), so the screen
+only renders it.
 """
 
 from __future__ import annotations
@@ -50,6 +59,7 @@ class FollowDelta:
     bots: list[dict[str, Any]] | None = None
     matchups: list[dict[str, Any]] | None = None
     conversations: list[ConversationRow] | None = None
+    statuses: list[tuple[int, str, str | None]] | None = None
     turns: list[TurnMeta] = field(default_factory=list)
     events: list[EventRow] = field(default_factory=list)
     static: dict[int, tuple[int, int]] | None = None
@@ -59,12 +69,28 @@ class FollowDelta:
     watched_full: bool = False
     log_tails: dict[str, str] | None = None
     more: bool = False
+    history_done: bool = False
 
     @property
     def empty(self) -> bool:
         """True when nothing changed at all."""
         return not (self.notice or self.reset or self.tournament or self.turns or self.events or self.static
-                    or self.watched_turns or self.watched_findings is not None or self.log_tails or self.matchups)
+                    or self.watched_turns or self.watched_findings is not None or self.log_tails or self.matchups
+                    or self.statuses is not None or self.history_done)
+
+
+def static_results(store: Store, tournament: TournamentRow) -> dict[int, tuple[int, int]]:
+    """Per matchup id: (complete conversations scanned, of which attack successes)."""
+    threshold = EvaluationSettings.from_tournament(tournament).threshold
+    decided = static_successes(store, tournament.id, threshold)
+    scanned = store.scanned_per_matchup(tournament.id)
+    flagged: dict[int, int] = {}
+    if decided:
+        by_conv = {c.id: c.matchup_id for c in store.conversations(tournament.id, status="complete")}
+        for cid in decided:
+            if cid in by_conv:
+                flagged[by_conv[cid]] = flagged.get(by_conv[cid], 0) + 1
+    return {mid: (n, flagged.get(mid, 0)) for mid, n in scanned.items()}
 
 
 def _last_line(path: Path) -> str:
@@ -84,13 +110,23 @@ class TournamentFollower:
     """Reads a store's changes for one tournament. Call `poll` from one thread only.
 
     `tournament_name` None follows the newest tournament in the store. `watched_id` (set
-    from any thread) is the conversation whose turns the caller wants in full.
+    from any thread) is the conversation whose turns the caller wants in full. With
+    `live` (the run is in this process) the follower waits for `history_upto` (the turn
+    and event rowids before the run) and reads counts only up to it. The UI thread bumps
+    the `*_generation` counters to ask for a re-read at the next poll: the watched
+    conversation from scratch (it restarted), its findings (a static pass ran), the bot
+    log tails (a bot failed); counters, not flags, so a request is never lost to a race.
     """
 
-    def __init__(self, store_path: str | Path, tournament_name: str | None = None) -> None:
+    def __init__(self, store_path: str | Path, tournament_name: str | None = None, live: bool = False) -> None:
         self.store_path = Path(store_path)
         self.tournament_name = tournament_name
+        self.live = live
+        self.history_upto: tuple[int, int] | None = None
         self.watched_id: int | None = None
+        self.watched_generation = 0
+        self.findings_generation = 0
+        self.logs_generation = 0
         self.want_logs = True
         self._store: Store | None = None
         self._identity: tuple[int, int] | None = None
@@ -100,10 +136,15 @@ class TournamentFollower:
         self._turn_rowid = 0
         self._event_rowid = 0
         self._scan_count = -1
-        self._sent_watched: int | None = None
+        self._sent_watched: tuple[int, int] | None = None
+        self._sent_findings = 0
+        self._sent_logs = 0
         self._watched_turn_index = -1
         self._bots: list[str] = []
         self._notice: str | None = None
+        self._history_done = False
+        self._resync = True
+        self._tournament_key: tuple[str, float | None] | None = None
 
     # --- opening ----------------------------------------------------------------------
 
@@ -122,6 +163,9 @@ class TournamentFollower:
         self._scan_count = -1
         self._sent_watched = None
         self._watched_turn_index = -1
+        self._history_done = False
+        self._resync = True
+        self._tournament_key = None
 
     def _file_identity(self) -> tuple[int, int] | None:
         try:
@@ -181,9 +225,13 @@ class TournamentFollower:
     def _read(self) -> FollowDelta:
         store = self._store
         assert store is not None
+        if self.live and self.history_upto is None:
+            return FollowDelta()  # the run has not said where its history ends yet
         version = store.data_version()
         watched = self.watched_id
-        if version == self._data_version and watched == self._sent_watched and self._tid is not None:
+        want = (watched, self.watched_generation) if watched is not None else None
+        if (version == self._data_version and want == self._sent_watched and self._tid is not None
+                and self.findings_generation == self._sent_findings and self.logs_generation == self._sent_logs):
             return FollowDelta()
         delta = FollowDelta()
         with store.read_snapshot():
@@ -197,66 +245,81 @@ class TournamentFollower:
                 self._bots = [b["name"] for b in bots]
                 delta.bots = bots
                 delta.conversations = store.conversations(tournament.id)
+                delta.matchups = store.matchups(tournament.id)
             tid = self._tid
             delta.tournament = store.tournament(self._tname)
             if delta.tournament is None:
                 raise StoreError(f"tournament {self._tname!r} is gone from {self.store_path}")
-            delta.matchups = store.matchups(tid)
-            delta.turns = store.tournament_turn_meta_after(tid, self._turn_rowid, ROWS_PER_POLL)
-            delta.events = store.tournament_events_after(tid, self._event_rowid, ROWS_PER_POLL)
-            delta.more = len(delta.turns) == ROWS_PER_POLL or len(delta.events) == ROWS_PER_POLL
-            if delta.turns:
-                self._turn_rowid = delta.turns[-1].id
-            if delta.events:
-                self._event_rowid = delta.events[-1].id
-            scans = store.scan_count(tid)
-            scans_changed = scans != self._scan_count
-            if scans_changed:
-                self._scan_count = scans
-                delta.static = self._static(store, delta.tournament)
-            self._read_watched(store, delta, watched, scans_changed)
+            key = (delta.tournament.status, delta.tournament.started_at)
+            if key != self._tournament_key:
+                # A (re)started run may have reset statuses without events: re-read them.
+                self._tournament_key = key
+                self._resync = True
+            if not self._history_done:
+                upto = self.history_upto or (None, None)
+                delta.turns = store.tournament_turn_meta_after(tid, self._turn_rowid, ROWS_PER_POLL, upto[0])
+                delta.events = store.tournament_events_after(tid, self._event_rowid, ROWS_PER_POLL, upto[1])
+                delta.more = len(delta.turns) == ROWS_PER_POLL or len(delta.events) == ROWS_PER_POLL
+                if delta.turns:
+                    self._turn_rowid = delta.turns[-1].id
+                if delta.events:
+                    self._event_rowid = delta.events[-1].id
+                if self.live and not delta.more:
+                    self._history_done = delta.history_done = True
+                    self._resync = True
+            if self._resync and not delta.more and (delta.history_done if self.live else True):
+                # Statuses of this snapshot, sent only once every event up to it was sent,
+                # so the model applies them last and they are final. Running here, only
+                # once: afterwards the reporter is ahead of the store's batched writes.
+                self._resync = False
+                delta.statuses = store.conversation_statuses(tid)
+            scans_changed = False
+            if not self.live:
+                scans = store.scan_count(tid)
+                scans_changed = scans != self._scan_count
+                if scans_changed:
+                    self._scan_count = scans
+                    delta.static = static_results(store, delta.tournament)
+            elif self.findings_generation != self._sent_findings:
+                self._sent_findings = self.findings_generation
+                scans_changed = True
+            self._read_watched(store, delta, watched, want, scans_changed)
         if not delta.more:
             self._data_version = version
         if self._notice is not None:
             self._notice = None
             delta.notice = ""
-        if self.want_logs and (delta.bots or any(e.kind.startswith("bot_") for e in delta.events)):
+        bot_trouble = any(e.kind.startswith("bot_") for e in delta.events) or self.logs_generation != self._sent_logs
+        self._sent_logs = self.logs_generation
+        if self.want_logs and (delta.bots or bot_trouble):
             delta.log_tails = self.log_tails(delta.tournament)
         return delta
 
-    def _static(self, store: Store, tournament: TournamentRow) -> dict[int, tuple[int, int]]:
-        """Per matchup id: (complete conversations scanned, of which attack successes)."""
-        threshold = EvaluationSettings.from_tournament(tournament).threshold
-        decided = static_successes(store, tournament.id, threshold)
-        scanned = store.scanned_per_matchup(tournament.id)
-        flagged: dict[int, int] = {}
-        if decided:
-            by_conv = {c.id: c.matchup_id for c in store.conversations(tournament.id, status="complete")}
-            for cid in decided:
-                if cid in by_conv:
-                    flagged[by_conv[cid]] = flagged.get(by_conv[cid], 0) + 1
-        return {mid: (n, flagged.get(mid, 0)) for mid, n in scanned.items()}
-
-    def _read_watched(self, store: Store, delta: FollowDelta, watched: int | None, scans_changed: bool) -> None:
+    def _read_watched(self, store: Store, delta: FollowDelta, watched: int | None, want: tuple[int, int] | None,
+                      scans_changed: bool) -> None:
         if watched is None:
             self._sent_watched = None
             return
         delta.watched_id = watched
-        if watched != self._sent_watched:
-            self._sent_watched = watched
+        if want != self._sent_watched:
+            self._sent_watched = want
             turns = store.turns(watched)
             delta.watched_turns = turns
             delta.watched_full = True
             delta.watched_findings = store.findings(watched)
             self._watched_turn_index = turns[-1].turn_index if turns else -1
             return
-        restarted = any(e.kind == "started" and e.conversation_id == watched for e in delta.events)
-        fresh = [t for t in delta.turns if t.conversation_id == watched]
-        if restarted:
-            delta.watched_turns = store.turns(watched)
-            delta.watched_full = True
-        elif fresh:
-            delta.watched_turns = [t for t in store.turns(watched) if t.turn_index > self._watched_turn_index]
+        if self.live:
+            # Counts come from the reporter: look for new turns of this one conversation only.
+            delta.watched_turns = store.conversation_turns_after(watched, self._watched_turn_index)
+        else:
+            restarted = any(e.kind == "started" and e.conversation_id == watched for e in delta.events)
+            fresh = [t for t in delta.turns if t.conversation_id == watched]
+            if restarted:
+                delta.watched_turns = store.turns(watched)
+                delta.watched_full = True
+            elif fresh:
+                delta.watched_turns = [t for t in store.turns(watched) if t.turn_index > self._watched_turn_index]
         if delta.watched_turns:
             self._watched_turn_index = delta.watched_turns[-1].turn_index
         if scans_changed:
@@ -355,13 +418,25 @@ class CellState:
         return self.flagged / self.scanned * 100 if self.scanned else None
 
 
+# A running tournament with no write for this many turn timeouts has lost its runner: a
+# live run writes at least a timeout event per timeout, and bot restarts are bounded.
+STALE_TIMEOUTS = 3
+# ... and never sooner than this, so a run with a tiny timeout is not called dead between batches.
+STALE_MIN_S = 15.0
+# The turn timeout assumed for a store that does not record one (the config default).
+DEFAULT_TIMEOUT_S = 45.0
+
 # How far back the throughput is measured: long enough to smooth batching, short enough
 # to follow a slowdown.
 RATE_WINDOW_S = 10.0
 
 
 class WatchModel:
-    """Everything the watch panes show, folded from `FollowDelta`s (UI thread only)."""
+    """Everything the watch panes show, folded from `FollowDelta`s and reporter events (UI thread only).
+
+    Grid counts follow conversation statuses as they change (no per-matchup query), so a
+    status set twice from two sources is counted once.
+    """
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self.clock = clock
@@ -377,6 +452,8 @@ class WatchModel:
         self.bots: dict[str, BotHealth] = {}
         self.replies = 0
         self.newest_conversation: int | None = None
+        # Newest stored timestamp seen (turn, event or run start): how long the runner has been silent.
+        self.last_write_at: float | None = None
         self._rate_samples: deque[tuple[float, int]] = deque()
 
     def apply(self, delta: FollowDelta) -> None:
@@ -385,34 +462,60 @@ class WatchModel:
             self.clear()
         if delta.tournament is not None:
             self.tournament = delta.tournament
+            self._wrote(delta.tournament.started_at)
         if delta.bots is not None:
             self.bots = {b["name"]: BotHealth(b["name"], b["side"], b["version"]) for b in delta.bots}
             self.attackers = [b["name"] for b in delta.bots if b["side"] == "attacker"]
             self.defenders = [b["name"] for b in delta.bots if b["side"] == "defender"]
-        if delta.conversations is not None:
-            # Turns are counted as they are read (the follower replays them from the start).
-            self.conversations = {
-                c.id: ConversationState(c.id, c.matchup_id, c.attacker, c.defender, c.idx, c.status, c.reason)
-                for c in delta.conversations
-            }
         if delta.matchups is not None:
             for m in delta.matchups:
-                cell = self.cells.get(m["id"])
-                if cell is None:
-                    cell = self.cells[m["id"]] = CellState(m["id"], m["attacker"], m["defender"], m["planned"])
-                cell.complete, cell.incomplete, cell.running = m["complete"], m["incomplete"], m["running"]
+                if m["id"] not in self.cells:
+                    self.cells[m["id"]] = CellState(m["id"], m["attacker"], m["defender"], m["planned"])
+        if delta.conversations is not None:
+            # Turns are counted as they are read (the follower replays them from the start).
+            for c in delta.conversations:
+                conv = self.conversations.get(c.id)
+                if conv is None:
+                    conv = self.conversations[c.id] = ConversationState(
+                        c.id, c.matchup_id, c.attacker, c.defender, c.idx, "pending", None)
+                self._set_status(conv, c.status, c.reason)
         if delta.static is not None:
-            for mid, (scanned, flagged) in delta.static.items():
-                if mid in self.cells:
-                    self.cells[mid].scanned, self.cells[mid].flagged = scanned, flagged
+            self.apply_static(delta.static)
         for event in delta.events:
             self._event(event)
         for turn in delta.turns:
-            self._turn(turn)
+            self._turn(turn.conversation_id, turn.turn_index, turn.role, turn.latency, turn.created_at)
+        if delta.statuses is not None:
+            for cid, status, reason in delta.statuses:
+                conv = self.conversations.get(cid)
+                if conv is not None:
+                    self._set_status(conv, status, reason)
         if delta.log_tails:
             for name, line in delta.log_tails.items():
                 if name in self.bots:
                     self.bots[name].log_line = line
+
+    def apply_static(self, static: dict[int, tuple[int, int]]) -> None:
+        """Static-stage results per matchup id: (scanned, attack successes)."""
+        for mid, (scanned, flagged) in static.items():
+            if mid in self.cells:
+                self.cells[mid].scanned, self.cells[mid].flagged = scanned, flagged
+
+    def apply_live(self, events: list[tuple]) -> bool:
+        """Fold the in-process reporter's events (see `TuiReporter`); True if a bot failed."""
+        bot_trouble = False
+        for event in events:
+            kind = event[0]
+            if kind == "turn":
+                self._turn(*event[1:])
+            elif kind == "started":
+                self._started(event[1], event[2])
+            elif kind == "finished":
+                self._finished(*event[1:])
+            elif kind == "bot":
+                self._bot_event(*event[1:])
+                bot_trouble = True
+        return bot_trouble
 
     def sample(self) -> None:
         """Note the reply count now, for the throughput (called on a timer)."""
@@ -421,54 +524,91 @@ class WatchModel:
         while len(self._rate_samples) > 2 and now - self._rate_samples[1][0] > RATE_WINDOW_S:
             self._rate_samples.popleft()
 
-    def _event(self, event: EventRow) -> None:
-        if event.kind.startswith("bot_") and event.bot in self.bots:
-            bot = self.bots[event.bot]
-            kind = event.kind[4:]
-            if kind == "restart":
-                bot.restarts += 1
-            elif kind == "gave_up":
-                bot.gave_up = event.detail or "given up"
-                bot.last_error = event.detail or ""
-            else:
-                bot.failures[kind] = bot.failures.get(kind, 0) + 1
-                bot.last_error = event.detail or kind
-            return
-        conv = self.conversations.get(event.conversation_id or -1)
-        if conv is None:
-            return
-        if event.kind == "started":
-            # A restarted conversation (resume) replays its turns under the same indices,
-            # so its turn count is kept: it only grows past what was seen.
-            conv.status = "running"
-            conv.reason = None
-            conv.last_activity = event.at
-            self._touch(conv)
-        elif event.kind in ("complete", "incomplete"):
-            conv.status = event.kind
-            conv.reason = event.detail
-            conv.last_activity = event.at
+    def _wrote(self, at: float | None) -> None:
+        if at is not None and (self.last_write_at is None or at > self.last_write_at):
+            self.last_write_at = at
 
-    def _turn(self, turn: TurnMeta) -> None:
-        conv = self.conversations.get(turn.conversation_id)
+    def _set_status(self, conv: ConversationState, status: str, reason: str | None) -> None:
+        conv.reason = reason
+        if status == conv.status:
+            return
+        cell = self.cells.get(conv.matchup_id)
+        if cell is not None:
+            for name, step in ((conv.status, -1), (status, 1)):
+                if name in ("complete", "incomplete", "running"):
+                    setattr(cell, name, getattr(cell, name) + step)
+        conv.status = status
+
+    def _event(self, event: EventRow) -> None:
+        self._wrote(event.at)
+        if event.kind.startswith("bot_"):
+            self._bot_event(event.bot, event.kind[4:], event.detail)
+        elif event.kind == "started":
+            self._started(event.conversation_id, event.at)
+        elif event.kind in ("complete", "incomplete"):
+            self._finished(event.conversation_id, event.kind, event.detail, event.at)
+
+    def _bot_event(self, name: str | None, kind: str, detail: str | None) -> None:
+        bot = self.bots.get(name or "")
+        if bot is None:
+            return
+        if kind == "restart":
+            bot.restarts += 1
+        elif kind == "gave_up":
+            bot.gave_up = detail or "given up"
+            bot.last_error = detail or ""
+        else:
+            bot.failures[kind] = bot.failures.get(kind, 0) + 1
+            bot.last_error = detail or kind
+
+    def _started(self, conversation_id: int | None, at: float) -> None:
+        conv = self.conversations.get(conversation_id or -1)
         if conv is None:
             return
-        if turn.turn_index + 1 > conv.n_turns:
+        # A restarted conversation (resume) replays its turns under the same indices,
+        # so its turn count is kept: it only grows past what was seen.
+        self._set_status(conv, "running", None)
+        conv.last_activity = at
+        self._touch(conv)
+
+    def _finished(self, conversation_id: int | None, status: str, reason: str | None, at: float) -> None:
+        conv = self.conversations.get(conversation_id or -1)
+        if conv is None:
+            return
+        self._set_status(conv, status, reason)
+        conv.last_activity = at
+
+    def _turn(self, conversation_id: int, turn_index: int, role: str, latency: float | None, at: float) -> None:
+        self._wrote(at)
+        conv = self.conversations.get(conversation_id)
+        if conv is None:
+            return
+        if turn_index + 1 > conv.n_turns:
             # Replies = distinct turns stored: a resumed conversation's redone turns count once.
-            self.replies += turn.turn_index + 1 - conv.n_turns
-            conv.n_turns = turn.turn_index + 1
-        conv.last_activity = turn.created_at
-        bot = self.bots.get(conv.attacker if turn.role == "attacker" else conv.defender)
+            self.replies += turn_index + 1 - conv.n_turns
+            conv.n_turns = turn_index + 1
+        conv.last_activity = at
+        bot = self.bots.get(conv.attacker if role == "attacker" else conv.defender)
         if bot is not None:
             bot.replies += 1
-            if turn.latency is not None:
-                bot.latencies.append(turn.latency)
+            if latency is not None:
+                bot.latencies.append(latency)
         self._touch(conv)
 
     def _touch(self, conv: ConversationState) -> None:
         newest = self.conversations.get(self.newest_conversation or -1)
         if newest is None or conv.last_activity >= newest.last_activity:
             self.newest_conversation = conv.id
+
+    def stale_seconds(self, now: float) -> float | None:
+        """Seconds without a write while the stored tournament says it is running, past
+        `STALE_TIMEOUTS` × its turn timeout (a runner killed with kill -9); else None."""
+        t = self.tournament
+        if t is None or t.status != "running" or self.last_write_at is None:
+            return None
+        timeout = float(t.settings.get("timeout") or DEFAULT_TIMEOUT_S)
+        silent = now - self.last_write_at
+        return silent if silent > max(STALE_MIN_S, STALE_TIMEOUTS * timeout) else None
 
     # --- derived numbers ----------------------------------------------------------------
 

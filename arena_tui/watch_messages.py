@@ -25,16 +25,16 @@ class RunStarted(Message):
         self.info = info
 
 
-class RunProgress(Message):
-    """Replies produced so far by the in-process run; merges with a pending one."""
+class StaticPassed(Message):
+    """A static-stage pass of the in-process run ended: per matchup id, (scanned, attack successes)."""
 
-    def __init__(self, replies: int) -> None:
+    def __init__(self, static: dict[int, tuple[int, int]]) -> None:
         super().__init__()
-        self.replies = replies
+        self.static = static
 
     def can_replace(self, message: Message) -> bool:
-        """Only the latest count matters."""
-        return isinstance(message, RunProgress)
+        """Only the latest pass matters."""
+        return isinstance(message, StaticPassed)
 
 
 class PartialReply(Message):

@@ -1,12 +1,18 @@
-"""The watch screen: a tournament live — grid, conversations, transcript, bot health, status.
+"""The watch screen: a tournament live — grid, standings, conversations, transcript, bot health, status.
 
-The store is the source of truth in both modes. A thread worker follows it
+Following another process's store, the store is the only source: a thread worker
 (`TournamentFollower`: ``PRAGMA data_version`` and rows past the last rowid, read-only)
-and posts `StoreChanged`; the handlers fold deltas into a `WatchModel` and the panes are
-redrawn from it at most `REFRESH_HZ` times a second, so watching costs the tournament
-little. In-process mode adds the run itself (an async worker on the app's loop with a
-`TuiReporter`: partial replies, progress), pause/resume/stop through `RunControl`, and
-the static stage run incrementally in a thread worker so the grid shows a live ASR.
+posts `StoreChanged`; the handlers fold deltas into a `WatchModel`. A runner that went
+silent while the store still says "running" (killed with kill -9) is reported, without
+writing anything.
+
+Running here, the run itself is an async worker on the app's loop with a `TuiReporter`:
+counts, progress and bot health come from the reporter's queued events (drained on the
+redraw timer); the follower reads only the history before the run, the tournament row
+and the conversation on screen. The static stage runs incrementally in a thread worker
+with its own connection; after each pass it refreshes the stored verdicts, so the grid
+shows a live ASR and the leaderboard real standings. Panes are redrawn at most
+`REFRESH_HZ` times a second, so watching costs the tournament little.
 """
 
 from __future__ import annotations
@@ -28,12 +34,12 @@ from textual.worker import get_current_worker
 
 from arena_tui.safe import inert
 from arena_tui.tui_reporter import TuiReporter
-from arena_tui.watch_follow import TournamentFollower, WatchModel
+from arena_tui.watch_follow import TournamentFollower, WatchModel, static_results
 from arena_tui.watch_messages import (
     PartialReply,
     RunEnded,
-    RunProgress,
     RunStarted,
+    StaticPassed,
     StoreChanged,
     TurnStored,
 )
@@ -42,9 +48,10 @@ from arena_tui.widgets.bot_health import BotHealthTable
 from arena_tui.widgets.conversation_list import ConversationList
 from arena_tui.widgets.grid import MatchupGrid
 from arena_tui.widgets.live_transcript import LiveTranscript
-from arena_tui.widgets.run_status import RunStatus
+from arena_tui.widgets.run_status import RunStatus, clock_text
+from arena_tui.widgets.watch_leaderboard import WatchLeaderboard
 from core.config import TournamentConfig
-from core.evaluation import run_static_stage
+from core.evaluation import refresh_verdicts, run_static_stage
 from core.orchestrator import RunControl, RunError, run_tournament
 from core.reporter import RunSummary
 from core.store import Store, StoreError
@@ -55,6 +62,14 @@ from core.store import Store, StoreError
 POLL_INTERVAL_S = 0.5
 # Panes are redrawn at most this often, however fast the tournament runs.
 REFRESH_HZ = 4
+# A redraw costs the app's loop (where a run here plays) tens of milliseconds, so while a
+# run here reports more than `BUSY_EVENTS` events between redraws, panes are redrawn only
+# every `BUSY_REFRESH_S`: numbers moving that fast are not read at 4 Hz anyway.
+BUSY_EVENTS = 200
+BUSY_REFRESH_S = 1.0
+# Following the newest activity, a conversation stays on screen at least this long, so a
+# fast run does not swap the transcript (remount its turns) on every redraw.
+MIN_DWELL_S = 2.0
 # The static stage runs at most every this many seconds while a run is in flight ...
 STATIC_MIN_INTERVAL_S = 2.0
 # ... and waits at least this many times its own duration, so bandit (CPU-bound, in a
@@ -80,6 +95,7 @@ class WatchScreen(Screen):
         Binding("s", "stop", "stop"),
         Binding("r", "resume_run", "resume run"),
         Binding("f", "toggle_follow", "follow/pin"),
+        Binding("b", "toggle_board", "leaderboard/ASR"),
         Binding("escape", "follow_newest", "follow newest", show=False),
         Binding("g", "focus_grid", "grid", show=False),
         Binding("q", "quit_watch", "quit"),
@@ -91,7 +107,7 @@ class WatchScreen(Screen):
         self.store_path = Path(store_path)
         self.run_spec = run
         self.clock = clock
-        self.follower = TournamentFollower(self.store_path, run.config.name if run else tournament)
+        self.follower = TournamentFollower(self.store_path, run.config.name if run else tournament, live=run is not None)
         self.model = WatchModel(clock)
         self.control: RunControl | None = None
         self.reporter = TuiReporter(self.post_message)
@@ -105,6 +121,16 @@ class WatchScreen(Screen):
         self.run_tournament_id: int | None = None
         self.last_summary: RunSummary | None = None
         self._panes_stale = False
+        self._events_since_redraw = 0
+        self._last_redraw = 0.0
+        self._watched_since = 0.0
+        # Running here: reporter events are folded in once the follower has read the history.
+        self._live_ready = False
+        # Which standings the board shows: the leaderboard from stored verdicts, or the live
+        # static-stage ASR. Running here the verdicts are refreshed live, so the leaderboard
+        # is both live and real; following, only `arena-tui evaluate` writes verdicts, so
+        # the live static-stage ASR is shown first.
+        self.board = "leaderboard" if run is not None else "asr"
         self._wake_follower = threading.Event()
         self._stop_loops = threading.Event()
         self._run_in_flight = threading.Event()
@@ -120,7 +146,8 @@ class WatchScreen(Screen):
                 yield Static(Text("Matchups · done/planned ✗incomplete ASR", style="bold"), classes="pane-title")
                 yield MatchupGrid(id="grid")
             with Vertical(id="board-pane"):
-                yield Static(Text("Standing · static stage", style="bold"), classes="pane-title")
+                yield Static(self._board_title(), id="board-title", classes="pane-title")
+                yield WatchLeaderboard(self.store_path, id="leaderboard")
                 yield AsrBoard(id="board")
         with Vertical(id="health-pane"):
             yield Static(Text("Bot health", style="bold"), classes="pane-title")
@@ -137,8 +164,22 @@ class WatchScreen(Screen):
         """`running here` or `following <store>`."""
         return "running here" if self.run_spec else f"following {self.store_path.name} (read-only)"
 
+    def _board_title(self) -> Text:
+        if self.board == "asr":
+            return Text.assemble(("Standing · static stage ASR, live", "bold"), ("  b: leaderboard", "dim"))
+        source = "verdicts refreshed live" if self.run_spec else "stored verdicts (arena-tui evaluate)"
+        return Text.assemble((f"Leaderboard · {source}", "bold"), ("  b: static ASR", "dim"))
+
+    def _show_board(self) -> None:
+        self.query_one("#board-title", Static).update(self._board_title())
+        self.query_one(WatchLeaderboard).display = self.board == "leaderboard"
+        self.query_one(AsrBoard).display = self.board == "asr"
+        if self.board == "leaderboard":
+            self.query_one(WatchLeaderboard).poll()
+
     def on_mount(self) -> None:
         """Start following the store, start the run in in-process mode, redraw on a timer."""
+        self._show_board()
         self.follow_store()
         if self.run_spec is not None:
             self.start_run(self.run_spec.resume, self.run_spec.retry_incomplete)
@@ -181,6 +222,10 @@ class WatchScreen(Screen):
     async def run_in_process(self, resume: bool, retry_incomplete: bool) -> None:
         """Play the tournament on the app's event loop; post `RunEnded`."""
         assert self.run_spec is not None and self.control is not None
+        if self.follower.history_upto is None:
+            # Rows up to here are history the follower reads; the rest the reporter reports.
+            self.follower.history_upto = self.run_spec.store.last_rowids()
+            self._wake_follower.set()
         try:
             summary = await run_tournament(self.run_spec.config, self.run_spec.store, self.reporter, resume=resume,
                                            retry_incomplete=retry_incomplete, control=self.control)
@@ -192,8 +237,10 @@ class WatchScreen(Screen):
             self.post_message(RunEnded(summary))
 
     @work(thread=True, exclusive=True, group="static", exit_on_error=False)
-    def static_stage(self, tournament_id: int) -> None:
-        """Scan finished conversations with bandit while the run goes on, then once more at the end."""
+    def static_stage(self, tournament_id: int, first_wait: float = 0.0) -> None:
+        """Scan finished conversations with bandit while the run goes on, then once more at the end.
+
+        `first_wait`: seconds before the first pass (a fresh run has nothing to scan yet)."""
         worker = get_current_worker()
         try:
             store = Store.open(self.store_path, create=False)
@@ -201,25 +248,32 @@ class WatchScreen(Screen):
             self.app.call_from_thread(self._set_notice, f"static stage unavailable: {exc}")
             return
         try:
-            wait = STATIC_MIN_INTERVAL_S
+            self._static_pause(first_wait)
             while not worker.is_cancelled and not self._stop_loops.is_set():
                 last = not self._run_in_flight.is_set()
                 started = time.perf_counter()
                 # workers=1: a fork pool must never be started from this threaded process.
                 run_static_stage(store, tournament_id, workers=1)
-                self._wake_follower.set()
+                # The watch owns this store: refreshed verdicts give the leaderboard real standings.
+                refresh_verdicts(store, tournament_id)
+                tournament = store.tournament(self.run_spec.config.name) if self.run_spec else None
+                if tournament is not None:
+                    self.post_message(StaticPassed(static_results(store, tournament)))
                 if last:
                     return
-                wait = max(STATIC_MIN_INTERVAL_S, STATIC_DUTY_FACTOR * (time.perf_counter() - started))
-                for _ in range(int(wait / 0.1) + 1):
-                    if not self._run_in_flight.is_set() or self._stop_loops.is_set():
-                        break
-                    time.sleep(0.1)
+                self._static_pause(max(STATIC_MIN_INTERVAL_S, STATIC_DUTY_FACTOR * (time.perf_counter() - started)))
         except Exception as exc:  # a store problem must not take the screen down
             if not self._stop_loops.is_set():
                 self.app.call_from_thread(self._set_notice, f"static stage stopped: {type(exc).__name__}: {exc}")
         finally:
             store.close()
+
+    def _static_pause(self, seconds: float) -> None:
+        """Sleep between static passes; cut short when the run ends or the screen closes."""
+        for _ in range(int(seconds / 0.1) + 1 if seconds > 0 else 0):
+            if not self._run_in_flight.is_set() or self._stop_loops.is_set():
+                break
+            time.sleep(0.1)
 
     def _set_notice(self, notice: str) -> None:
         self.notice = notice
@@ -241,6 +295,11 @@ class WatchScreen(Screen):
             self.follower.watched_id = None
             self.query_one(LiveTranscript).clear_view("the store changed: reloading")
         self.model.apply(delta)
+        if delta.history_done:
+            self._live_ready = True
+            self._drain_reporter()
+        if delta.tournament is not None:
+            self.query_one(WatchLeaderboard).set_tournaments([delta.tournament.id])
         if self.run_spec is None and self.model.tournament is not None and self.run_state not in ("stopping",):
             status = self.model.tournament.status
             self.run_state = {"created": "waiting", "running": "running"}.get(status, status)
@@ -261,12 +320,32 @@ class WatchScreen(Screen):
     def run_started(self, message: RunStarted) -> None:
         """The run has its tournament id: start the live static stage."""
         self.run_tournament_id = message.info.id
-        self.static_stage(message.info.id)
+        self.static_stage(message.info.id, first_wait=0.0 if message.info.already_done else STATIC_MIN_INTERVAL_S)
 
-    @on(RunProgress)
-    def run_progress(self, message: RunProgress) -> None:
-        """The run produced replies; the follower reads them at its next poll (waking it
-        here would poll as often as progress arrives and slow a fast run)."""
+    @on(StaticPassed)
+    def static_passed(self, message: StaticPassed) -> None:
+        """A static pass ended: show the live ASR and re-read the findings on screen."""
+        if not self.is_mounted or self._stop_loops.is_set():
+            return
+        self.model.apply_static(message.static)
+        self.follower.findings_generation += 1
+        self._wake_follower.set()
+        self._panes_stale = True
+
+    def _drain_reporter(self) -> None:
+        """Fold the run's queued events into the model (running here, after the history)."""
+        if not self._live_ready:
+            return
+        events = self.reporter.take()
+        if not events:
+            return
+        watched = self.watched_id
+        if watched is not None and any(e[0] == "started" and e[1] == watched for e in events):
+            self.follower.watched_generation += 1  # it restarted: show it from scratch
+        if self.model.apply_live(events):
+            self.follower.logs_generation += 1
+        self._events_since_redraw += len(events)
+        self._panes_stale = True
 
     @on(PartialReply)
     def partial_reply(self, message: PartialReply) -> None:
@@ -285,6 +364,7 @@ class WatchScreen(Screen):
         """Show finished / stopped / failed; quit if the user asked to."""
         self._run_in_flight.clear()
         self._wake_follower.set()
+        self._drain_reporter()
         self.last_summary = message.summary
         if message.error is not None:
             self.run_state = "failed"
@@ -325,12 +405,15 @@ class WatchScreen(Screen):
         target = self.pinned_id
         if target is None:
             current = self.model.conversations.get(self.watched_id or -1)
-            # Stay on a conversation while it is still being played, then jump to the newest.
-            if current is not None and current.status == "running":
+            # Stay on a conversation while it is still being played (and a moment more),
+            # then jump to the newest.
+            dwelling = time.monotonic() - self._watched_since < MIN_DWELL_S
+            if current is not None and (current.status == "running" or dwelling):
                 target = current.id
             else:
                 target = self.model.newest_conversation
         if target != self.watched_id:
+            self._watched_since = time.monotonic()
             self.watched_id = target
             self.follower.watched_id = target
             self.reporter.watched_id = target
@@ -357,12 +440,19 @@ class WatchScreen(Screen):
     # --- redrawing ------------------------------------------------------------------
 
     def _refresh_panes(self) -> None:
+        self._drain_reporter()
         if not self._panes_stale:
             return
+        now = time.monotonic()
+        if self._events_since_redraw > BUSY_EVENTS and now - self._last_redraw < BUSY_REFRESH_S:
+            return
         self._panes_stale = False
+        self._events_since_redraw = 0
+        self._last_redraw = now
         self.query_one(MatchupGrid).refresh_from(self.model)
         self.query_one(BotHealthTable).refresh_from(self.model)
-        self.query_one(AsrBoard).refresh_from(self.model)
+        if self.board == "asr":
+            self.query_one(AsrBoard).refresh_from(self.model)
         self._choose_watched()
         self._refresh_list()
         self._refresh_title()
@@ -390,11 +480,25 @@ class WatchScreen(Screen):
         self.model.sample()
         self._redraw_status()
 
+    def stale_notice(self) -> str | None:
+        """Following: the hint shown when the runner went silent while the store says running."""
+        if self.run_spec is not None:
+            return None
+        silent = self.model.stale_seconds(self.clock())
+        if silent is None:
+            return None
+        return (f"the runner seems to have stopped (no writes for {clock_text(silent)}); "
+                "resume it with arena-tui run --resume")
+
     def _redraw_status(self) -> None:
         state = self.run_state
         if state == "running" and self.control is not None and self.control.paused:
             state = "paused"
-        self.query_one(RunStatus).show(self.model, state, self.mode, self.notice)
+        notice = self.notice
+        stale = self.stale_notice()
+        if stale is not None and state == "running":
+            state, notice = "stalled", stale
+        self.query_one(RunStatus).show(self.model, state, self.mode, notice)
 
     # --- actions --------------------------------------------------------------------
 
@@ -435,6 +539,12 @@ class WatchScreen(Screen):
         self.notice = ""
         self.start_run(resume=True)
         self._redraw_status()
+
+    def action_toggle_board(self) -> None:
+        """Show the leaderboard (stored verdicts) or the live static-stage ASR."""
+        self.board = "asr" if self.board == "leaderboard" else "leaderboard"
+        self._show_board()
+        self._panes_stale = True
 
     def action_toggle_follow(self) -> None:
         """Pin the conversation on screen, or go back to following the newest."""

@@ -16,6 +16,7 @@ STATE_STYLES = {
     "paused": "bold black on yellow",
     "stopping": "bold white on red",
     "stopped": "bold white on red",
+    "stalled": "bold white on red",
     "finished": "bold black on cyan",
     "failed": "bold white on red",
     "created": "bold black on yellow",

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 
 FOLLOW_SCHEMA = """
 """
+# Upper bound for "rows up to" when there is none (SQLite's largest rowid).
+_NO_LIMIT = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -43,26 +45,52 @@ class _FollowMixin:
         finally:
             self.conn.execute("COMMIT")
 
-    def tournament_turn_meta_after(self, tournament_id: int, rowid: int, limit: int = 5000) -> list[TurnMeta]:
-        """Turns of one tournament stored after `rowid`, oldest first, without content."""
+    def tournament_turn_meta_after(self, tournament_id: int, rowid: int, limit: int = 5000,
+                                   upto: int | None = None) -> list[TurnMeta]:
+        """Turns of one tournament stored after `rowid` (and at most `upto`), oldest first, without content."""
         rows = self.conn.execute(
             "SELECT t.id, t.conversation_id, t.turn_index, t.role, t.latency, t.created_at FROM turns t"
             " JOIN conversations c ON c.id = t.conversation_id"
-            " WHERE t.id > ? AND c.tournament_id = ? ORDER BY t.id LIMIT ?",
-            (rowid, tournament_id, limit),
+            " WHERE t.id > ? AND t.id <= ? AND c.tournament_id = ? ORDER BY t.id LIMIT ?",
+            (rowid, _NO_LIMIT if upto is None else upto, tournament_id, limit),
         ).fetchall()
         return [TurnMeta(*r) for r in rows]
 
-    def tournament_events_after(self, tournament_id: int, rowid: int, limit: int = 5000) -> list:
-        """Events of one tournament logged after `rowid`, oldest first (`EventRow`s)."""
+    def tournament_events_after(self, tournament_id: int, rowid: int, limit: int = 5000,
+                                upto: int | None = None) -> list:
+        """Events of one tournament logged after `rowid` (and at most `upto`), oldest first (`EventRow`s)."""
         from core.store import EventRow
 
         rows = self.conn.execute(
             "SELECT id, tournament_id, kind, conversation_id, bot, detail, at FROM events"
-            " WHERE id > ? AND tournament_id = ? ORDER BY id LIMIT ?",
-            (rowid, tournament_id, limit),
+            " WHERE id > ? AND id <= ? AND tournament_id = ? ORDER BY id LIMIT ?",
+            (rowid, _NO_LIMIT if upto is None else upto, tournament_id, limit),
         ).fetchall()
         return [EventRow(*r) for r in rows]
+
+    def last_rowids(self) -> tuple[int, int]:
+        """The newest turn and event rowids of the whole store (0 when empty): a run's history
+        boundary, so a follower can tell rows written before a run from rows of the run."""
+        turn = self.conn.execute("SELECT MAX(id) FROM turns").fetchone()[0]
+        event = self.conn.execute("SELECT MAX(id) FROM events").fetchone()[0]
+        return (turn or 0, event or 0)
+
+    def conversation_turns_after(self, conversation_id: int, turn_index: int) -> list:
+        """A conversation's turns past `turn_index`, in order (`TurnRow`s)."""
+        from core.store import TurnRow
+
+        rows = self.conn.execute(
+            "SELECT id, conversation_id, turn_index, role, content, latency, created_at FROM turns"
+            " WHERE conversation_id = ? AND turn_index > ? ORDER BY turn_index",
+            (conversation_id, turn_index),
+        ).fetchall()
+        return [TurnRow(*r) for r in rows]
+
+    def conversation_statuses(self, tournament_id: int) -> list[tuple[int, str, str | None]]:
+        """(conversation id, status, reason) of every conversation of a tournament."""
+        return self.conn.execute(
+            "SELECT id, status, reason FROM conversations WHERE tournament_id = ?", (tournament_id,)
+        ).fetchall()
 
     def scan_count(self, tournament_id: int) -> int:
         """How many conversations of the tournament the static stage has scanned."""
