@@ -32,7 +32,18 @@ NEXT_SAMPLES = 30
 
 
 def peak_rss_mb() -> float:
-    """This process's peak resident set size in MB (Linux reports KB)."""
+    """This process's peak resident set size in MB.
+
+    Linux's VmHWM, which starts afresh at exec; `ru_maxrss` would carry over the peak of
+    the parent that forked this measurement (e.g. after it built the store).
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

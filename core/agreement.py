@@ -40,8 +40,11 @@ __all__ = [
 # Resamples for every interval: 1,000 puts the 2.5% and 97.5% quantiles within about
 # ±0.01 of their limit for kappa-like statistics, in well under a second.
 DEFAULT_RESAMPLES = 1000
-# Resamples whose weight rows are built at once (rows x items int64 matrix in memory).
+# Resamples whose weight rows are built at once (rows x items int64 matrix in memory),
+# at most 64, and fewer for many items so one batch stays near 2 MB per array (the live
+# agreement pane must not balloon an annotator's TUI on a 100k-item store).
 _BATCH = 64
+_BATCH_CELLS = 250_000
 
 
 @dataclass(frozen=True)
@@ -252,7 +255,7 @@ def _resample_weights(rng: np.random.Generator, items: int, resamples: int):
     """Yield (batch, items) arrays: how often each item is drawn in each resample."""
     remaining = resamples
     while remaining > 0:
-        batch = min(_BATCH, remaining)
+        batch = min(_BATCH, remaining, max(1, _BATCH_CELLS // max(items, 1)))
         draws = rng.integers(0, items, size=(batch, items))
         offsets = np.arange(batch)[:, None] * items
         weights = np.bincount((draws + offsets).ravel(), minlength=batch * items)
