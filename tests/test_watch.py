@@ -14,8 +14,10 @@ from click.testing import CliRunner
 from arena_tui.cli import main
 from arena_tui.screens.watch import WatchScreen
 from arena_tui.watch_command import make_watch_app
+from arena_tui.widgets.asr_board import AsrBoard
 from arena_tui.widgets.grid import MatchupGrid, cell_text
 from arena_tui.widgets.live_transcript import LiveTranscript, LiveTurn
+from arena_tui.widgets.watch_leaderboard import WatchLeaderboard
 from core.store import Store
 
 from .conftest import bot_table
@@ -109,9 +111,17 @@ async def test_in_process_run_fills_grid_and_transcript(write_config, tmp_path: 
         assert all(not b.failing for b in health.values())
         status = str(screen.query_one("#run-status").render())
         assert "FINISHED" in status and "conversations 12/12" in status
+        # The watch refreshed the verdicts after its static passes: the leaderboard shows standings.
+        board = screen.query_one(WatchLeaderboard)
+        await wait_until(pilot, lambda: board.computed > 0 and board.updates > 0, "the leaderboard")
+        assert board.display and not screen.query_one(AsrBoard).display
+        await pilot.press("b")
+        assert screen.board == "asr" and screen.query_one(AsrBoard).display and not board.display
         await pilot.press("q")
     with Store.open_readonly(db) as store:
-        assert store.tournament("small").status == "finished"
+        t = store.tournament("small")
+        assert t.status == "finished"
+        assert len(store.verdicts(t.id)) == 12
 
 
 @run_async
@@ -290,6 +300,30 @@ async def test_hostile_text_is_inert(tmp_path: Path) -> None:
         assert "[bold&#160;red]x[/]" in rendered or "[bold red]x[/]" in rendered
         assert "␛" in rendered
         assert screen.model.bots["d0"].timeouts == 1 and screen.model.bots["d0"].failing
+
+
+@run_async
+async def test_stalled_runner_is_reported(tmp_path: Path) -> None:
+    """A store left "running" by a runner killed with kill -9 is called stalled, with the resume hint, and not written."""
+    db = tmp_path / "arena.db"
+    build_finished_store(db)
+    with Store.open(db) as store, store.transaction():
+        store.conn.execute("UPDATE tournaments SET status = 'running', finished_at = NULL")
+        store.conn.execute("UPDATE events SET at = 1001.5 WHERE kind = 'tournament'")
+    now = [1010.0]
+    app = make_watch_app(None, db, follow=True, clock=lambda: now[0])
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.model.replies == 6, "the replay")
+        await pilot.pause(1.2)
+        assert screen.stale_notice() is None, "ten seconds of silence is not a dead runner"
+        now[0] = 1001.5 + 3 * 45 + 60  # three timeouts and a minute after the last write
+        await wait_until(pilot, lambda: "STALLED" in str(screen.query_one("#run-status").render()), "the stalled state")
+        status = str(screen.query_one("#run-status").render())
+        assert "the runner seems to have stopped (no writes for 3:15)" in status
+        assert "arena-tui run --resume" in status
+    with Store.open_readonly(db) as store:
+        assert store.tournament("replay").status == "running"
 
 
 def test_main_screen_snapshot(tmp_path: Path, snap_compare) -> None:  # noqa: ANN001
