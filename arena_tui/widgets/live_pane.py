@@ -23,6 +23,9 @@ from core.store import Store, StoreError
 # How often a pane asks the store whether anything changed: quick enough to feel live,
 # and a data_version check is a few microseconds, so polling costs nothing noticeable.
 POLL_SECONDS = 0.5
+# Panes recompute one at a time: their statistics are transient allocations, and two at
+# once would add their peaks (an annotator's TUI should stay small on a 100k store).
+_COMPUTE_LOCK = threading.Lock()
 
 
 class LivePane(Static):
@@ -98,7 +101,8 @@ class LivePane(Static):
                     if version == self.seen_version and not self._dirty:
                         return
                     self.seen_version, self._dirty = version, False
-                    content = self.compute(self._store, tournament_ids)
+                    with _COMPUTE_LOCK:
+                        content = self.compute(self._store, tournament_ids)
                 except StoreError as exc:
                     content = Text(str(exc), style="red")
             self.post_message(self.Updated(self, content))
