@@ -22,7 +22,6 @@ only renders it.
 from __future__ import annotations
 
 import os
-import statistics
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,6 +30,7 @@ from typing import Any
 
 from core.evaluation import EvaluationSettings, static_successes
 from core.orchestrator import log_dir_for
+from core.reporter import BotStats
 from core.store import (
     ConversationRow,
     EventRow,
@@ -354,28 +354,11 @@ class ConversationState:
 
 
 @dataclass
-class BotHealth:
-    """Health of one bot as seen from the store: replies, latencies, failures, last error."""
+class BotHealth(BotStats):
+    """Health of one bot as seen from the store: the run's `BotStats` plus the last line
+    of its log."""
 
-    name: str
-    side: str
-    version: str | None = None
-    replies: int = 0
-    latencies: list[float] = field(default_factory=list)
-    failures: dict[str, int] = field(default_factory=dict)
-    restarts: int = 0
-    gave_up: str | None = None
-    last_error: str = ""
     log_line: str = ""
-
-    def quantile(self, q: float) -> float | None:
-        """The q-quantile of reply latency (nearest rank), or None before any reply."""
-        if not self.latencies:
-            return None
-        if q == 0.5:
-            return statistics.median(self.latencies)
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
     @property
     def timeouts(self) -> int:

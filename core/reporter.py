@@ -7,6 +7,7 @@ method is called on the event loop that runs the tournament and must return quic
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -52,9 +53,12 @@ class BotStats:
     last_error: str = ""
 
     def latency_quantile(self, q: float) -> float | None:
-        """The q-quantile of reply latency in seconds (nearest rank), or None."""
+        """The q-quantile of reply latency in seconds, or None before any reply: the
+        median for q = 0.5, otherwise the nearest rank."""
         if not self.latencies:
             return None
+        if q == 0.5:
+            return statistics.median(self.latencies)
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 

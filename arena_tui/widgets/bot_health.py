@@ -26,8 +26,8 @@ def health_row(bot: BotHealth) -> list[Text]:
     return [
         Text(("A " if bot.side == "attacker" else "D ") + inert(bot.name), style=name_style),
         Text(str(bot.replies), justify="right"),
-        Text(_seconds(bot.quantile(0.5)), justify="right"),
-        Text(_seconds(bot.quantile(0.95)), justify="right"),
+        Text(_seconds(bot.latency_quantile(0.5)), justify="right"),
+        Text(_seconds(bot.latency_quantile(0.95)), justify="right"),
         Text(str(bot.timeouts), justify="right", style="bold red" if bot.timeouts else "dim"),
         Text(str(bot.crashes), justify="right", style="bold red" if bot.crashes else "dim"),
         Text(str(bot.restarts), justify="right", style="bold yellow" if bot.restarts else "dim"),
