@@ -35,13 +35,7 @@ class WatchLeaderboard(LeaderboardPane):
 
     def compute(self, store: Store, tournament_ids: list[int]) -> RenderableType:
         """The last standings while the verdicts stand; recomputed when they change."""
-        marks = ",".join("?" * len(tournament_ids))
-        rows = store.conn.execute(
-            f"SELECT verdict, COUNT(*), TOTAL(conversation_id) FROM verdicts WHERE tournament_id IN ({marks})"
-            " GROUP BY verdict ORDER BY verdict",
-            tournament_ids,
-        ).fetchall() if tournament_ids else []
-        fingerprint = (tuple(tournament_ids), tuple(rows))
+        fingerprint = (tuple(tournament_ids), store.verdict_fingerprint(tournament_ids))
         now = time.monotonic()
         if self._content is None or fingerprint != self._fingerprint or now - self._computed_at > FORCED_RECOMPUTE_S:
             self._content = super().compute(store, tournament_ids)

@@ -9,7 +9,7 @@ on screen (`Store.turns`), so following a 50,000-turn run moves little data.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -105,3 +105,15 @@ class _FollowMixin:
                 (tournament_id,),
             ).fetchall()
         )
+
+    def verdict_fingerprint(self, tournament_ids: Sequence[int]) -> tuple:
+        """A cheap summary of the tournaments' stored verdicts (count and id sum per
+        verdict): it changes whenever a verdict does, so standings can be kept until then."""
+        if not tournament_ids:
+            return ()
+        marks = ",".join("?" * len(tournament_ids))
+        return tuple(self.conn.execute(
+            f"SELECT verdict, COUNT(*), TOTAL(conversation_id) FROM verdicts WHERE tournament_id IN ({marks})"
+            " GROUP BY verdict ORDER BY verdict",
+            list(tournament_ids),
+        ).fetchall())
