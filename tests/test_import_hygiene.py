@@ -35,3 +35,20 @@ def test_no_core_module_imports_textual_rich_or_arena_tui() -> None:
     for module in core_modules():
         out = subprocess.run([sys.executable, "-c", script, module], capture_output=True, text=True, check=True)
         assert out.stdout.strip() == "{}", f"{module} pulls in {out.stdout.strip()}"
+
+
+def test_sql_is_written_only_in_the_store_package() -> None:
+    """One place writes SQL: no module outside core/store executes statements itself."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    offenders = []
+    for package in ("core", "arena_tui"):
+        for path in (root / package).rglob("*.py"):
+            if path.parent.name == "store" and path.parent.parent.name == "core":
+                continue
+            text = path.read_text(encoding="utf-8")
+            if re.search(r"\.(execute|executemany|executescript)\(", text):
+                offenders.append(str(path.relative_to(root)))
+    assert offenders == []
