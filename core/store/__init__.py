@@ -28,7 +28,7 @@ import sqlite_utils
 from core.store._common import StoreError, _chunks, _split_sql, _Transaction
 from core.store.annotate import ANNOTATE_SCHEMA, _AnnotateMixin
 from core.store.evaluation import EVALUATION_SCHEMA, FindingRow, LabelEvent, _EvaluationMixin
-from core.store.follow import FOLLOW_SCHEMA, _FollowMixin
+from core.store.follow import _FollowMixin
 from core.store.packs import PACKS_SCHEMA, _PacksMixin
 from core.store.scoring import UTILITY_RESULTS_SCHEMA, ScoringRow, UtilityResultRow, _ScoringMixin
 
@@ -128,7 +128,7 @@ END;
 
 # Every area of the store adds its tables; all are created with IF NOT EXISTS on each
 # writable open, so a store made by an earlier build of this schema version gains them.
-SCHEMA = BASE_SCHEMA + EVALUATION_SCHEMA + UTILITY_RESULTS_SCHEMA + ANNOTATE_SCHEMA + FOLLOW_SCHEMA + PACKS_SCHEMA
+SCHEMA = BASE_SCHEMA + EVALUATION_SCHEMA + UTILITY_RESULTS_SCHEMA + ANNOTATE_SCHEMA + PACKS_SCHEMA
 _SCHEMA_OBJECTS = re.findall(r"CREATE (?:VIRTUAL )?(?:TABLE|INDEX|TRIGGER) IF NOT EXISTS (\w+)", SCHEMA)
 
 

@@ -1,4 +1,4 @@
-"""Store methods and tables of followers of a running tournament (the watch screen).
+"""Store methods of followers of a running tournament (the watch screen).
 
 A follower polls ``PRAGMA data_version`` and, when it moved, reads only the rows past the
 last rowid it saw, inside one read snapshot so turns and events agree with each other.
@@ -13,8 +13,6 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-FOLLOW_SCHEMA = """
-"""
 # Upper bound for "rows up to" when there is none (SQLite's largest rowid).
 _NO_LIMIT = 2**63 - 1
 
