@@ -369,6 +369,11 @@ class _Instance:
             except TimeoutError:
                 pass
         await self._stop_tasks()
+        # Close the pipes now, on this loop: left to the garbage collector, the transport
+        # would try to close them on a loop that may already be closed.
+        transport = getattr(proc, "_transport", None)
+        if transport is not None:
+            transport.close()
 
     async def _stop_tasks(self) -> None:
         current = asyncio.current_task()
