@@ -306,27 +306,27 @@ def label(db: str, annotator: str, conversation_id: int, label: str | None, tags
 @click.option("--all", "show_all", is_flag=True, help="Include items already labelled.")
 def queue(db: str, tournament: str | None, annotator: str, show_all: bool) -> None:
     """List the conversations assigned to an annotator (to do first), with matchup and findings."""
-    from core.evaluation import current_labels
+    from core.store.annotate import QUEUE_DISPUTED, QUEUE_DONE, QUEUE_TO_DO, QueueFilter
 
+    words = {QUEUE_TO_DO: "to do", QUEUE_DONE: "done", QUEUE_DISPUTED: "disputed"}
     console = Console(highlight=False)
+    table = Table(title=f"Queue of {annotator}", title_justify="left")
+    for column in ("id", "tournament", "attacker", "defender", "kind", "turns", "findings", "status"):
+        table.add_column(column, justify="right" if column in ("id", "turns", "findings") else "left")
+    todo = done = 0
     with existing_store(db) as store:
-        table = Table(title=f"Queue of {annotator}", title_justify="left")
-        for column in ("id", "tournament", "attacker", "defender", "kind", "turns", "findings", "your label"):
-            table.add_column(column, justify="right" if column in ("id", "turns", "findings") else "left")
-        todo = done = 0
         for t in pick_tournaments(store, tournament):
-            mine = [(cid, kind) for cid, who, kind in store.assignments(t.id) if who == annotator]
-            current = current_labels(store.label_events(t.id))
-            for cid, kind in mine:
-                labelled = current.get(cid, {}).get(annotator)
-                done += labelled is not None
-                todo += labelled is None
-                if labelled is not None and not show_all:
-                    continue
-                conv = store.conversation(cid)
-                table.add_row(str(cid), inert_text(t.name), inert_text(conv.attacker), inert_text(conv.defender), kind,
-                              str(conv.n_turns), str(len(store.findings(cid))),
-                              inert_text(labelled.label if labelled else "-"))
+            ids, statuses = store.annotator_queue_ids(annotator, QueueFilter(tournament_id=t.id))
+            shown = [(cid, status) for cid, status in zip(ids, statuses, strict=True)
+                     if show_all or status == QUEUE_TO_DO]
+            todo += sum(1 for status in statuses if status == QUEUE_TO_DO)
+            done += sum(1 for status in statuses if status != QUEUE_TO_DO)
+            rows = store.queue_rows([cid for cid, _ in shown], annotator)
+            findings = store.finding_counts([cid for cid, _ in shown])
+            for cid, status in sorted(shown, key=lambda item: (item[1] != QUEUE_TO_DO, item[0])):
+                row = rows[cid]
+                table.add_row(str(cid), inert_text(row.tournament), inert_text(row.attacker), inert_text(row.defender),
+                              row.kind, str(row.n_turns), str(findings.get(cid, 0)), words[status])
     console.print(table)
     console.print(f"{todo} to do, {done} done")
 

@@ -261,6 +261,18 @@ def current_labels(events: Iterable[LabelEvent]) -> dict[int, dict[str, LabelEve
     return current
 
 
+def current_votes(store: Store, tournament_id: int) -> dict[int, dict[str, str]]:
+    """conversation -> annotator -> current label, in event order, from the store's
+    maintained current-label table (the same result as replaying the log with
+    `current_labels`, without reading the whole log)."""
+    votes: dict[int, dict[str, str]] = {}
+    for cid, who, label in store.current_label_rows(tournament_id):
+        item = votes.setdefault(cid, {})
+        item.pop(who, None)
+        item[who] = label
+    return votes
+
+
 def record_label(
     store: Store,
     conversation_id: int,
@@ -329,12 +341,12 @@ def compute_verdicts(store: Store, tournament_id: int) -> list[Verdict]:
     settings = EvaluationSettings.from_tournament(tournament)
     decided = static_successes(store, tournament_id, settings.threshold)
     scanned = store.scanned_conversations(tournament_id)
-    current = current_labels(store.label_events(tournament_id))
+    current = current_votes(store, tournament_id)
     adjudicators = set(settings.adjudicators)
     ds_posteriors: dict[int, dict[str, float]] = {}
     if settings.aggregation == "dawid-skene":
-        rows = [(cid, who, ev.label) for cid, votes in current.items() if cid not in decided
-                for who, ev in votes.items() if who not in adjudicators]
+        rows = [(cid, who, label) for cid, votes in current.items() if cid not in decided
+                for who, label in votes.items() if who not in adjudicators]
         if rows:
             result = dawid_skene(rows, list(settings.labels))
             ds_posteriors = {cid: dict(post) for cid, post in result.posteriors.items()}  # type: ignore[misc]
@@ -348,12 +360,12 @@ def compute_verdicts(store: Store, tournament_id: int) -> list[Verdict]:
         if cid not in scanned:
             verdicts.append(Verdict(cid, None, NOT_SCANNED, "none"))
             continue
-        adjudication = [ev for who, ev in votes.items() if who in adjudicators]
+        adjudication = [label for who, label in votes.items() if who in adjudicators]
         if adjudication:
-            latest = max(adjudication, key=lambda ev: ev.id)
-            verdicts.append(Verdict(cid, latest.label, ADJUDICATED, "adjudicator"))
+            # Votes keep event order: the last adjudicator's label is the latest.
+            verdicts.append(Verdict(cid, adjudication[-1], ADJUDICATED, "adjudicator"))
             continue
-        human = [ev.label for who, ev in votes.items() if who not in adjudicators]
+        human = [label for who, label in votes.items() if who not in adjudicators]
         if settings.aggregation == "dawid-skene" and cid in ds_posteriors:
             posterior = ds_posteriors[cid]
             best = max(settings.labels, key=lambda lab: posterior.get(lab, 0.0))
@@ -403,10 +415,10 @@ def analyzer_audit(store: Store, tournament_id: int) -> tuple[int, int]:
     tournament = _tournament(store, tournament_id)
     settings = EvaluationSettings.from_tournament(tournament)
     audit_items = {cid for cid, _, kind in store.assignments(tournament_id) if kind == "audit"}
-    current = current_labels(store.label_events(tournament_id))
+    current = current_votes(store, tournament_id)
     judged = confirmed = 0
     for cid in audit_items:
-        human = [ev.label for who, ev in current.get(cid, {}).items() if who not in settings.adjudicators]
+        human = [label for who, label in current.get(cid, {}).items() if who not in settings.adjudicators]
         winner = majority_verdict(human, settings.annotators_per_item)
         if winner is not None:
             judged += 1

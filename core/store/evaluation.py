@@ -208,6 +208,15 @@ class _EvaluationMixin:
         """Conversations the static stage has scanned."""
         return {r[0] for r in self.conn.execute("SELECT conversation_id FROM scans WHERE tournament_id = ?", (tournament_id,))}
 
+    def finding_counts(self, conversation_ids: Sequence[int]) -> dict[int, int]:
+        """Number of bandit findings of some scanned conversations, by id."""
+        out: dict[int, int] = {}
+        for chunk in _chunks(list(conversation_ids), 500):
+            marks = ",".join("?" * len(chunk))
+            out.update(self.conn.execute(
+                f"SELECT conversation_id, findings FROM scans WHERE conversation_id IN ({marks})", chunk).fetchall())
+        return out
+
     def findings(self, conversation_id: int) -> list[FindingRow]:
         """A conversation's findings in reply order."""
         rows = self.conn.execute(
