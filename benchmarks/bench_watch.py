@@ -47,7 +47,9 @@ async def watched(config_path: Path, db: Path) -> tuple[int, float]:
         for _ in range(MAX_WAITS):
             if screen.last_summary is not None or screen.run_state in ("finished", "failed"):
                 break
-            await pilot.pause(0.05)
+            # A plain sleep, not `pilot.pause`: the pilot's pause waits for every widget's
+            # message queue, work no one watching the screen would cause.
+            await asyncio.sleep(0.05)
         summary = screen.last_summary
         assert summary is not None, screen.run_error
         await pilot.press("q")

@@ -16,7 +16,7 @@ from arena_tui.screens.watch import WatchScreen
 from arena_tui.watch_command import make_watch_app
 from arena_tui.widgets.asr_board import AsrBoard
 from arena_tui.widgets.grid import MatchupGrid, cell_text
-from arena_tui.widgets.live_transcript import LiveTranscript, LiveTurn
+from arena_tui.widgets.live_transcript import LiveTranscript
 from arena_tui.widgets.watch_leaderboard import WatchLeaderboard
 from core.store import Store
 
@@ -87,7 +87,7 @@ def assert_screen_matches_store(screen: WatchScreen, db: Path, name: str) -> Non
     transcript = screen.query_one(LiveTranscript)
     assert transcript.conversation_id == watched
     assert [t.content for t in transcript.turns.values()] == [t.content for t in turns]
-    assert len(transcript.query(LiveTurn)) == len(turns)
+    assert len(transcript.query_one("#live-body").content.renderables) == len(turns)
 
 
 @run_async

@@ -63,18 +63,24 @@ POLL_INTERVAL_S = 0.5
 # Panes are redrawn at most this often, however fast the tournament runs.
 REFRESH_HZ = 4
 # A redraw costs the app's loop (where a run here plays) tens of milliseconds, so while a
-# run here reports more than `BUSY_EVENTS` events between redraws, panes are redrawn only
-# every `BUSY_REFRESH_S`: numbers moving that fast are not read at 4 Hz anyway.
+# run here reports more than `BUSY_EVENTS` events between redraws (it is busy), panes are
+# redrawn only every `BUSY_REFRESH_S` (the status line still every second): numbers
+# moving that fast are not read at 4 Hz anyway.
 BUSY_EVENTS = 200
-BUSY_REFRESH_S = 1.0
+BUSY_REFRESH_S = 2.0
 # Following the newest activity, a conversation stays on screen at least this long, so a
-# fast run does not swap the transcript (remount its turns) on every redraw.
+# fast run does not swap the transcript on every redraw; longer while the run is busy,
+# when the conversation on screen is over in a blink and a swap costs a layout pass.
 MIN_DWELL_S = 2.0
+BUSY_DWELL_S = 6.0
+# Running here, verdicts change after each static pass, which polls the leaderboard at
+# once; its timer only catches labels written by other processes.
+LEADERBOARD_POLL_HERE_S = 5.0
 # The static stage runs at most every this many seconds while a run is in flight ...
 STATIC_MIN_INTERVAL_S = 2.0
 # ... and waits at least this many times its own duration, so bandit (CPU-bound, in a
-# thread, sharing the GIL with the orchestrator) takes at most ~5% of the time.
-STATIC_DUTY_FACTOR = 20
+# thread, sharing the GIL with the orchestrator) takes at most ~3% of the time.
+STATIC_DUTY_FACTOR = 30
 
 
 @dataclass
@@ -123,6 +129,7 @@ class WatchScreen(Screen):
         self._panes_stale = False
         self._events_since_redraw = 0
         self._last_redraw = 0.0
+        self._busy = False
         self._watched_since = 0.0
         # Running here: reporter events are folded in once the follower has read the history.
         self._live_ready = False
@@ -147,7 +154,8 @@ class WatchScreen(Screen):
                 yield MatchupGrid(id="grid")
             with Vertical(id="board-pane"):
                 yield Static(self._board_title(), id="board-title", classes="pane-title")
-                yield WatchLeaderboard(self.store_path, id="leaderboard")
+                yield WatchLeaderboard(self.store_path, id="leaderboard",
+                                       poll_seconds=LEADERBOARD_POLL_HERE_S if self.run_spec else POLL_INTERVAL_S)
                 yield AsrBoard(id="board")
         with Vertical(id="health-pane"):
             yield Static(Text("Bot health", style="bold"), classes="pane-title")
@@ -182,7 +190,11 @@ class WatchScreen(Screen):
         self._show_board()
         self.follow_store()
         if self.run_spec is not None:
-            self.start_run(self.run_spec.resume, self.run_spec.retry_incomplete)
+            # The run starts after the first frame: drawing the screen the first time is
+            # the costliest redraw, and the run should not pay for it. The state is set
+            # now, so the footer is composed once, with the run's keys.
+            self.run_state = "running"
+            self.call_after_refresh(self.start_run, self.run_spec.resume, self.run_spec.retry_incomplete)
         self.set_interval(1 / REFRESH_HZ, self._refresh_panes)
         self.set_interval(1.0, self._tick)
         self._redraw_status()
@@ -212,11 +224,13 @@ class WatchScreen(Screen):
     def start_run(self, resume: bool, retry_incomplete: bool = False) -> None:
         """Run (or resume) the in-process tournament, with a fresh `RunControl`."""
         self.control = RunControl()
+        keys_change = self.run_state != "running"
         self.run_state = "running"
         self.run_error = None
         self._run_in_flight.set()
         self.run_in_process(resume, retry_incomplete)
-        self.refresh_bindings()
+        if keys_change:
+            self.refresh_bindings()
 
     @work(exclusive=True, group="run", exit_on_error=False)
     async def run_in_process(self, resume: bool, retry_incomplete: bool) -> None:
@@ -328,6 +342,7 @@ class WatchScreen(Screen):
         if not self.is_mounted or self._stop_loops.is_set():
             return
         self.model.apply_static(message.static)
+        self.query_one(WatchLeaderboard).poll()
         self.follower.findings_generation += 1
         self._wake_follower.set()
         self._panes_stale = True
@@ -407,7 +422,7 @@ class WatchScreen(Screen):
             current = self.model.conversations.get(self.watched_id or -1)
             # Stay on a conversation while it is still being played (and a moment more),
             # then jump to the newest.
-            dwelling = time.monotonic() - self._watched_since < MIN_DWELL_S
+            dwelling = time.monotonic() - self._watched_since < (BUSY_DWELL_S if self._busy else MIN_DWELL_S)
             if current is not None and (current.status == "running" or dwelling):
                 target = current.id
             else:
@@ -444,7 +459,8 @@ class WatchScreen(Screen):
         if not self._panes_stale:
             return
         now = time.monotonic()
-        if self._events_since_redraw > BUSY_EVENTS and now - self._last_redraw < BUSY_REFRESH_S:
+        self._busy = self._events_since_redraw > BUSY_EVENTS
+        if self._busy and now - self._last_redraw < BUSY_REFRESH_S:
             return
         self._panes_stale = False
         self._events_since_redraw = 0
@@ -473,7 +489,7 @@ class WatchScreen(Screen):
         title.append(inert(cell.attacker), style="bold red")
         title.append(" vs ")
         title.append(inert(cell.defender), style="bold blue")
-        self.query_one("#list-title", Static).update(title)
+        self.query_one("#list-title", Static).update(title, layout=False)  # one line, always
         self.query_one(ConversationList).show(matchup_id, self.model.matchup_conversations(matchup_id))
 
     def _tick(self) -> None:

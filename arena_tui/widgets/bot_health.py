@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from rich.text import Text
-from textual.widgets import DataTable
 
 from arena_tui.safe import inert
 from arena_tui.watch_follow import BotHealth, WatchModel
+from arena_tui.widgets.changed_cells import ChangedCellsTable
 
 # Characters of the last error line shown in the table; the rest is in the bot's log.
 ERROR_CHARS = 120
@@ -35,7 +35,7 @@ def health_row(bot: BotHealth) -> list[Text]:
     ]
 
 
-class BotHealthTable(DataTable):
+class BotHealthTable(ChangedCellsTable):
     """One row per bot; failing bots stand out in red."""
 
     DEFAULT_CSS = """
@@ -58,8 +58,8 @@ class BotHealthTable(DataTable):
             self._bots = names
             self.clear()
             for name, bot in model.bots.items():
-                self.add_row(*health_row(bot), key=name)
+                self.put_row(name, COLUMNS, health_row(bot))
             return
         for name, bot in model.bots.items():
             for column, value in zip(COLUMNS, health_row(bot), strict=True):
-                self.update_cell(name, column, value)
+                self.set_cell(name, column, value)

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.message import Message
-from textual.widgets import DataTable
 
 from arena_tui.safe import inert
 from arena_tui.watch_follow import ConversationState
+from arena_tui.widgets.changed_cells import ChangedCellsTable
 
+COLUMNS = ("#", "status", "turns", "reason")
 STATUS_STYLES = {"complete": "green", "incomplete": "bold red", "running": "yellow", "pending": "dim"}
 
 
-class ConversationList(DataTable):
+class ConversationList(ChangedCellsTable):
     """Rows keyed by conversation id; the cursor survives refreshes."""
 
     class ConversationChosen(Message):
@@ -29,7 +30,7 @@ class ConversationList(DataTable):
 
     def on_mount(self) -> None:
         """Add the columns."""
-        for label in ("#", "status", "turns", "reason"):
+        for label in COLUMNS:
             self.add_column(label, key=label)
 
     def show(self, matchup_id: int | None, conversations: list[ConversationState]) -> None:
@@ -39,11 +40,11 @@ class ConversationList(DataTable):
             self.matchup_id, self._ids = matchup_id, ids
             self.clear()
             for conv in conversations:
-                self.add_row(*self._cells(conv), key=str(conv.id))
+                self.put_row(str(conv.id), COLUMNS, self._cells(conv))
             return
         for conv in conversations:
-            for column, value in zip(("#", "status", "turns", "reason"), self._cells(conv), strict=True):
-                self.update_cell(str(conv.id), column, value)
+            for column, value in zip(COLUMNS, self._cells(conv), strict=True):
+                self.set_cell(str(conv.id), column, value)
 
     @staticmethod
     def _cells(conv: ConversationState) -> list[Text]:
@@ -54,7 +55,7 @@ class ConversationList(DataTable):
             Text(inert(conv.reason or ""), style="red"),
         ]
 
-    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+    def on_data_table_row_selected(self, event: ChangedCellsTable.RowSelected) -> None:
         """Turn a row selection into `ConversationChosen`."""
         event.stop()
         if event.row_key.value is not None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual.message import Message
-from textual.widgets import DataTable
 
 from arena_tui.safe import inert
 from arena_tui.watch_follow import CellState, WatchModel
+from arena_tui.widgets.changed_cells import ChangedCellsTable
 
 # Characters of a bot name in the grid's headers: five defenders fit beside the bot health.
 NAME_CHARS = 12
@@ -32,7 +32,7 @@ def cell_text(cell: CellState | None) -> Text:
     return text
 
 
-class MatchupGrid(DataTable):
+class MatchupGrid(ChangedCellsTable):
     """One row per attacker, one column per defender; select a cell to list its conversations."""
 
     DEFAULT_CSS = """
@@ -60,9 +60,10 @@ class MatchupGrid(DataTable):
             self.add_column(Text("att ╲ def", style="dim"), key="attacker")
             for defender in model.defenders:
                 self.add_column(Text(short_name(defender), style="bold blue"), key=f"d:{defender}")
+            columns = ["attacker", *(f"d:{d}" for d in model.defenders)]
             for attacker in model.attackers:
-                self.add_row(Text(short_name(attacker), style="bold red"), *(cell_text(model.cell(attacker, d)) for d in model.defenders),
-                             key=f"a:{attacker}")
+                self.put_row(f"a:{attacker}", columns, [Text(short_name(attacker), style="bold red"),
+                                                        *(cell_text(model.cell(attacker, d)) for d in model.defenders)])
             self._ids = {}
             for r, attacker in enumerate(model.attackers):
                 for c, defender in enumerate(model.defenders):
@@ -75,13 +76,13 @@ class MatchupGrid(DataTable):
                 cell = model.cell(attacker, defender)
                 if cell is not None and (r, c + 1) not in self._ids:
                     self._ids[(r, c + 1)] = cell.id
-                self.update_cell(f"a:{attacker}", f"d:{defender}", cell_text(cell), update_width=True)
+                self.set_cell(f"a:{attacker}", f"d:{defender}", cell_text(cell), update_width=True)
 
     def matchup_at_cursor(self) -> int | None:
         """The matchup id under the cursor, if the cursor is on a cell."""
         return self._ids.get((self.cursor_coordinate.row, self.cursor_coordinate.column))
 
-    def on_data_table_cell_selected(self, event: DataTable.CellSelected) -> None:
+    def on_data_table_cell_selected(self, event: ChangedCellsTable.CellSelected) -> None:
         """Turn a cell selection into `MatchupChosen`."""
         event.stop()
         matchup_id = self._ids.get((event.coordinate.row, event.coordinate.column))

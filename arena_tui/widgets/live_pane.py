@@ -52,9 +52,11 @@ class LivePane(Static):
             """The pane that was recomputed."""
             return self.pane
 
-    def __init__(self, store_path: str | Path, tournament_ids: list[int] | None = None, **kwargs: object) -> None:
+    def __init__(self, store_path: str | Path, tournament_ids: list[int] | None = None,
+                 poll_seconds: float = POLL_SECONDS, **kwargs: object) -> None:
         super().__init__(Text("waiting for the store…", style="dim"), **kwargs)
         self.store_path = Path(store_path)
+        self.poll_seconds = poll_seconds
         self.tournament_ids = list(tournament_ids or [])
         self.seen_version: int | None = None
         self.updates = 0
@@ -66,7 +68,7 @@ class LivePane(Static):
     def on_mount(self) -> None:
         """Compute once now, then follow the store."""
         self.poll()
-        self.set_interval(POLL_SECONDS, self.poll)
+        self.set_interval(self.poll_seconds, self.poll)
 
     def on_unmount(self) -> None:
         """Close the pane's connection."""

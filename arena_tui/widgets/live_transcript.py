@@ -1,16 +1,19 @@
 """A live transcript: turns appear as they are stored, a partial reply streams below them.
 
-Built around the shared renderer (`arena_tui.transcript`): one `Static` per stored turn,
-rendered once; the partial reply is a plain inert line that is replaced as it grows.
+Built around the shared renderer (`arena_tui.transcript`). Three widgets, never more: the
+title, one body holding every stored turn (a `Group` of rendered turns), and the partial
+reply, a plain inert line replaced as it grows. A new conversation or a new turn updates
+the body instead of mounting widgets: mounting a widget per turn cost a fast run a layout
+pass and several milliseconds per turn (see `benchmarks/bench_watch.py`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+from rich.console import Group
 from rich.text import Text
 from textual.containers import VerticalScroll
-from textual.widget import MountError
 from textual.widgets import Static
 
 from arena_tui.safe import inert, inert_text
@@ -21,10 +24,6 @@ from core.store import FindingRow, TurnRow
 PARTIAL_CHARS = 4000
 
 
-class LiveTurn(Static):
-    """One rendered, stored turn."""
-
-
 class LiveTranscript(VerticalScroll):
     """Shows one conversation and appends its turns as they arrive; sticks to the end
     while the user has not scrolled up."""
@@ -32,7 +31,7 @@ class LiveTranscript(VerticalScroll):
     DEFAULT_CSS = """
     LiveTranscript { height: 1fr; }
     LiveTranscript > Static { height: auto; }
-    LiveTranscript > #live-title { dock: top; background: $boost; padding: 0 1; }
+    LiveTranscript > #live-title { dock: top; height: 1; background: $boost; padding: 0 1; }
     LiveTranscript > #live-partial { color: $text-muted; padding: 0 2; }
     """
 
@@ -42,11 +41,12 @@ class LiveTranscript(VerticalScroll):
         self.turns: dict[int, TurnRow] = {}
         self.findings: list[FindingRow] = []
         self.partial_turn: int | None = None
-        self._blocks: dict[int, LiveTurn] = {}
+        self._title: Text | None = None
 
     def compose(self):  # noqa: ANN201 - ComposeResult
-        """The title line and the partial-reply line; turns are mounted between them."""
+        """The title line, the stored turns and the partial-reply line."""
         yield Static(Text("no conversation yet", style="dim"), id="live-title")
+        yield Static("", id="live-body")
         yield Static("", id="live-partial")
 
     def options(self) -> TranscriptOptions:
@@ -54,17 +54,16 @@ class LiveTranscript(VerticalScroll):
         return TranscriptOptions(dark=self.app.current_theme.dark if self.is_attached else True)
 
     def set_title(self, title: Text) -> None:
-        """The line above the turns (matchup, index, status, mode)."""
-        self.query_one("#live-title", Static).update(title)
+        """The line above the turns (matchup, index, status, mode); unchanged titles are not redrawn."""
+        if title != self._title:
+            self._title = title
+            self.query_one("#live-title", Static).update(title, layout=False)  # one line, always
 
     def show(self, conversation_id: int, turns: Sequence[TurnRow], findings: Sequence[FindingRow]) -> None:
         """Display a conversation from scratch."""
         self.conversation_id = conversation_id
         self.turns = {}
         self.findings = list(findings)
-        for block in self._blocks.values():
-            block.remove()
-        self._blocks = {}
         self.set_partial(None, "")
         self.append(turns)
         self.scroll_end(animate=False)
@@ -74,22 +73,11 @@ class LiveTranscript(VerticalScroll):
         if not self.is_mounted:
             return
         follow = self.scroll_y >= self.max_scroll_y - 1
-        options = self.options()
-        partial = self.query_one("#live-partial", Static)
         for turn in turns:
             self.turns[turn.turn_index] = turn
-            renderable = render_turn(turn, self.findings, options)
-            if turn.turn_index in self._blocks:
-                self._blocks[turn.turn_index].update(renderable)
-            else:
-                block = LiveTurn(renderable)
-                try:
-                    self.mount(block, before=partial)
-                except MountError:  # the app is shutting down
-                    return
-                self._blocks[turn.turn_index] = block
-            if self.partial_turn is not None and turn.turn_index >= self.partial_turn:
-                self.set_partial(None, "")
+        if self.partial_turn is not None and any(t.turn_index >= self.partial_turn for t in turns):
+            self.set_partial(None, "")
+        self._draw_body()
         if follow and turns:
             self.call_after_refresh(self.scroll_end, animate=False)
 
@@ -98,16 +86,20 @@ class LiveTranscript(VerticalScroll):
         if list(findings) == self.findings:
             return
         self.findings = list(findings)
+        self._draw_body()
+
+    def _draw_body(self) -> None:
         options = self.options()
-        for index, block in self._blocks.items():
-            block.update(render_turn(self.turns[index], self.findings, options))
+        rendered = [render_turn(self.turns[i], self.findings, options) for i in sorted(self.turns)]
+        self.query_one("#live-body", Static).update(Group(*rendered))
 
     def set_partial(self, turn_index: int | None, content: str) -> None:
         """Show a reply as it streams (`turn_index` None clears it)."""
-        self.partial_turn = turn_index
+        previous, self.partial_turn = self.partial_turn, turn_index
         partial = self.query_one("#live-partial", Static)
         if turn_index is None:
-            partial.update("")
+            if previous is not None:
+                partial.update("")
             return
         text = Text(f"turn {turn_index + 1} · typing… ", style="bold italic")
         text.append_text(inert_text(content[-PARTIAL_CHARS:]))
@@ -117,8 +109,6 @@ class LiveTranscript(VerticalScroll):
         """Show no conversation, only `message`."""
         self.conversation_id = None
         self.turns = {}
-        for block in self._blocks.values():
-            block.remove()
-        self._blocks = {}
+        self._draw_body()
         self.set_partial(None, "")
         self.set_title(Text(inert(message), style="dim"))

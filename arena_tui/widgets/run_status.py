@@ -70,4 +70,5 @@ class RunStatus(Static):
             if state == "running":
                 line.append(f"  ETA {clock_text(model.eta_seconds())}")
         second = Text(inert(notice), style="italic yellow" if notice else "dim")
-        self.update(Text("\n").join([line, second]))
+        # Two lines always: no layout pass is needed for new numbers.
+        self.update(Text("\n").join([line, second]), layout=False)

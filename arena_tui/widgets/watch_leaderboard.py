@@ -44,9 +44,12 @@ class WatchLeaderboard(LeaderboardPane):
         return self._content
 
     def on_live_pane_updated(self, message: LeaderboardPane.Updated) -> None:
-        """Show new standings; the same standings again are not redrawn."""
+        """Show new standings; the same standings again are not redrawn.
+
+        Textual then calls `LivePane`'s handler (which shows the content) unless the
+        default is prevented here."""
         if message.pane is self and message.content is self._shown:
             message.stop()
+            message.prevent_default()
             return
         self._shown = message.content
-        super().on_live_pane_updated(message)
