@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.evaluation import EvaluationSettings, static_successes
+from core.evaluation import static_results
 from core.orchestrator import log_dir_for
 from core.reporter import BotStats
 from core.store import (
@@ -77,20 +77,6 @@ class FollowDelta:
         return not (self.notice or self.reset or self.tournament or self.turns or self.events or self.static
                     or self.watched_turns or self.watched_findings is not None or self.log_tails or self.matchups
                     or self.statuses is not None or self.history_done)
-
-
-def static_results(store: Store, tournament: TournamentRow) -> dict[int, tuple[int, int]]:
-    """Per matchup id: (complete conversations scanned, of which attack successes)."""
-    threshold = EvaluationSettings.from_tournament(tournament).threshold
-    decided = static_successes(store, tournament.id, threshold)
-    scanned = store.scanned_per_matchup(tournament.id)
-    flagged: dict[int, int] = {}
-    if decided:
-        by_conv = {c.id: c.matchup_id for c in store.conversations(tournament.id, status="complete")}
-        for cid in decided:
-            if cid in by_conv:
-                flagged[by_conv[cid]] = flagged.get(by_conv[cid], 0) + 1
-    return {mid: (n, flagged.get(mid, 0)) for mid, n in scanned.items()}
 
 
 def _last_line(path: Path) -> str:

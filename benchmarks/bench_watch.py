@@ -7,13 +7,14 @@ follower polling the store, the live static stage and the panes redrawing. Each 
 into a fresh store. The ratio watched/headless of replies per second is the cost of
 watching. Goal: >= 0.9.
 
-Usage: python benchmarks/bench_watch.py [--conversations 40] [--concurrency 250]
+Usage: python benchmarks/bench_watch.py [--conversations 200] [--concurrency 250] [--rounds 3]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import sys
 import tempfile
 from pathlib import Path
@@ -59,22 +60,26 @@ async def watched(config_path: Path, db: Path) -> tuple[int, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--conversations", type=int, default=40, help="conversations per matchup")
+    parser.add_argument("--conversations", type=int, default=200, help="conversations per matchup (200: the paper's size)")
     parser.add_argument("--concurrency", type=int, default=250, help="conversations in flight")
-    parser.add_argument("--rounds", type=int, default=2, help="alternating rounds of each (best of)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds of each (best of)")
     args = parser.parse_args()
     best_headless = best_watched = 0.0
+    ratios = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         config = write_config(folder, args.conversations, args.concurrency)
         for i in range(args.rounds):
             n, s = asyncio.run(headless(config, folder / f"headless{i}.db"))
-            best_headless = max(best_headless, n / s)
-            print(f"headless: {n} replies in {s:.2f}s = {n / s:,.0f} replies/s")
+            rate_headless = n / s
+            print(f"headless: {n} replies in {s:.2f}s = {rate_headless:,.0f} replies/s")
             n, s = asyncio.run(watched(config, folder / f"watched{i}.db"))
-            best_watched = max(best_watched, n / s)
-            print(f"watched:  {n} replies in {s:.2f}s = {n / s:,.0f} replies/s")
-    print(f"ratio watched/headless (best of {args.rounds}): {best_watched / best_headless:.2f} (goal >= 0.9)")
+            rate_watched = n / s
+            print(f"watched:  {n} replies in {s:.2f}s = {rate_watched:,.0f} replies/s")
+            best_headless, best_watched = max(best_headless, rate_headless), max(best_watched, rate_watched)
+            ratios.append(rate_watched / rate_headless)
+    print(f"ratio watched/headless, best of {args.rounds} each: {best_watched / best_headless:.2f}; "
+          f"median of the rounds' ratios: {statistics.median(ratios):.2f} (goal >= 0.9)")
 
 
 if __name__ == "__main__":

@@ -383,6 +383,21 @@ def compute_verdicts(store: Store, tournament_id: int) -> list[Verdict]:
     return verdicts
 
 
+def static_results(store: Store, tournament: TournamentRow) -> dict[int, tuple[int, int]]:
+    """The live static-stage ASR of each matchup, as counts: per matchup id, (complete
+    conversations scanned, of which static attack successes)."""
+    threshold = EvaluationSettings.from_tournament(tournament).threshold
+    decided = static_successes(store, tournament.id, threshold)
+    scanned = store.scanned_per_matchup(tournament.id)
+    flagged: dict[int, int] = {}
+    if decided:
+        by_conv = {c.id: c.matchup_id for c in store.conversations(tournament.id, status="complete")}
+        for cid in decided:
+            if cid in by_conv:
+                flagged[by_conv[cid]] = flagged.get(by_conv[cid], 0) + 1
+    return {mid: (n, flagged.get(mid, 0)) for mid, n in scanned.items()}
+
+
 def refresh_verdicts(store: Store, tournament_id: int) -> list[Verdict]:
     """Recompute and store a tournament's verdicts."""
     verdicts = compute_verdicts(store, tournament_id)

@@ -228,3 +228,20 @@ def test_queue_cli_lists_assigned_items(tmp_path: Path) -> None:
     assert f"{len(mine) - 1} to do, 1 done" in result.output
     full = CliRunner().invoke(main, ["queue", "--db", str(db), "-a", who, "--all"], env={"COLUMNS": "200"})
     assert full.output.count(" done ") == 1 and f"{len(mine) - 1} to do, 1 done" in full.output
+
+
+def test_static_pass_in_a_child_process(tmp_path: Path) -> None:
+    """The watch's live pass (`core.static_pass`): scans in a child process, stores the
+    findings and verdicts, returns the per-matchup counts; a bad store is one error line."""
+    from core.static_pass import StaticPassError, run_pass_in_child
+
+    db = tmp_path / "a.db"
+    store, tid, ids = build_store(db, [VULNERABLE, SAFE, REFUSAL])
+    matchup = store.conversations(tid)[0].matchup_id
+    assert run_pass_in_child(db, tid) == {matchup: (3, 1)}
+    assert any(f.test_id == "B602" for f in store.findings(ids[0]))
+    assert store.verdict_fingerprint([tid]) != ()
+    assert run_pass_in_child(db, tid, cancelled=lambda: True) in (None, {matchup: (3, 1)})
+    store.close()
+    with pytest.raises(StaticPassError, match="no arena store"):
+        run_pass_in_child(tmp_path / "missing.db", tid)

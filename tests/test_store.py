@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -130,3 +132,19 @@ def test_reset_unfinished(tmp_path: Path) -> None:
     assert store.turns(c[1].id) == [] and len(store.turns(c[0].id)) == 1
     assert store.search_turns("b") == []
     assert store.reset_unfinished(tid, retry_incomplete=True) == 1
+
+
+def test_opening_keeps_this_process_locks(tmp_path: Path) -> None:
+    """Opening a store reads the file only through SQLite. Reading its header with plain
+    file I/O would drop this process's locks on close, so another process closing the
+    store would think it the last user and delete the WAL under this process."""
+    db = tmp_path / "arena.db"
+    with Store.open(db) as store:
+        Store.open_readonly(db).close()
+        Store.open(db).close()
+        other = ("import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+                 "c.execute('SELECT COUNT(*) FROM meta').fetchone(); c.close()")
+        subprocess.run([sys.executable, "-c", other, str(db)], check=True)
+        assert (tmp_path / "arena.db-wal").exists() and (tmp_path / "arena.db-shm").exists()
+        with Store.open_readonly(db) as reader:
+            assert reader.arena_id == store.arena_id

@@ -9,10 +9,11 @@ writing anything.
 Running here, the run itself is an async worker on the app's loop with a `TuiReporter`:
 counts, progress and bot health come from the reporter's queued events (drained on the
 redraw timer); the follower reads only the history before the run, the tournament row
-and the conversation on screen. The static stage runs incrementally in a thread worker
-with its own connection; after each pass it refreshes the stored verdicts, so the grid
-shows a live ASR and the leaderboard real standings. Panes are redrawn at most
-`REFRESH_HZ` times a second, so watching costs the tournament little.
+and the conversation on screen. The static stage runs incrementally, each pass in a
+child process (`core.static_pass`, started by a thread worker); after each pass it
+refreshes the stored verdicts, so the grid shows a live ASR and the leaderboard real
+standings. Panes are redrawn at most `REFRESH_HZ` times a second, and less often while
+the run is busy, so watching costs the tournament little (`benchmarks/bench_watch.py`).
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from textual.worker import get_current_worker
 
 from arena_tui.safe import inert
 from arena_tui.tui_reporter import TuiReporter
-from arena_tui.watch_follow import TournamentFollower, WatchModel, static_results
+from arena_tui.watch_follow import TournamentFollower, WatchModel
 from arena_tui.watch_messages import (
     PartialReply,
     RunEnded,
@@ -51,9 +52,9 @@ from arena_tui.widgets.live_transcript import LiveTranscript
 from arena_tui.widgets.run_status import RunStatus, clock_text
 from arena_tui.widgets.watch_leaderboard import WatchLeaderboard
 from core.config import TournamentConfig
-from core.evaluation import refresh_verdicts, run_static_stage
 from core.orchestrator import RunControl, RunError, run_tournament
 from core.reporter import RunSummary
+from core.static_pass import StaticPassError, run_pass_in_child
 from core.store import Store, StoreError
 
 # How often the follower looks at the store: turns show up within half a second, and
@@ -78,9 +79,9 @@ BUSY_DWELL_S = 6.0
 LEADERBOARD_POLL_HERE_S = 5.0
 # The static stage runs at most every this many seconds while a run is in flight ...
 STATIC_MIN_INTERVAL_S = 2.0
-# ... and waits at least this many times its own duration, so bandit (CPU-bound, in a
-# thread, sharing the GIL with the orchestrator) takes at most ~3% of the time.
-STATIC_DUTY_FACTOR = 30
+# ... and waits at least this many times its own duration, so bandit (CPU-bound, in its
+# own process) takes at most ~5% of one core.
+STATIC_DUTY_FACTOR = 20
 
 
 @dataclass
@@ -192,7 +193,7 @@ class WatchScreen(Screen):
         if self.run_spec is not None:
             # The run starts after the first frame: drawing the screen the first time is
             # the costliest redraw, and the run should not pay for it. The state is set
-            # now, so the footer is composed once, with the run's keys.
+            # now, so the footer shows the run's keys from the start.
             self.run_state = "running"
             self.call_after_refresh(self.start_run, self.run_spec.resume, self.run_spec.retry_incomplete)
         self.set_interval(1 / REFRESH_HZ, self._refresh_panes)
@@ -254,33 +255,29 @@ class WatchScreen(Screen):
     def static_stage(self, tournament_id: int, first_wait: float = 0.0) -> None:
         """Scan finished conversations with bandit while the run goes on, then once more at the end.
 
-        `first_wait`: seconds before the first pass (a fresh run has nothing to scan yet)."""
+        Each pass is a child process (`core.static_pass`), so bandit never holds this
+        process's GIL against the tournament. `first_wait`: seconds before the first
+        pass (a fresh run has nothing to scan yet)."""
         worker = get_current_worker()
-        try:
-            store = Store.open(self.store_path, create=False)
-        except StoreError as exc:
-            self.app.call_from_thread(self._set_notice, f"static stage unavailable: {exc}")
-            return
+
+        def cancelled() -> bool:
+            return worker.is_cancelled or self._stop_loops.is_set()
+
         try:
             self._static_pause(first_wait)
-            while not worker.is_cancelled and not self._stop_loops.is_set():
+            while not cancelled():
                 last = not self._run_in_flight.is_set()
                 started = time.perf_counter()
-                # workers=1: a fork pool must never be started from this threaded process.
-                run_static_stage(store, tournament_id, workers=1)
-                # The watch owns this store: refreshed verdicts give the leaderboard real standings.
-                refresh_verdicts(store, tournament_id)
-                tournament = store.tournament(self.run_spec.config.name) if self.run_spec else None
-                if tournament is not None:
-                    self.post_message(StaticPassed(static_results(store, tournament)))
+                counts = run_pass_in_child(self.store_path, tournament_id, cancelled)
+                if counts is None:
+                    return
+                self.post_message(StaticPassed(counts))
                 if last:
                     return
                 self._static_pause(max(STATIC_MIN_INTERVAL_S, STATIC_DUTY_FACTOR * (time.perf_counter() - started)))
-        except Exception as exc:  # a store problem must not take the screen down
+        except (StaticPassError, OSError) as exc:
             if not self._stop_loops.is_set():
-                self.app.call_from_thread(self._set_notice, f"static stage stopped: {type(exc).__name__}: {exc}")
-        finally:
-            store.close()
+                self.app.call_from_thread(self._set_notice, f"static stage stopped: {exc}")
 
     def _static_pause(self, seconds: float) -> None:
         """Sleep between static passes; cut short when the run ends or the screen closes."""

@@ -208,9 +208,16 @@ JOIN bots d ON d.id = m.defender_id
 """
 
 
-def _is_sqlite_file(path: Path) -> bool:
-    with path.open("rb") as fh:
-        return fh.read(16) == b"SQLite format 3\x00"
+def _not_a_store(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
+    """The error for a file SQLite could not read.
+
+    The file is never opened outside SQLite to check its header: closing any descriptor
+    of a file drops every POSIX lock this process holds on it, so a store this process
+    has open would look unused to other processes, and the last one to close it would
+    delete the WAL under this process's connections."""
+    if getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB":
+        return StoreError(f"{path} is not an arena store (not an SQLite database)")
+    return StoreError(f"{path}: cannot read store: {exc}")
 
 
 class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _PacksMixin):
@@ -231,8 +238,6 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
         if path.exists():
             if path.is_dir():
                 raise StoreError(f"{path} is a directory, not an arena store")
-            if path.stat().st_size and not _is_sqlite_file(path):
-                raise StoreError(f"{path} is not an arena store (not an SQLite database)")
         elif not create:
             raise StoreError(f"no arena store at {path}")
         elif not path.parent.exists():
@@ -251,6 +256,8 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
             store._create_schema(fresh)
         except sqlite3.DatabaseError as exc:
             conn.close()
+            if getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB":
+                raise _not_a_store(path, exc) from None
             raise StoreError(f"{path}: cannot open store: {exc}") from None
         except StoreError:
             conn.close()
@@ -263,8 +270,6 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
         path = Path(path)
         if not path.is_file():
             raise StoreError(f"no arena store at {path}")
-        if not _is_sqlite_file(path):
-            raise StoreError(f"{path} is not an arena store (not an SQLite database)")
         conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None, check_same_thread=False)
         store = cls(conn, path, readonly=True)
         try:
@@ -272,7 +277,7 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
             store._check_version()
         except sqlite3.DatabaseError as exc:
             conn.close()
-            raise StoreError(f"{path}: cannot read store: {exc}") from None
+            raise _not_a_store(path, exc) from None
         except StoreError:
             conn.close()
             raise

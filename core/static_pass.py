@@ -1,0 +1,87 @@
+"""One live static-stage pass, in a process of its own: ``python -m core.static_pass DB TOURNAMENT_ID``.
+
+The watch screen scans conversations with bandit while its tournament plays. Extraction
+and bandit are CPU-bound: in a thread of the watch process they would hold the GIL
+against the event loop the tournament plays on, and every bot reply would wait for it
+(see ``benchmarks/bench_watch.py``). In a child process they cost the tournament only
+the CPU they use.
+
+A pass scans the complete conversations not scanned yet (`run_static_stage`, with one
+worker: the watch must not take every core), refreshes the stored verdicts, and prints
+one JSON line: per matchup id, ``[complete conversations scanned, static attack
+successes]`` (`static_results`). Errors go to stderr as one line, exit status 1.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+from core.evaluation import EvaluationError, refresh_verdicts, run_static_stage, static_results
+from core.store import Store, StoreError
+
+# How often the parent checks whether it should give up on a running pass.
+CANCEL_CHECK_S = 0.1
+
+
+class StaticPassError(Exception):
+    """A pass failed; the message is the child's last error line."""
+
+
+def run_pass(store: Store, tournament_id: int) -> dict[int, tuple[int, int]]:
+    """Scan, refresh the verdicts, and return the per-matchup static counts."""
+    run_static_stage(store, tournament_id, workers=1)
+    refresh_verdicts(store, tournament_id)
+    tournament = next((t for t in store.tournaments() if t.id == tournament_id), None)
+    if tournament is None:
+        raise EvaluationError(f"no tournament with id {tournament_id}")
+    return static_results(store, tournament)
+
+
+def run_pass_in_child(db: str | Path, tournament_id: int,
+                      cancelled: Callable[[], bool] = lambda: False) -> dict[int, tuple[int, int]] | None:
+    """Run one pass in a child process and return its counts; None if `cancelled()`
+    turned true first (the child is killed: its open transaction rolls back, and the
+    next pass scans what this one did not store). Raises `StaticPassError`."""
+    proc = subprocess.Popen([sys.executable, "-m", "core.static_pass", str(db), str(tournament_id)],
+                            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    while True:
+        try:
+            out, err = proc.communicate(timeout=CANCEL_CHECK_S)
+            break
+        except subprocess.TimeoutExpired:
+            if cancelled():
+                proc.kill()
+                proc.communicate()
+                return None
+    if proc.returncode != 0:
+        lines = err.strip().splitlines()
+        raise StaticPassError(lines[-1] if lines else f"the static pass exited with status {proc.returncode}")
+    try:
+        counts = json.loads(out)
+        return {int(matchup): (int(n[0]), int(n[1])) for matchup, n in counts.items()}
+    except (ValueError, TypeError, IndexError, AttributeError) as exc:
+        raise StaticPassError(f"unreadable static pass output: {exc}") from None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Command line: DB TOURNAMENT_ID; prints the counts as JSON."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 2 or not args[1].isdigit():
+        print("usage: python -m core.static_pass DB TOURNAMENT_ID", file=sys.stderr)
+        return 2
+    try:
+        with Store.open(Path(args[0]), create=False) as store:
+            counts = run_pass(store, int(args[1]))
+    except (StoreError, EvaluationError) as exc:
+        print(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, file=sys.stderr)
+        return 1
+    print(json.dumps({str(matchup): list(n) for matchup, n in counts.items()}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
