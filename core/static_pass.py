@@ -7,14 +7,17 @@ against the event loop the tournament plays on, and every bot reply would wait f
 the CPU they use.
 
 A pass scans the complete conversations not scanned yet (`run_static_stage`, with one
-worker: the watch must not take every core), refreshes the stored verdicts, and prints
-one JSON line: per matchup id, ``[complete conversations scanned, static attack
-successes]`` (`static_results`). Errors go to stderr as one line, exit status 1.
+worker and one BLAS thread: the watch must not take every core), refreshes the stored
+verdicts, and prints one JSON line: per matchup id, ``[complete conversations scanned,
+static attack successes]`` (`static_results`). It runs at the lowest CPU priority, so on
+a busy machine it takes the cycles the tournament leaves. Errors go to stderr as one
+line, exit status 1.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from collections.abc import Callable
@@ -46,7 +49,8 @@ def run_pass_in_child(db: str | Path, tournament_id: int,
     """Run one pass in a child process and return its counts; None if `cancelled()`
     turned true first (the child is killed: its open transaction rolls back, and the
     next pass scans what this one did not store). Raises `StaticPassError`."""
-    proc = subprocess.Popen([sys.executable, "-m", "core.static_pass", str(db), str(tournament_id)],
+    env = dict(os.environ, OPENBLAS_NUM_THREADS="1", OMP_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    proc = subprocess.Popen([sys.executable, "-m", "core.static_pass", str(db), str(tournament_id)], env=env,
                             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     while True:
         try:
@@ -73,6 +77,8 @@ def main(argv: list[str] | None = None) -> int:
     if len(args) != 2 or not args[1].isdigit():
         print("usage: python -m core.static_pass DB TOURNAMENT_ID", file=sys.stderr)
         return 2
+    if hasattr(os, "nice"):
+        os.nice(19)  # behind the tournament: this pass takes the cycles it leaves
     try:
         with Store.open(Path(args[0]), create=False) as store:
             counts = run_pass(store, int(args[1]))
