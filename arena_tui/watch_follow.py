@@ -339,11 +339,17 @@ class ConversationState:
     last_activity: float = 0.0
 
 
+# Bot health latencies are over this many recent replies per bot: current behaviour is
+# what a health pane is for, and a long run must not sort an ever-growing list per redraw.
+LATENCY_WINDOW = 1000
+
+
 @dataclass
 class BotHealth(BotStats):
-    """Health of one bot as seen from the store: the run's `BotStats` plus the last line
-    of its log."""
+    """Health of one bot as seen from the store: the run's `BotStats` (latencies over the
+    last `LATENCY_WINDOW` replies) plus the last line of its log."""
 
+    latencies: deque[float] = field(default_factory=lambda: deque(maxlen=LATENCY_WINDOW))
     log_line: str = ""
 
     @property
