@@ -13,7 +13,6 @@ turns.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 
 from textual.message import Message
@@ -25,14 +24,14 @@ from core.reporter import ConversationRef, NullReporter, TournamentInfo
 class TuiReporter(NullReporter):
     """Posts watch messages to `post` (a screen's or app's `post_message`) and queues run events.
 
-    `pending` holds, oldest first: ``("started", conversation_id, at)``,
-    ``("turn", conversation_id, turn_index, role, latency, at)``,
-    ``("finished", conversation_id, status, reason, at)``, ``("bot", bot, kind, detail)``.
+    `pending` holds, oldest first: ``("started", conversation_id)``,
+    ``("turn", conversation_id, turn_index, role, latency)``,
+    ``("finished", conversation_id, status, reason)``, ``("bot", bot, kind, detail)``;
+    the screen stamps each batch with the time it folds it.
     """
 
-    def __init__(self, post: Callable[[Message], object], clock: Callable[[], float] = time.time) -> None:
+    def __init__(self, post: Callable[[Message], object]) -> None:
         self.post = post
-        self.clock = clock
         self.replies = 0
         self.pending: list[tuple] = []
         # Conversation whose partial replies are shown; others are dropped here, cheaply.
@@ -49,18 +48,18 @@ class TuiReporter(NullReporter):
 
     def conversation_started(self, conv: ConversationRef) -> None:
         """Queue the start (or restart) of a conversation."""
-        self.pending.append(("started", conv.id, self.clock()))
+        self.pending.append(("started", conv.id))
 
     def turn(self, conv: ConversationRef, turn_index: int, role: str, content: str, latency: float) -> None:
         """Queue the turn; end the partial of the watched conversation."""
         self.replies += 1
-        self.pending.append(("turn", conv.id, turn_index, role, latency, self.clock()))
+        self.pending.append(("turn", conv.id, turn_index, role, latency))
         if conv.id == self.watched_id:
             self.post(TurnStored(conv.id, turn_index))
 
     def conversation_finished(self, conv: ConversationRef, status: str, reason: str | None, detail: str | None) -> None:
         """Queue the end of a conversation."""
-        self.pending.append(("finished", conv.id, status, reason, self.clock()))
+        self.pending.append(("finished", conv.id, status, reason))
 
     def bot_event(self, bot: str, kind: str, detail: str) -> None:
         """Queue a bot failure, restart or give-up."""

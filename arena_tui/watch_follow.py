@@ -477,19 +477,38 @@ class WatchModel:
                 self.cells[mid].scanned, self.cells[mid].flagged = scanned, flagged
 
     def apply_live(self, events: list[tuple]) -> bool:
-        """Fold the in-process reporter's events (see `TuiReporter`); True if a bot failed."""
+        """Fold the in-process reporter's events (see `TuiReporter`); True if a bot failed.
+
+        A run here reports tens of thousands of events a second, so this loop is the
+        watch's hottest code: the batch gets one timestamp (now: the newest conversation is
+        the last one started or given a turn), and a turn costs two dict lookups."""
+        at = self.clock()
         bot_trouble = False
+        conversations = self.conversations
+        last: ConversationState | None = None
         for event in events:
             kind = event[0]
+            conv = conversations.get(event[1]) if kind != "bot" else None
             if kind == "turn":
-                self._turn(*event[1:])
+                if conv is not None:
+                    self._count_turn(conv, event[2], event[3], event[4])
             elif kind == "started":
-                self._started(event[1], event[2])
+                if conv is not None:
+                    self._set_status(conv, "running", None)
             elif kind == "finished":
-                self._finished(*event[1:])
-            elif kind == "bot":
+                if conv is not None:
+                    self._set_status(conv, event[2], event[3])
+                    conv.last_activity = at
+                continue  # the newest activity is a start or a turn
+            else:
                 self._bot_event(*event[1:])
                 bot_trouble = True
+            if conv is not None:
+                conv.last_activity = at
+                last = conv
+        if last is not None:
+            self.newest_conversation = last.id
+        self._wrote(at)
         return bot_trouble
 
     def sample(self) -> None:
@@ -558,17 +577,20 @@ class WatchModel:
         conv = self.conversations.get(conversation_id)
         if conv is None:
             return
+        self._count_turn(conv, turn_index, role, latency)
+        conv.last_activity = at
+        self._touch(conv)
+
+    def _count_turn(self, conv: ConversationState, turn_index: int, role: str, latency: float | None) -> None:
         if turn_index + 1 > conv.n_turns:
             # Replies = distinct turns stored: a resumed conversation's redone turns count once.
             self.replies += turn_index + 1 - conv.n_turns
             conv.n_turns = turn_index + 1
-        conv.last_activity = at
         bot = self.bots.get(conv.attacker if role == "attacker" else conv.defender)
         if bot is not None:
             bot.replies += 1
             if latency is not None:
                 bot.latencies.append(latency)
-        self._touch(conv)
 
     def _touch(self, conv: ConversationState) -> None:
         newest = self.conversations.get(self.newest_conversation or -1)
