@@ -14,11 +14,13 @@ from click.testing import CliRunner
 from arena_tui.cli import main
 from arena_tui.screens.watch import WatchScreen
 from arena_tui.watch_command import make_watch_app
+from arena_tui.watch_follow import FollowDelta, WatchModel
 from arena_tui.widgets.asr_board import AsrBoard
+from arena_tui.widgets.bot_health import BotHealthTable
 from arena_tui.widgets.grid import MatchupGrid, cell_text
 from arena_tui.widgets.live_transcript import LiveTranscript
 from arena_tui.widgets.watch_leaderboard import WatchLeaderboard
-from core.store import Store
+from core.store import ConversationRow, Store
 
 from .conftest import bot_table
 
@@ -115,6 +117,14 @@ async def test_in_process_run_fills_grid_and_transcript(write_config, tmp_path: 
         board = screen.query_one(WatchLeaderboard)
         await wait_until(pilot, lambda: board.computed > 0 and board.updates > 0, "the leaderboard")
         assert board.display and not screen.query_one(AsrBoard).display
+        # Redrawing what is already on screen costs nothing: no table cell, no leaderboard.
+        grid, health = screen.query_one(MatchupGrid), screen.query_one(BotHealthTable)
+        before = (grid.cell_updates, health.cell_updates, board.updates)
+        grid.refresh_from(screen.model)
+        health.refresh_from(screen.model)
+        board.post_message(WatchLeaderboard.Updated(board, board._shown))
+        await pilot.pause(0.1)
+        assert (grid.cell_updates, health.cell_updates, board.updates) == before
         await pilot.press("b")
         assert screen.board == "asr" and screen.query_one(AsrBoard).display and not board.display
         await pilot.press("q")
@@ -122,6 +132,33 @@ async def test_in_process_run_fills_grid_and_transcript(write_config, tmp_path: 
         t = store.tournament("small")
         assert t.status == "finished"
         assert len(store.verdicts(t.id)) == 12
+
+
+def test_live_events_fold_into_the_model() -> None:
+    """The in-process reporter's events: turns counted once per index, statuses move the
+    cell counts, the newest activity is the last start or turn (not a finish), bot trouble reported."""
+    model = WatchModel(clock=lambda: 100.0)
+    model.apply(FollowDelta(
+        bots=[{"name": "a", "side": "attacker", "version": None}, {"name": "d", "side": "defender", "version": None}],
+        matchups=[{"id": 1, "attacker": "a", "defender": "d", "planned": 2}],
+        conversations=[ConversationRow(id=i, tournament_id=1, matchup_id=1, attacker="a", defender="d", idx=i - 1, seed=0,
+                                       status="pending", reason=None, detail=None, ended_by=None, n_turns=0, attempts=0,
+                                       started_at=None, finished_at=None) for i in (1, 2)],
+    ))
+    trouble = model.apply_live([
+        ("started", 1), ("turn", 1, 0, "attacker", 0.5), ("turn", 1, 1, "defender", 1.5),
+        ("started", 2), ("turn", 2, 0, "attacker", 0.25), ("turn", 1, 1, "defender", 1.0),
+        ("finished", 1, "complete", None),
+    ])
+    assert not trouble
+    assert model.replies == 3 and model.conversations[1].n_turns == 2
+    assert model.newest_conversation == 1  # its redone turn came after conversation 2's
+    cell = model.cells[1]
+    assert (cell.complete, cell.running) == (1, 1)
+    assert model.bots["d"].replies == 2 and list(model.bots["d"].latencies) == [1.5, 1.0]
+    assert model.apply_live([("started", 2), ("bot", "d", "timeout", "no reply in 1s"), ("finished", 2, "incomplete", "timeout")])
+    assert model.newest_conversation == 2 and model.bots["d"].timeouts == 1 and model.bots["d"].failing
+    assert (cell.complete, cell.incomplete, cell.running) == (1, 1, 0)
 
 
 @run_async

@@ -19,6 +19,7 @@ class ChangedCellsTable(DataTable):
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
         self._shown: dict[tuple[str, str], Text] = {}
+        self.cell_updates = 0  # cells actually redrawn by `set_cell`
 
     def clear(self, columns: bool = False) -> ChangedCellsTable:
         """Remove the rows (and the columns if asked) and forget what was shown."""
@@ -36,4 +37,5 @@ class ChangedCellsTable(DataTable):
         """Show `value` in a cell, unless it already shows the same text and styles."""
         if self._shown.get((row, column)) != value:
             self._shown[(row, column)] = value
+            self.cell_updates += 1
             self.update_cell(row, column, value, update_width=update_width)
