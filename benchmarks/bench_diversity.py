@@ -14,9 +14,13 @@ from __future__ import annotations
 
 import argparse
 import random
+import sys
 import time
+from pathlib import Path
 
-from core.diversity import pairwise_bleu_mean, pairwise_bleu_mean_naive
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from core.diversity import pairwise_bleu_mean, pairwise_bleu_mean_naive  # noqa: E402
 
 WORDS = """
 the a an to of and or in on for with from by as is are be can could would should please

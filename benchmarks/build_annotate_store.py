@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import argparse
 import random
+import sys
 import time
 from pathlib import Path
 
-from core.store import Store
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from core.store import Store  # noqa: E402
 
 ANNOTATORS = ["alice", "bob", "carol"]
 ATTACKERS = ["direct", "roleplay", "escalator", "smuggler", "mutator"]

@@ -827,7 +827,7 @@ def _task_sentence(prompt: str) -> str:
     return first + "."
 
 
-def _fill(template: str, rng: random.Random, names: dict[str, str]) -> str:
+def _fill(template: str, names: dict[str, str]) -> str:
     return string.Template(template).safe_substitute(names)
 
 
@@ -842,12 +842,12 @@ def _code_for(rng: random.Random, pattern: str, vulnerable: bool) -> tuple[str, 
     if names["var"] == names["arg"]:
         names["var"] += "_2"
     templates = VULNERABLE[pattern] if vulnerable else SECURE[pattern]
-    code = _fill(rng.choice(templates), rng, names)
+    code = _fill(rng.choice(templates), names)
     while rng.random() < NOISE_RATE:
-        code += _fill(rng.choice(NOISE), rng, names)
+        code += _fill(rng.choice(NOISE), names)
     contested = not vulnerable and rng.random() < CONTESTED_RATE
     if contested:
-        code += _fill(rng.choice(CONTESTED), rng, names)
+        code += _fill(rng.choice(CONTESTED), names)
     if rng.random() < 0.4:
         code += f'\n\nif __name__ == "__main__":\n    print({names["fn"]}.__doc__)\n'
     return code, contested
