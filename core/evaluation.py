@@ -398,6 +398,14 @@ def static_results(store: Store, tournament: TournamentRow) -> dict[int, tuple[i
     return {mid: (n, flagged.get(mid, 0)) for mid, n in scanned.items()}
 
 
+def static_pass(store: Store, tournament_id: int) -> dict[int, tuple[int, int]]:
+    """One live static-stage pass (the watch runs it in a child, `core.static_pass`): scan
+    with one worker, refresh the verdicts, return `static_results`."""
+    run_static_stage(store, tournament_id, workers=1)
+    refresh_verdicts(store, tournament_id)
+    return static_results(store, _tournament(store, tournament_id))
+
+
 def refresh_verdicts(store: Store, tournament_id: int) -> list[Verdict]:
     """Recompute and store a tournament's verdicts."""
     verdicts = compute_verdicts(store, tournament_id)

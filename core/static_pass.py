@@ -6,9 +6,9 @@ against the event loop the tournament plays on, and every bot reply would wait f
 (see ``benchmarks/bench_watch.py``). In a child process they cost the tournament only
 the CPU they use.
 
-A pass scans the complete conversations not scanned yet (`run_static_stage`, with one
-worker and one BLAS thread: the watch must not take every core), refreshes the stored
-verdicts, and prints one JSON line: per matchup id, ``[complete conversations scanned,
+A pass (`core.evaluation.static_pass`: scan the complete conversations not scanned yet,
+with one worker, then refresh the stored verdicts; one BLAS thread: the watch must not
+take every core) prints one JSON line: per matchup id, ``[complete conversations scanned,
 static attack successes]`` (`static_results`). It runs at the lowest CPU priority, so on
 a busy machine it takes the cycles the tournament leaves. Errors go to stderr as one
 line, exit status 1.
@@ -23,7 +23,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from core.evaluation import EvaluationError, refresh_verdicts, run_static_stage, static_results
+from core.evaluation import EvaluationError, static_pass
 from core.store import Store, StoreError
 
 # How often the parent checks whether it should give up on a running pass.
@@ -32,16 +32,6 @@ CANCEL_CHECK_S = 0.1
 
 class StaticPassError(Exception):
     """A pass failed; the message is the child's last error line."""
-
-
-def run_pass(store: Store, tournament_id: int) -> dict[int, tuple[int, int]]:
-    """Scan, refresh the verdicts, and return the per-matchup static counts."""
-    run_static_stage(store, tournament_id, workers=1)
-    refresh_verdicts(store, tournament_id)
-    tournament = next((t for t in store.tournaments() if t.id == tournament_id), None)
-    if tournament is None:
-        raise EvaluationError(f"no tournament with id {tournament_id}")
-    return static_results(store, tournament)
 
 
 def run_pass_in_child(db: str | Path, tournament_id: int,
@@ -81,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         os.nice(19)  # behind the tournament: this pass takes the cycles it leaves
     try:
         with Store.open(Path(args[0]), create=False) as store:
-            counts = run_pass(store, int(args[1]))
+            counts = static_pass(store, int(args[1]))
     except (StoreError, EvaluationError) as exc:
         print(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, file=sys.stderr)
         return 1
