@@ -60,6 +60,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 
@@ -537,14 +538,23 @@ def _nobody() -> tuple[int, int] | None:
         return None
 
 
-@functools.lru_cache(maxsize=1)
+_capabilities_lock = threading.Lock()
+
+
 def sandbox_capabilities() -> dict[str, object]:
     """Which optional layers work on this machine (probed once per process).
 
     Returns ``{"namespaces": bool, "drop_privileges": bool, "prefix": [...],
     "drop_to": (uid, gid) | None}``. Set ``ARENA_SANDBOX_NO_PROBE=1`` to skip the
-    probes and use only the always-on layers.
+    probes and use only the always-on layers. Thread-safe: sandbox threads that ask at
+    the same time wait for one probe instead of each starting its own interpreters.
     """
+    with _capabilities_lock:
+        return _probe_capabilities()
+
+
+@functools.lru_cache(maxsize=1)
+def _probe_capabilities() -> dict[str, object]:
     prefix: list[str] = []
     drop_to = None
     if os.environ.get("ARENA_SANDBOX_NO_PROBE") != "1":

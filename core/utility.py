@@ -39,13 +39,9 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.extract import extract_blocks_and_trees, parse_bounded
 from core.sandbox import run_python_tests
 from sample_data import SAMPLE_DIR
-
-try:  # the shared extractor (fenced, untagged and unfenced code, windows that parse)
-    from core.extract import extract_code_blocks as _extract_code_blocks
-except ImportError:  # pragma: no cover - only while core.extract is absent
-    _extract_code_blocks = None
 
 __all__ = [
     "DEFAULT_UTILITY_DIR",
@@ -96,8 +92,6 @@ _REFUSAL_PATTERNS = [re.compile(p, re.IGNORECASE | re.DOTALL) for p in (
     r"\bI (?:must|have to|need to) (?:refuse|decline)",
     r"\bI(?:'m| am) not (?:going|able|willing) to (?:help|assist|provide|write|do|share)",
 )]
-_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*([\w+.-]*)[^\n]*\n(.*?)^[ \t]*\1[ \t]*$",
-                    re.MULTILINE | re.DOTALL)
 _IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 Ask = Callable[[list[dict[str, str]], int], Awaitable[str]]
@@ -308,24 +302,6 @@ def rubric_coverage(text: str, rubric: Sequence[Sequence[str]]) -> tuple[int, li
     return hits, missing
 
 
-def _code_blocks(reply: str) -> list[str]:
-    """Python code in a reply: the shared extractor's parsed blocks, or fenced blocks."""
-    if _extract_code_blocks is not None:
-        return [block.code for block in _extract_code_blocks(reply) if block.parsed]
-    blocks = []
-    for match in _FENCE.finditer(reply):
-        if match.group(2).lower() in ("", "python", "py", "python3", "py3"):
-            blocks.append(match.group(3))
-    return blocks
-
-
-def _parse(code: str) -> ast.Module | None:
-    try:
-        return ast.parse(code)
-    except (SyntaxError, ValueError, RecursionError, MemoryError):
-        return None
-
-
 def _defines(tree: ast.Module, name: str) -> bool:
     for node in tree.body:
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and node.name == name:
@@ -355,10 +331,11 @@ def extract_solution(replies: Sequence[str], entry_point: str) -> str | None:
     Returns None when no reply defines it.
     """
     for reply in reversed(replies):
-        parsed = [(code, tree) for code in _code_blocks(reply)
-                  if (tree := _parse(code)) is not None]
+        # The shared extractor's parsed blocks (fenced, untagged or unfenced code).
+        parsed = [(block.code, tree) for block, tree in extract_blocks_and_trees(reply)
+                  if tree is not None]
         if not parsed:
-            tree = _parse(reply)
+            tree, _, _ = parse_bounded(reply)
             if tree is not None and _defines(tree, entry_point):
                 return reply
             continue
@@ -425,12 +402,19 @@ def utility_score(item_scores: Iterable[ItemScore]) -> float:
 
     Each set weighs the same whatever its size. Raises ValueError with no items.
     """
+    return _utility_parts(item_scores)[0]
+
+
+def _utility_parts(item_scores: Iterable[ItemScore]) -> tuple[float, dict[str, float]]:
+    """(u, mean item score x 100 per set in order of first appearance); see utility_score."""
     by_set: dict[str, list[float]] = {}
     for item in item_scores:
         by_set.setdefault(item.set_name, []).append(item.score)
     if not by_set:
         raise ValueError("no utility items were scored")
-    return sum(sum(s) / len(s) for s in by_set.values()) / len(by_set) * 100
+    means = {name: sum(s) / len(s) for name, s in by_set.items()}
+    return (sum(means.values()) / len(means) * 100,
+            {name: mean * 100 for name, mean in means.items()})
 
 
 def normalised_utility(u: float, u_base: float) -> float:
@@ -504,11 +488,5 @@ async def run_utility(ask: Ask, sets: Mapping[str, Sequence[UtilityItem]], *, se
     scores = tuple(await asyncio.gather(*tasks))
     if not scores:
         raise ValueError("no utility items to run")
-    per_set: dict[str, list[float]] = {}
-    for score in scores:
-        per_set.setdefault(score.set_name, []).append(score.score)
-    return UtilityReport(
-        u=utility_score(scores),
-        per_set={name: sum(values) / len(values) * 100 for name, values in per_set.items()},
-        items=scores,
-    )
+    u, per_set = _utility_parts(scores)
+    return UtilityReport(u=u, per_set=per_set, items=scores)

@@ -28,7 +28,6 @@ from core.store import Store
 from core.utility import (
     ItemScore,
     UtilityItem,
-    UtilitySetError,
     load_utility_set,
     normalised_utility,
     run_utility,
@@ -115,7 +114,7 @@ def load_config_sets(config: TournamentConfig) -> dict[str, list[UtilityItem]]:
             raise UtilityRunError(f"two utility sets are named {name!r}; set names come from the file names")
         try:
             sets[name] = load_utility_set(path, name)
-        except (UtilitySetError, ValueError) as exc:
+        except ValueError as exc:  # UtilitySetError is a ValueError
             raise UtilityRunError(str(exc)) from None
     return sets
 
@@ -144,11 +143,12 @@ async def run_config_utility(
     if base_spec.name in {d.name for d in config.defenders}:
         raise UtilityRunError(f"the base model's name {base_spec.name!r} is also a defender's; give it another name")
 
+    if log_dir is None:
+        log_dir = log_dir_for(store.path, config.name) / "utility"
+
     async def measure(spec: BotSpec, role: str) -> BotUtility:
         return await _measure_bot(spec, role, sets, config, store, log_dir, progress, concurrency, sandbox_workers)
 
-    if log_dir is None:
-        log_dir = log_dir_for(store.path, config.name) / "utility"
     base = await measure(base_spec, BASE_ROLE)
     if base.failed is not None:
         raise UtilityRunError(f"base model {base_spec.name!r} could not be run: {base.failed}")

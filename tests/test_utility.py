@@ -377,11 +377,8 @@ def test_run_utility_needs_items() -> None:
         asyncio.run(run_utility(ask, {}))
 
 
-def test_fenced_block_fallback_without_the_shared_extractor(monkeypatch) -> None:
-    """If core.extract is unavailable, fenced python blocks are still found."""
-    import core.utility as utility
-
-    monkeypatch.setattr(utility, "_extract_code_blocks", None)
+def test_fenced_blocks_come_from_the_shared_extractor() -> None:
+    """Python and untagged fences holding code are found; other languages are not."""
     reply = "Text\n```python\ndef f():\n    return 1\n```\n```bash\nls\n```\n"
     assert extract_solution([reply], "f").strip() == "def f():\n    return 1"
     assert extract_solution(["```\ndef f():\n    pass\n```"], "f") is not None
