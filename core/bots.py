@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from core.bothost import PROTOCOL_VERSION
 from core.config import BotSpec, Limits
-
-PROTOCOL_VERSION = 1
 
 # Reasons a conversation can be stored as incomplete (docs/bot-protocol.md).
 TIMEOUT = "timeout"
@@ -41,8 +40,6 @@ SHUTDOWN_GRACE_S = 2.0
 # Environment variables passed through to bot processes; everything else is dropped so
 # the organizer's API keys and tokens never reach a bot.
 PASSTHROUGH_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
-# Requests carry the whole conversation; a bot's stdin line can be this long.
-HOST_REQUEST_LIMIT = 256 << 20
 
 
 class BotFailure(Exception):
@@ -73,8 +70,8 @@ class Hello:
     latency: float
 
 
-# A bot event callback: (bot name, kind, detail). Kinds: failure reasons, "restart",
-# "gave_up", "started".
+# A bot event callback: (bot name, kind, detail). Kinds: "restart" (an instance came
+# back; detail says after what) and "gave_up". Failed requests are the run's to count.
 EventSink = Callable[[str, str, str], None]
 PartialSink = Callable[[str, str], None]
 
@@ -161,7 +158,7 @@ class BotLog:
             path.parent.mkdir(parents=True, exist_ok=True)
             self._fh = path.open("ab")
 
-    def write(self, data: bytes, note: bool = False) -> None:
+    def write(self, data: bytes) -> None:
         """Append bytes (bot stderr, or an arena note) unless the cap is reached."""
         text = data.decode("utf-8", "replace").strip()
         if text:
@@ -421,9 +418,7 @@ class ProcessBot:
         self.on_partial: Callable[[str, str], None] | None = None
         self.handshake_timeout = handshake_timeout
         self.instances = [_Instance(self, i) for i in range(spec.instances)]
-        self.hello: Hello | None = None
         self.consecutive_failures = 0
-        self.restarts = 0
         self.gave_up: str | None = None
         self._slots = asyncio.Condition()
         self._restarting: set[int] = set()
@@ -437,13 +432,14 @@ class ProcessBot:
                 await self.close()
                 self.gave_up = str(h)
                 raise h if isinstance(h, BotFailure) else BotFailure(UNAVAILABLE, str(h))
-        self.hello = hellos[0]  # type: ignore[assignment]
         self.log.note(f"started {len(self.instances)} instance(s): {self.spec.describe()}")
-        return self.hello
+        return hellos[0]  # type: ignore[return-value]
 
     def instance_failed(self, inst: _Instance, reason: str, detail: str) -> None:
-        """Called by an instance that died; schedules its restart or gives the bot up."""
-        self.on_event(self.spec.name, reason, detail)
+        """Called by an instance that died; schedules its restart or gives the bot up.
+
+        The failed requests themselves are counted by the run, once each; the bot reports
+        only what happens to it: a restart or being given up."""
         if self._closing or inst.index in self._restarting:
             return
         self.consecutive_failures += 1
@@ -451,7 +447,7 @@ class ProcessBot:
             self._give_up(f"gave up after {self.consecutive_failures} consecutive failures; last: {reason}: {detail}")
             return
         self._restarting.add(inst.index)
-        asyncio.get_running_loop().create_task(self._restart(inst))
+        asyncio.get_running_loop().create_task(self._restart(inst, f"{reason}: {detail}"))
 
     def _give_up(self, why: str) -> None:
         if self.gave_up is None:
@@ -464,7 +460,7 @@ class ProcessBot:
         async with self._slots:
             self._slots.notify_all()
 
-    async def _restart(self, inst: _Instance) -> None:
+    async def _restart(self, inst: _Instance, why: str) -> None:
         try:
             fresh = _Instance(self, inst.index)
             try:
@@ -472,10 +468,9 @@ class ProcessBot:
             except BotFailure as exc:
                 self._give_up(f"restart failed: {exc.detail}")
                 return
-            self.restarts += 1
             self.instances[inst.index] = fresh
             self.log.note(f"instance {inst.index} restarted")
-            self.on_event(self.spec.name, "restart", f"instance {inst.index}")
+            self.on_event(self.spec.name, "restart", f"instance {inst.index} after {why}")
         finally:
             self._restarting.discard(inst.index)
             await self._notify()
@@ -562,14 +557,11 @@ def chat_messages(spec: BotSpec, request: dict[str, Any]) -> list[dict[str, str]
 class HttpBot:
     """An OpenAI-compatible `/v1/chat/completions` endpoint."""
 
-    def __init__(self, spec: BotSpec, log_path: Path | None, on_event: EventSink = _no_event) -> None:
+    def __init__(self, spec: BotSpec, log_path: Path | None) -> None:
         assert spec.http is not None
         self.spec = spec
         self.log = BotLog(log_path, spec.limits.log_mb << 20)
-        self.on_event = on_event
         self.on_partial: Callable[[str, str], None] | None = None
-        self.hello: Hello | None = None
-        self.restarts = 0
         self.gave_up: str | None = None
         self._slots = asyncio.Semaphore(spec.instances)
 
@@ -583,9 +575,8 @@ class HttpBot:
             if not exc.detail.startswith("HTTP "):  # an HTTP error status still means "reachable"
                 self.gave_up = f"{url}: {exc.detail}"
                 raise BotFailure(UNAVAILABLE, self.gave_up) from None
-        self.hello = Hello(name=self.spec.name, version=self.spec.http.model, concurrency=self.spec.instances,  # type: ignore[union-attr]
-                           latency=time.perf_counter() - started)
-        return self.hello
+        return Hello(name=self.spec.name, version=self.spec.http.model, concurrency=self.spec.instances,  # type: ignore[union-attr]
+                     latency=time.perf_counter() - started)
 
     def _headers(self) -> dict[str, str]:
         headers = {"Content-Type": "application/json"}
@@ -642,7 +633,6 @@ class HttpBot:
                 raise BotFailure(TIMEOUT, f"no reply within {timeout:g}s") from None
             except BotFailure as exc:
                 self.log.note(f"{request['id']}: {exc}")
-                self.on_event(self.spec.name, exc.reason, exc.detail)
                 raise
             latency = time.perf_counter() - started
         if len(body) > self.spec.limits.max_reply_bytes * 2:
@@ -673,7 +663,7 @@ def make_bot(spec: BotSpec, log_dir: Path | None, on_event: EventSink = _no_even
     """A client for one configured bot (not started yet)."""
     log_path = log_dir / f"{spec.name}.log" if log_dir is not None else None
     if spec.kind == "http":
-        return HttpBot(spec, log_path, on_event)
+        return HttpBot(spec, log_path)  # no instances to restart: it reports no events
     return ProcessBot(spec, log_path, on_event, handshake_timeout)
 
 

@@ -190,14 +190,22 @@ class _Run:
             self.reporter.partial(found[0], found[1], content)
 
     def on_bot_event(self, bot: str, kind: str, detail: str) -> None:
+        """A bot restarted an instance or was given up (failed requests go through `_failed`)."""
         stats = self.stats[bot]
         if kind == "restart":
             stats.restarts += 1
-        elif kind == "gave_up":
-            stats.gave_up = detail
         else:
-            stats.failures[kind] = stats.failures.get(kind, 0) + 1
-            stats.last_error = detail
+            stats.gave_up = detail
+        self._event(bot, kind, detail)
+
+    def _failed(self, bot: str, failure: BotFailure) -> None:
+        """One request failed: counted once, here, for the summary, the store and the reporter."""
+        stats = self.stats[bot]
+        stats.failures[failure.reason] = stats.failures.get(failure.reason, 0) + 1
+        stats.last_error = failure.detail
+        self._event(bot, failure.reason, failure.detail)
+
+    def _event(self, bot: str, kind: str, detail: str) -> None:
         self.writer.add("event", (self.tid, f"bot_{kind}", None, bot, detail[:1000], time.time()))
         self.reporter.bot_event(bot, kind, detail)
 
@@ -245,8 +253,7 @@ class _Run:
                 except BotFailure as exc:
                     status, reason, detail = "incomplete", exc.reason, f"turn {turn} ({bot_name}): {exc.detail}"
                     if exc.reason != UNAVAILABLE:
-                        self.stats[bot_name].failures[exc.reason] = self.stats[bot_name].failures.get(exc.reason, 0) + 1
-                        self.stats[bot_name].last_error = exc.detail
+                        self._failed(bot_name, exc)
                     break
                 finally:
                     self.requests.pop(request["id"], None)

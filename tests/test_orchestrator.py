@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sys
+from collections import Counter
 from pathlib import Path
 
 from core.config import load_config
@@ -73,7 +74,16 @@ def test_faulty_bots_are_isolated(write_config, tmp_path: Path) -> None:
         for conv in store.conversations(tid, status="incomplete"):
             assert conv.detail and conv.reason
         events = {(e.bot, e.kind) for e in store.events_after(0, limit=100_000)}
-    assert ("crash", "bot_crash") in events and ("crash", "bot_restart") in events
+    assert ("crash", "bot_restart") in events
+    # Each failed request is counted once, the same in the summary and in the stored events
+    # (what `watch` shows), and each ends one incomplete conversation.
+    with Store.open_readonly(tmp_path / "faults.db") as store:
+        stored = Counter((e.bot, e.kind[4:]) for e in store.events_after(0, limit=100_000)
+                         if e.kind.startswith("bot_") and e.kind not in ("bot_restart", "bot_gave_up"))
+        failed = sum(1 for c in store.conversations(tid, status="incomplete") if c.reason != "bot_unavailable")
+    counted = Counter({(bot, kind): n for bot, stats in summary.bots.items() for kind, n in stats.failures.items()})
+    assert stored == counted and stored[("crash", "crash")] > 0
+    assert sum(counted.values()) == failed
     assert (tmp_path / "faults.db.logs" / "faults" / "crash.log").read_text()
     control = header.replace('"faults"', '"control"') + bot_table("attacker", "asker", "good_bot.py") + bot_table(
         "defender", "good", "good_bot.py"
