@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 KINDS = ("practice", "official")
-SIDES = ("attacker", "defender")
 SEVERITIES = ("low", "medium", "high")
 AGGREGATIONS = ("majority", "dawid-skene")
 
@@ -83,14 +82,6 @@ class BotSpec:
         assert self.http is not None
         return f"{self.http.url} ({self.http.model})"
 
-    def public_dict(self) -> dict[str, Any]:
-        """What the store records about the bot (no environment values: they may be secrets)."""
-        return {
-            "kind": self.kind,
-            "spec": self.describe(),
-            "instances": self.instances,
-            "env_keys": sorted(self.env),
-        }
 
 
 @dataclass(frozen=True)
@@ -201,6 +192,20 @@ class _Reader:
             raise self.error(name, f"must be {what or _kinds_name(kinds)}, not {_type_name(value)}")
         return value
 
+    def name(self, key: str, max_len: int) -> str:
+        """A name used in paths and on screen: 1-`max_len` characters, no slashes or newlines."""
+        value = self.get(key, str)
+        if not value.strip() or len(value) > max_len or any(c in value for c in "/\\\0\n"):
+            raise self.error(key, f"must be 1-{max_len} characters without slashes or newlines; got {value!r}")
+        return value
+
+    def positive(self, key: str, default: float) -> float:
+        """A number above zero (seconds)."""
+        value = self.get(key, float, default)
+        if value <= 0:
+            raise self.error(key, f"must be positive; got {value}")
+        return value
+
     def int_at_least(self, name: str, minimum: int, default: Any = ...) -> int:
         value = self.get(name, int, default)
         if value < minimum:
@@ -226,27 +231,15 @@ class _Reader:
             raise self.error(unknown[0], "unknown key")
 
 
+_TYPE_NAMES = {dict: "a table", list: "a list", str: "a string", int: "an integer", float: "a number", bool: "a boolean"}
+
+
 def _type_name(value: Any) -> str:
-    return {
-        dict: "a table",
-        list: "a list",
-        str: "a string",
-        int: "an integer",
-        float: "a number",
-        bool: "a boolean",
-    }.get(type(value), type(value).__name__)
+    return _TYPE_NAMES.get(type(value), type(value).__name__)
 
 
 def _kinds_name(kinds: tuple[type, ...]) -> str:
-    names = {
-        dict: "a table",
-        list: "a list",
-        str: "a string",
-        int: "an integer",
-        float: "a number",
-        bool: "a boolean",
-    }
-    return " or ".join(names.get(k, k.__name__) for k in kinds)
+    return " or ".join(_TYPE_NAMES.get(k, k.__name__) for k in kinds)
 
 
 def _limits(reader: _Reader, base: Limits) -> Limits:
@@ -310,9 +303,7 @@ def _check_command(command: tuple[str, ...], key: str, base_dir: Path, source: P
 def parse_bot(value: Any, path: str, side: str, base_dir: Path, default_limits: Limits, source: Path | None) -> BotSpec:
     """Validate one bot table (``[[attackers]]``/``[[defenders]]`` entry, or the utility base)."""
     reader = _Reader(value, path, source)
-    name = reader.get("name", str)
-    if not name.strip() or len(name) > 64 or any(c in name for c in "/\\\0\n"):
-        raise reader.error("name", f"must be 1-64 characters without slashes or newlines; got {name!r}")
+    name = reader.name("name", 64)
     ways = [k for k in ("command", "python", "http") if k in reader.table]
     if len(ways) != 1:
         problem = "none" if not ways else " and ".join(ways)
@@ -410,9 +401,7 @@ def _parse_utility(value: Any, base_dir: Path, limits: Limits, source: Path | No
     base = None
     if "base" in reader.table:
         base = parse_bot(reader.get("base", dict), "utility.base", "defender", base_dir, limits, source)
-    timeout = reader.get("timeout", float, 45.0)
-    if timeout <= 0:
-        raise reader.error("timeout", "must be positive")
+    timeout = reader.positive("timeout", 45.0)
     reader.finish()
     return UtilityConfig(sets=tuple(sets), base=base, timeout=timeout)
 
@@ -420,17 +409,13 @@ def _parse_utility(value: Any, base_dir: Path, limits: Limits, source: Path | No
 def parse_config(data: dict[str, Any], base_dir: Path, source: Path | None = None) -> TournamentConfig:
     """Validate a parsed TOML document; raise `ConfigError` on the first problem."""
     top = _Reader(data, "", source)
-    name = top.get("name", str)
-    if not name.strip() or len(name) > 100 or any(c in name for c in "/\\\0\n"):
-        raise top.error("name", f"must be 1-100 characters without slashes or newlines; got {name!r}")
+    name = top.name("name", 100)
     kind = top.choice("kind", KINDS, "practice")
     per_matchup = top.int_at_least("conversations_per_matchup", 1)
     max_pairs = top.int_at_least("max_pairs", 1, 5)
     seed = top.get("seed", int, 0)
     concurrency = top.int_at_least("concurrency", 1, 8)
-    timeout = top.get("timeout", float, 45.0)
-    if timeout <= 0:
-        raise top.error("timeout", f"must be positive; got {timeout}")
+    timeout = top.positive("timeout", 45.0)
     limits = _limits(_Reader(top.get("limits", dict, {}), "limits", source), Limits())
     bots: dict[str, list[BotSpec]] = {}
     names: set[str] = set()
