@@ -184,12 +184,10 @@ def _counts(store: Store, tournament) -> TournamentCounts:  # noqa: ANN001
 
 def _agreement(store: Store, tournament, resamples: int) -> AgreementRow:  # noqa: ANN001
     from core.agreement import agreement_report
-    from core.evaluation import current_labels
 
     overall = agreement(store, tournament.id, resamples=resamples)
     settings = EvaluationSettings.from_tournament(tournament)
-    rows = [(cid, who, ev.label) for cid, votes in current_labels(store.label_events(tournament.id)).items()
-            for who, ev in votes.items() if who not in settings.adjudicators]
+    rows = [row for row in store.current_label_rows(tournament.id) if row[1] not in settings.adjudicators]
     per_label = {}
     for label in settings.labels:
         binary = agreement_report([(c, w, label if lab == label else "other") for c, w, lab in rows],
