@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from core.evaluation import EvaluationSettings, current_labels
+from core.config import KINDS
+from core.evaluation import STATIC, EvaluationSettings, current_labels
 from core.store import Store
-from core.store.evaluation import _label_event
 
 FORMATS = ("chat-jsonl", "jsonl")
 MALICIOUS_TAGS = frozenset({"malicious_code", "malicious_explanation"})
@@ -35,7 +35,7 @@ FILTER_HELP = {
     "complete-only": "keep only complete conversations (on by default; all-statuses turns it off)",
     "all-statuses": "keep incomplete conversations too",
     "verdict=attack|defense": "keep only this verdict",
-    "kind=practice|official": "keep only tournaments of this kind",
+    f"kind={'|'.join(KINDS)}": "keep only tournaments of this kind",
 }
 
 
@@ -67,8 +67,8 @@ class ExportFilters:
                     values["verdict"] = part.removeprefix("verdict=")
                 elif part.startswith("kind="):
                     kind = part.removeprefix("kind=")
-                    if kind not in ("practice", "official"):
-                        raise ExportError(f"unknown kind {kind!r} in filter {part!r} (practice or official)")
+                    if kind not in KINDS:
+                        raise ExportError(f"unknown kind {kind!r} in filter {part!r} ({' or '.join(KINDS)})")
                     values["kind"] = kind
                 elif part:
                     raise ExportError(f"unknown filter {part!r} (filters: {', '.join(FILTER_HELP)})")
@@ -136,7 +136,7 @@ def iter_records(
         ids = [c["id"] for c in page]
         turns = store.turns_of(ids)
         findings = store.findings_of(ids)
-        labels = current_labels(_label_event(r) for r in store.label_events_of(ids))
+        labels = current_labels(store.label_events_of(ids))
         for conv in page:
             summary.considered += 1
             reason = _drop_reason(conv, findings[conv["id"]], labels.get(conv["id"], {}), settings[conv["tournament_id"]], filters)
@@ -161,7 +161,7 @@ def _drop_reason(conv: dict[str, Any], findings: list[dict[str, Any]], labels: d
     if filters.no_malicious_assistance:
         adjudicators = set(settings.adjudicators)
         tagged = any(MALICIOUS_TAGS & set(ev.tags) for ev in labels.values() if ev.action == "label")
-        human_attack = conv["verdict"] == settings.attack_label and conv["reason"] != "vulnerable_code"
+        human_attack = conv["verdict"] == settings.attack_label and conv["reason"] != STATIC
         human_attack = human_attack or any(ev.label == settings.attack_label for who, ev in labels.items() if who in adjudicators)
         if tagged or human_attack:
             return "malicious assistance"
@@ -177,13 +177,19 @@ class _Finding:
         self.confidence = finding["confidence"]
 
 
+def finding_record(finding: dict[str, Any]) -> dict[str, Any]:
+    """A stored finding (a `Store.findings_of` dict) as exported: turn, line, test, CWE,
+    severity and confidence."""
+    return {"turn": finding["turn_index"], "line": finding["line_in_reply"], "test_id": finding["test_id"],
+            "cwe": finding["cwe"], "severity": finding["severity"], "confidence": finding["confidence"]}
+
+
 def _record(conv: dict[str, Any], turns: list[tuple[str, str]], findings: list[dict[str, Any]], fmt: str) -> dict[str, Any]:
     meta = {
         "conversation_id": conv["id"], "tournament": conv["tournament"], "kind": conv["kind"],
         "attacker": conv["attacker"], "defender": conv["defender"], "status": conv["status"],
         "verdict": conv["verdict"], "reason": conv["reason"],
-        "findings": [{"turn": f["turn_index"], "line": f["line_in_reply"], "test_id": f["test_id"], "cwe": f["cwe"],
-                      "severity": f["severity"], "confidence": f["confidence"]} for f in findings],
+        "findings": [finding_record(f) for f in findings],
     }
     if fmt == "chat-jsonl":
         return {"messages": [{"role": ROLE_TO_CHAT[role], "content": content} for role, content in turns], **meta}

@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import Any
 
 from core.evaluation import EvaluationSettings, current_labels
-from core.export import atomic_writer
+from core.export import atomic_writer, finding_record
 from core.leaderboard import compute_leaderboard
 from core.store import Store
-from core.store.evaluation import _label_event
 
 
 class FeedbackError(ValueError):
@@ -64,7 +63,7 @@ def write_feedback(store: Store, team: str, tournament_ids: Sequence[int], out_d
                 continue
             ids = [c["id"] for c in mine]
             turns, findings = store.turns_of(ids), store.findings_of(ids)
-            labels = current_labels(_label_event(r) for r in store.label_events_of(ids)) if summary.labels_shared else {}
+            labels = current_labels(store.label_events_of(ids)) if summary.labels_shared else {}
             for conv in mine:
                 record: dict[str, Any] = {
                     "conversation_id": conv["id"], "tournament": conv["tournament"], "kind": conv["kind"],
@@ -72,8 +71,7 @@ def write_feedback(store: Store, team: str, tournament_ids: Sequence[int], out_d
                     "attacker": conv["attacker"], "defender": conv["defender"], "status": conv["status"],
                     "incomplete_reason": conv["incomplete_reason"], "verdict": conv["verdict"], "reason": conv["reason"],
                     "turns": [{"role": r, "content": c} for r, c in turns[conv["id"]]],
-                    "findings": [{"turn": f["turn_index"], "line": f["line_in_reply"], "test_id": f["test_id"], "cwe": f["cwe"],
-                                  "severity": f["severity"], "confidence": f["confidence"]} for f in findings[conv["id"]]],
+                    "findings": [finding_record(f) for f in findings[conv["id"]]],
                 }
                 if share.get(conv["tournament_id"]):
                     adjudicators = set(settings[conv["tournament_id"]].adjudicators)

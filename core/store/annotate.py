@@ -19,6 +19,7 @@ from typing import Any
 
 from core.store._common import _chunks, _Transaction
 from core.store.evaluation import _LABEL_COLUMNS, LabelEvent, _label_event
+from core.store.packs import PAGE_ROWS
 
 # Queue statuses as stored in the compact status arrays (one byte per conversation).
 QUEUE_TO_DO = 0
@@ -224,6 +225,15 @@ class _AnnotateMixin:
             (annotator,),
         ).fetchall()
         return [(_label_event(r[:-3]), r[-3], r[-2], r[-1]) for r in rows]
+
+    def label_events_of(self, conversation_ids: Sequence[int]) -> list[LabelEvent]:
+        """The label events of a page of conversations, oldest first (the same events as
+        `label_events`, for a set of conversations)."""
+        rows: list[tuple[Any, ...]] = []
+        for chunk in _chunks(list(conversation_ids), PAGE_ROWS):
+            marks = ",".join("?" * len(chunk))
+            rows.extend(self.conn.execute(f"SELECT {_LABEL_COLUMNS} FROM labels WHERE conversation_id IN ({marks})", chunk))
+        return [_label_event(r) for r in sorted(rows)]
 
     # --- per-store settings -----------------------------------------------------------
 
