@@ -92,8 +92,10 @@ def export_pack(store: Store, annotator: str, out: str | Path, tournament_ids: S
     record it in the store. Raises `PackError` when the annotator has nothing assigned."""
     out = Path(out)
     wanted = [t for t in store.tournaments() if tournament_ids is None or t.id in tournament_ids]
-    roster = {name for t in wanted for name in EvaluationSettings.from_tournament(t).annotators
-              + EvaluationSettings.from_tournament(t).adjudicators}
+    roster: set[str] = set()
+    for t in wanted:
+        ev_settings = EvaluationSettings.from_tournament(t)
+        roster.update(ev_settings.annotators + ev_settings.adjudicators)
     if annotator not in roster:
         raise PackError(f"unknown annotator {annotator!r} (roster: {', '.join(sorted(roster)) or 'none configured'})")
     conversation_ids = sorted({cid for t in wanted for cid, who, _ in store.assignments(t.id) if who == annotator})
@@ -141,6 +143,38 @@ class _ValidatedPack:
     skipped: int
     conflicts: list[str]
     tournament_ids: set[int]
+    merged: dict[int, int]  # pack event id -> store label id of events merged before
+
+
+def _check_event(where: str, action: Any, label: Any, tags: Any, turn: Any, settings: EvaluationSettings,
+                 n_turns: int) -> None:
+    """Raise `PackError` (naming `where`) for an unknown action or, on a label event, an
+    unknown label, a tag outside the tag set or a turn that is not an index into the
+    conversation. The same checks for pack events and imported JSONL lines."""
+    if action not in ACTIONS:
+        raise PackError(f"{where}: unknown action {action!r}")
+    if action != "label":
+        return
+    if label not in settings.labels:
+        raise PackError(f"{where}: unknown label {label!r}")
+    if not isinstance(tags, list) or any(t not in settings.tags for t in tags):
+        raise PackError(f"{where}: a tag outside the tag set")
+    if turn is not None and (not isinstance(turn, int) or not 0 <= turn < max(n_turns, 1)):
+        raise PackError(f"{where}: turn {turn!r} out of range")
+
+
+def _resolve_undo(where: str, event: dict[str, Any], target: Any, stored: dict[Any, int], pending: dict[Any, int]) -> None:
+    """Point an undo event at what it undoes: ``undoes`` for an event already in the store
+    (`stored`: target -> store label id), ``undoes_ref`` for one earlier in the batch
+    being appended (`pending`: target -> position). Raises `PackError` otherwise."""
+    if target is None:
+        raise PackError(f"{where}: an undo without a target")
+    if target in stored:
+        event["undoes"] = stored[target]
+    elif target in pending:
+        event["undoes_ref"] = pending[target]
+    else:
+        raise PackError(f"{where}: undo of an unknown event {target!r}")
 
 
 def _read_pack(path: Path) -> tuple[dict[str, str], list[int], dict[str, Any], list[tuple[Any, ...]], list[tuple[Any, ...]], dict[int, EvaluationSettings]]:
@@ -200,6 +234,9 @@ def validate_pack(store: Store, path: str | Path) -> _ValidatedPack:
     base = int(meta["pack_base_label_id"])
     merged = store.merged_events(pack_id)
     known_ids = {r[0] for r in old_labels}
+    # What a pack undo may target in the store: an exported event (same id in the source
+    # store, all at or below `base`) or a pack event merged before (all above `base`).
+    stored = {event_id: event_id for event_id in known_ids} | merged
     events: list[dict[str, Any]] = []
     position: dict[int, int] = {}
     conflicts: list[str] = []
@@ -225,37 +262,18 @@ def validate_pack(store: Store, path: str | Path) -> _ValidatedPack:
         try:
             tags = json.loads(tags_json)
         except (TypeError, ValueError):
-            raise PackError(f"{where} has unreadable tags") from None
-        if action not in ACTIONS:
-            raise PackError(f"{where} has unknown action {action!r}")
-        if action == "label":
-            if label not in ev_settings.labels:
-                raise PackError(f"{where} has unknown label {label!r}")
-            if not isinstance(tags, list) or any(t not in ev_settings.tags for t in tags):
-                raise PackError(f"{where} has a tag outside the tag set")
-            if turn is not None and not 0 <= turn < max(n_turns[cid], 1):
-                raise PackError(f"{where} marks turn {turn}, out of range")
+            raise PackError(f"{where}: unreadable tags") from None
+        _check_event(where, action, label, tags, turn, ev_settings, n_turns[cid])
         event: dict[str, Any] = {
             "conversation_id": cid, "annotator": who, "action": action, "label": label, "tags": tags, "turn": turn,
             "note": note, "source": f"pack:{pack_id}", "forced": forced, "created_at": created_at,
             "pack": (pack_id, event_id),
         }
         if action == "undo":
-            if undoes is None:
-                raise PackError(f"{where} is an undo without a target")
             if undoes in roster_skipped:
                 skipped += 1
                 continue
-            if undoes <= base:
-                if undoes not in known_ids:
-                    raise PackError(f"{where} undoes event {undoes}, which is not in the pack")
-                event["undoes"] = undoes
-            elif undoes in merged:
-                event["undoes"] = merged[undoes]
-            elif undoes in position:
-                event["undoes_ref"] = position[undoes]
-            else:
-                raise PackError(f"{where} undoes event {undoes}, which is not in the pack")
+            _resolve_undo(where, event, undoes, stored, position)
         position[event_id] = len(events)
         events.append(event)
     # Conflicts: items the same annotator relabelled in the store since the export.
@@ -264,7 +282,7 @@ def validate_pack(store: Store, path: str | Path) -> _ValidatedPack:
     for cid in sorted(relabelled & {e["conversation_id"] for e in events}):
         conflicts.append(f"pack {pack_id}: conversation {cid} was also labelled by {annotator!r} in the store since export;"
                          " the pack's label is appended after it and is now current")
-    return _ValidatedPack(pack_id, annotator, events, skipped, conflicts, set(conv_tournament.values()))
+    return _ValidatedPack(pack_id, annotator, events, skipped, conflicts, set(conv_tournament.values()), merged)
 
 
 def merge_packs(store: Store, paths: Sequence[str | Path]) -> MergeResult:
@@ -288,7 +306,7 @@ def merge_packs(store: Store, paths: Sequence[str | Path]) -> MergeResult:
             batch.append(event)
         result.skipped += v.skipped
         result.conflicts.extend(v.conflicts)
-        result.already_merged += len(store.merged_events(v.pack_id))
+        result.already_merged += len(v.merged)
         if v.events:
             result.tournament_ids |= v.tournament_ids
     if batch:
@@ -307,10 +325,11 @@ def event_uid(arena_id: str, row: Sequence[Any]) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
-def _uids(store: Store) -> dict[int, str]:
-    """store label id -> its uid (the imported uid when the event came from a file)."""
+def _uids(store: Store, rows: Sequence[Sequence[Any]] | None = None) -> dict[int, str]:
+    """store label id -> its uid (the imported uid when the event came from a file).
+    `rows`: the store's whole label table (`labels_after(0)`) when already read."""
     arena = store.arena_id
-    uids = {row[0]: event_uid(arena, row) for row in store.labels_after(0)}
+    uids = {row[0]: event_uid(arena, row) for row in (store.labels_after(0) if rows is None else rows)}
     for uid, label_id in store.imported_uids().items():
         uids[label_id] = uid
     return uids
@@ -318,17 +337,15 @@ def _uids(store: Store) -> dict[int, str]:
 
 def export_labels(store: Store, tournament_ids: Sequence[int] | None = None) -> Iterator[dict[str, Any]]:
     """Label events as JSON-ready dicts, oldest first (one per JSONL line)."""
-    uids = _uids(store)
+    rows = store.labels_after(0)
+    uids = _uids(store, rows)
     wanted = None if tournament_ids is None else set(tournament_ids)
-    tournament_of: dict[int, int] = {}
-    for t in store.tournaments():
-        if wanted is None or t.id in wanted:
-            for conv in store.conversations(t.id):
-                tournament_of[conv.id] = t.id
+    # conversation id -> (tournament id, n_turns), for the labelled conversations only
+    conversations = store.existing_conversations([row[1] for row in rows])
     arena = store.arena_id
-    for row in store.labels_after(0):
+    for row in rows:
         (label_id, cid, who, action, label, tags, turn, note, source, forced, undoes, created_at) = row
-        if cid not in tournament_of:
+        if cid not in conversations or (wanted is not None and conversations[cid][0] not in wanted):
             continue
         yield {
             "format": LABELS_FORMAT, "arena_id": arena, "event_uid": uids[label_id], "conversation_id": cid,
@@ -383,30 +400,15 @@ def import_labels(store: Store, lines: Iterable[str], *, origin: str = "labels")
         who, action = record["annotator"], record["action"]
         if who not in settings.annotators + settings.adjudicators:
             raise PackError(f"{where}: annotator {who!r} is not on the roster")
-        if action not in ACTIONS:
-            raise PackError(f"{where}: unknown action {action!r}")
         tags = record.get("tags") or []
+        _check_event(where, action, record.get("label"), tags, record.get("turn"), settings, conv.n_turns)
         event: dict[str, Any] = {
             "conversation_id": cid, "annotator": who, "action": action, "label": record.get("label"), "tags": tags,
             "turn": record.get("turn"), "note": record.get("note") or "", "source": record["source"],
             "forced": bool(record.get("forced")), "created_at": float(record["created_at"]), "uid": uid,
         }
-        if action == "label":
-            if event["label"] not in settings.labels:
-                raise PackError(f"{where}: unknown label {event['label']!r}")
-            if not isinstance(tags, list) or any(t not in settings.tags for t in tags):
-                raise PackError(f"{where}: a tag outside the tag set")
-            turn = event["turn"]
-            if turn is not None and (not isinstance(turn, int) or not 0 <= turn < max(conv.n_turns, 1)):
-                raise PackError(f"{where}: turn {turn!r} out of range")
-        else:
-            target = record.get("undoes_uid")
-            if target in known:
-                event["undoes"] = known[target]
-            elif target in position:
-                event["undoes_ref"] = position[target]
-            else:
-                raise PackError(f"{where}: undo of an unknown event {target!r}")
+        if action == "undo":
+            _resolve_undo(where, event, record.get("undoes_uid"), known, position)
         position[uid] = len(batch)
         batch.append(event)
         result.tournament_ids.add(conv.tournament_id)
