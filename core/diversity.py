@@ -50,6 +50,7 @@ __all__ = [
     "DIVERSITY_WHEN_UNDEFINED",
     "MAX_NGRAM_ORDER",
     "diversity",
+    "diversity_from_bleu",
     "effective_diversity",
     "pairwise_bleu_matrix",
     "pairwise_bleu_mean",
@@ -317,10 +318,23 @@ def pairwise_bleu_mean(texts: Sequence[str]) -> float:
     n_texts = len(texts)
     if n_texts < 2:
         raise ValueError("the pairwise BLEU mean needs at least two texts")
-    scores = pairwise_bleu_matrix(texts)
+    return _off_diagonal_mean(pairwise_bleu_matrix(texts))
+
+
+def _off_diagonal_mean(scores: np.ndarray) -> float:
+    """Mean of a square BLEU matrix over i != j (at least 2 x 2)."""
+    n_texts = scores.shape[0]
     off_diagonal = scores[~np.eye(n_texts, dtype=bool)]  # row-major, as the loop visits
     # cumsum adds left to right like the reference loop, so the sums agree bit for bit.
     return float(np.cumsum(off_diagonal)[-1] / (n_texts * (n_texts - 1)))
+
+
+def diversity_from_bleu(scores: np.ndarray) -> float | None:
+    """``diversity`` of the texts whose ``pairwise_bleu_matrix`` this is, bit-identical,
+    without tokenising the texts again; ``None`` for fewer than two texts."""
+    if scores.shape[0] < 2:
+        return None
+    return min(100.0, max(0.0, 100.0 - _off_diagonal_mean(scores)))
 
 
 def diversity(texts: Sequence[str]) -> float | None:
@@ -334,7 +348,7 @@ def diversity(texts: Sequence[str]) -> float | None:
     texts = _check_texts(texts)
     if len(texts) < 2:
         return None
-    return min(100.0, max(0.0, 100.0 - pairwise_bleu_mean(texts)))
+    return diversity_from_bleu(pairwise_bleu_matrix(texts))
 
 
 def effective_diversity(value: float | None) -> float:

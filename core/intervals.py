@@ -201,10 +201,6 @@ def attacker_score_samples(counts: list[np.ndarray], successes: list[np.ndarray]
     return np.mean(per_matchup, axis=0)
 
 
-# Kept for callers that used the earlier private name.
-_attacker_scores = attacker_score_samples
-
-
 def bootstrap_attacker_score(matchups: Sequence[AttackerMatchup],
                              n_boot: int = DEFAULT_N_BOOT, seed: int = 0,
                              level: float = DEFAULT_LEVEL) -> Interval:

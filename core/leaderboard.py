@@ -53,7 +53,7 @@ from typing import Any
 
 import numpy as np
 
-from core.diversity import effective_diversity, pairwise_bleu_matrix
+from core.diversity import diversity_from_bleu, effective_diversity, pairwise_bleu_matrix
 from core.evaluation import EvaluationSettings
 from core.intervals import (
     DEFAULT_LEVEL,
@@ -448,24 +448,9 @@ def _attach_bleu(store: Store, matchups: Sequence[_Matchup], cache: LeaderboardC
         texts = [attacker_side(turns.get(cid, [])) for cid in ids]
         del turns
         bleu = pairwise_bleu_matrix(texts)
-        m.bleu, m.diversity = bleu, _diversity_from_bleu(bleu)
+        m.bleu, m.diversity = bleu, diversity_from_bleu(bleu)
         cache._bleu[key] = _BleuEntry(fingerprint, bleu, m.diversity)
         cache.bleu_computed += 1
-
-
-def _diversity_from_bleu(bleu: np.ndarray) -> float | None:
-    """``core.diversity.diversity`` of the texts whose BLEU matrix this is.
-
-    The same operations as ``pairwise_bleu_mean`` and ``diversity`` (row-major
-    off-diagonal sum, clamp to [0, 100]) on the matrix already computed, so the value is
-    bit-identical without tokenising the texts twice (tests check equality).
-    """
-    n = bleu.shape[0]
-    if n < 2:
-        return None
-    off_diagonal = bleu[~np.eye(n, dtype=bool)]
-    mean = float(np.cumsum(off_diagonal)[-1] / (n * (n - 1)))
-    return min(100.0, max(0.0, 100.0 - mean))
 
 
 def _cell(m: _Matchup, tournament: str, level: float) -> MatchupCell:
