@@ -19,11 +19,10 @@ from rich.text import Text
 
 from arena_tui.cli import DB_OPTION, ArenaError, existing_store, main, open_store, read_config
 from arena_tui.safe import inert_text
+from core.config import KINDS
 from core.intervals import DEFAULT_N_BOOT
 from core.leaderboard import Leaderboard, MatchupCell, compute_leaderboard
 from core.store import Store, TournamentRow
-
-TOURNAMENT_KINDS = ("practice", "official")
 
 
 def select_tournaments(store: Store, names: Sequence[str], kind: str | None) -> list[TournamentRow]:
@@ -51,7 +50,7 @@ def select_tournaments(store: Store, names: Sequence[str], kind: str | None) -> 
 @DB_OPTION
 @click.option("--tournament", "-t", "tournaments", multiple=True,
               help="A tournament to rank (repeatable; default: every tournament in the store).")
-@click.option("--kind", type=click.Choice(TOURNAMENT_KINDS), help="Only tournaments of this kind.")
+@click.option("--kind", type=click.Choice(KINDS), help="Only tournaments of this kind.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (stable keys).")
 @click.option("--resamples", default=DEFAULT_N_BOOT, show_default=True, type=click.IntRange(100, 100_000),
               help="Bootstrap resamples for the intervals.")

@@ -18,13 +18,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.config import KINDS
 from core.store import Store
 
 DEFAULT_ATTACKER = "imported-attacker"
 DEFAULT_DEFENDER = "imported-defender"
 CHAT_ROLES = {"user": "attacker", "assistant": "defender"}
 NATIVE_ROLES = ("attacker", "defender")
-KINDS = ("practice", "official")
 
 
 class ImportError_(ValueError):
@@ -103,7 +103,7 @@ def import_conversations(store: Store, parsed: ParsedImport, *, name: str, kind:
                          settings: dict[str, Any] | None = None) -> int:
     """Store validated records as a new finished tournament; returns its id."""
     if kind not in KINDS:
-        raise ImportError_(f"unknown kind {kind!r} (practice or official)")
+        raise ImportError_(f"unknown kind {kind!r} ({' or '.join(KINDS)})")
     if store.tournament(name) is not None:
         raise ImportError_(f"tournament {name!r} is already in {store.path}; choose another --tournament name")
     if not parsed.conversations:
