@@ -162,6 +162,35 @@ def test_live_events_fold_into_the_model() -> None:
 
 
 @run_async
+async def test_a_cell_whose_only_change_is_its_style_is_redrawn() -> None:
+    """A bot that gives up keeps its name, but the name turns red: the cell is redrawn
+    (`Text.__eq__` ignores the base style, so the table must not rely on it)."""
+    from textual.app import App, ComposeResult
+
+    class HealthOnly(App):
+        def compose(self) -> ComposeResult:
+            yield BotHealthTable()
+
+    model = WatchModel(clock=lambda: 100.0)
+    model.apply(FollowDelta(bots=[{"name": "a", "side": "attacker", "version": None},
+                                  {"name": "d", "side": "defender", "version": None}]))
+    app = HealthOnly()
+    async with app.run_test() as pilot:
+        table = app.query_one(BotHealthTable)
+        table.refresh_from(model)
+        await pilot.pause()
+        assert str(table.get_cell("d", "bot").style) == "bold blue"
+        model.apply_live([("bot", "d", "gave_up", "")])
+        table.refresh_from(model)
+        await pilot.pause()
+        assert table.get_cell("d", "bot").plain == "D d"
+        assert str(table.get_cell("d", "bot").style) == "bold white on red"
+        updates = table.cell_updates
+        table.refresh_from(model)
+        assert table.cell_updates == updates, "an unchanged redraw redraws nothing"
+
+
+@run_async
 async def test_follow_a_separate_run_process(write_config, tmp_path: Path) -> None:
     """`watch --db` follows a store that `arena-tui run` writes in another process, read-only."""
     db = tmp_path / "shared.db"
