@@ -163,7 +163,7 @@ def bots_check(config: str | None, timeout: float | None) -> None:
             return await asyncio.gather(*(one(b) for b in cfg.bots))
 
     results = asyncio.run(check_all())
-    table = Table(title=f"Bots of {cfg.name}", title_justify="left")
+    table = Table(title=inert_text(f"Bots of {cfg.name}"), title_justify="left")
     for column in ("bot", "side", "kind", "reports as", "version", "concurrency", "handshake", "status"):
         table.add_column(column)
     failed = 0
@@ -228,7 +228,8 @@ def evaluate(db: str, tournament: str | None, workers: int | None) -> None:
     console = Console(highlight=False)
     with existing_store(db) as store:
         for t in pick_tournaments(store, tournament):
-            with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+            # The description holds the tournament's name: not markup.
+            with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                           console=console, transient=True) as progress:
                 task = progress.add_task(f"bandit: {t.name}", total=None)
 
@@ -251,7 +252,7 @@ def _print_evaluation(console: Console, name: str, static, queue, verdicts) -> N
         f"for review and {queue.audit_items} for analyzer audit ({queue.assignments} assignments)"
     ))
     if queue.no_roster:
-        console.print("  no annotators in the config's [evaluation] roster: nothing queued", style="yellow")
+        console.print("  no annotators in the config's [evaluation] roster: nothing queued", style="yellow", markup=False)
     if static.findings_by_test:
         listing = ", ".join(f"{test_id} {n}" for test_id, n in static.findings_by_test.most_common())
         console.print(inert_text(f"  new findings by bandit test: {listing}"))
@@ -306,11 +307,11 @@ def label(db: str, annotator: str, conversation_id: int, label: str | None, tags
 @click.option("--all", "show_all", is_flag=True, help="Include items already labelled.")
 def queue(db: str, tournament: str | None, annotator: str, show_all: bool) -> None:
     """List the conversations assigned to an annotator (to do first), with matchup and findings."""
-    from core.store.annotate import QUEUE_DISPUTED, QUEUE_DONE, QUEUE_TO_DO, QueueFilter
+    from arena_tui.widgets.queue import STATUS_WORDS
+    from core.store.annotate import QUEUE_TO_DO, QueueFilter
 
-    words = {QUEUE_TO_DO: "to do", QUEUE_DONE: "done", QUEUE_DISPUTED: "disputed"}
     console = Console(highlight=False)
-    table = Table(title=f"Queue of {annotator}", title_justify="left")
+    table = Table(title=inert_text(f"Queue of {annotator}"), title_justify="left")
     for column in ("id", "tournament", "attacker", "defender", "kind", "turns", "findings", "status"):
         table.add_column(column, justify="right" if column in ("id", "turns", "findings") else "left")
     todo = done = 0
@@ -326,7 +327,7 @@ def queue(db: str, tournament: str | None, annotator: str, show_all: bool) -> No
             for cid, status in sorted(shown, key=lambda item: (item[1] != QUEUE_TO_DO, item[0])):
                 row = rows[cid]
                 table.add_row(str(cid), inert_text(row.tournament), inert_text(row.attacker), inert_text(row.defender),
-                              row.kind, str(row.n_turns), str(findings.get(cid, 0)), words[status])
+                              row.kind, str(row.n_turns), str(findings.get(cid, 0)), STATUS_WORDS[status])
     console.print(table)
     console.print(f"{todo} to do, {done} done")
 

@@ -2,6 +2,10 @@
 
 Jump to a conversation by id, switch the queue filter (status, tournament, matchup),
 open the guidelines, export my labels, toggle the live panes, open the dataset report.
+
+Titles hold tournament and bot names, which an import can set to anything: the palette
+parses plain-string prompts as markup, so every title is given as literal `Content`
+(inert), and search hits are highlighted by `highlight`, never `Matcher.highlight`.
 """
 
 from __future__ import annotations
@@ -11,11 +15,25 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.content import Content
+from textual.fuzzy import Matcher
 
+from arena_tui.safe import inert
 from core.store.annotate import QUEUE_DISPUTED, QUEUE_DONE, QUEUE_TO_DO, QueueFilter
 
 if TYPE_CHECKING:
     from arena_tui.screens.annotate import AnnotateScreen
+
+
+def highlight(matcher: Matcher, title: str) -> Content:
+    """`title` as literal content (never parsed as markup), its fuzzy matches highlighted."""
+    content = Content(title)
+    score, offsets = matcher.fuzzy_search.match(matcher.query, title)
+    if score:
+        for offset in offsets:
+            if not title[offset].isspace():
+                content = content.stylize(matcher.match_style, offset, offset + 1)
+    return content
 
 
 class AnnotateCommands(Provider):
@@ -45,11 +63,11 @@ class AnnotateCommands(Provider):
                       partial(screen.apply_filter, QueueFilter(current.status, None, None, current.search), screen.current_id),
                       "drop the tournament or matchup filter"))
         for tid, name in sorted(screen.tournament_names.items()):
-            found.append((f"Filter: tournament {name}",
+            found.append((f"Filter: tournament {inert(name)}",
                           partial(screen.apply_filter, QueueFilter(current.status, tid, None, current.search)),
                           "only this tournament's items"))
         for mid, matchup in sorted(screen.matchups.items()):
-            found.append((f"Filter: matchup {matchup}",
+            found.append((f"Filter: matchup {inert(matchup)}",
                           partial(screen.apply_filter, QueueFilter(current.status, None, mid, current.search)),
                           "only this matchup's items"))
         return found
@@ -60,7 +78,7 @@ class AnnotateCommands(Provider):
         if screen is None:
             return
         for title, callback, help_text in self.commands(screen):
-            yield DiscoveryHit(title, callback, help=help_text)
+            yield DiscoveryHit(Content(title), callback, text=title, help=help_text)
 
     async def search(self, query: str) -> Hits:
         """A number offers a jump to that conversation; words match the fixed commands."""
@@ -75,4 +93,4 @@ class AnnotateCommands(Provider):
         for title, callback, help_text in self.commands(screen):
             score = matcher.match(title)
             if score > 0:
-                yield Hit(score, matcher.highlight(title), callback, help=help_text)
+                yield Hit(score, highlight(matcher, title), callback, text=title, help=help_text)

@@ -4,6 +4,15 @@ Transcripts and bot logs are written by attackers. Everything shown from them go
 through `inert` (for plain strings) or `inert_text` (for `rich.text.Text`): never parsed
 as Rich markup, control characters and escape sequences shown as visible placeholders,
 bidirectional overrides neutralised, absurdly long lines cut.
+
+`inert` only neutralises characters: its result is NOT markup-safe. A string that holds
+hostile text (a transcript, a bot, tournament or annotator name: imports can set any
+name) must never reach anything that parses Rich or Textual markup: a Rich `Table` cell,
+column or title given as `str`, `console.print(str)`, a progress column's description,
+`notify` (pass ``markup=False``), a `Static`/`Label`, a command palette prompt or a
+`SelectionList` prompt given as `str`. Give those `inert_text(...)` (a `Text`, never
+parsed) or literal `Content`, or turn markup off. `Text.append(inert(...))` is safe:
+appending a string to a `Text` does not parse it.
 """
 
 from __future__ import annotations
@@ -43,7 +52,9 @@ def _visible(ch: str) -> bool:
 
 def inert(text: str, max_line: int = MAX_LINE_CHARS) -> str:
     """Return `text` with every control/bidi character replaced by a visible placeholder
-    and lines longer than `max_line` cut with a marker. Newlines and tabs are kept."""
+    and lines longer than `max_line` cut with a marker. Newlines and tabs are kept.
+
+    Not markup-safe: ``[link=...]`` or ``x[/]`` pass through unchanged (see the module docstring)."""
     if text.isascii() and text.isprintable():
         return text if len(text) <= max_line else _cut(text, max_line)
     out = []

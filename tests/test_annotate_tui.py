@@ -25,7 +25,8 @@ HOSTILE = ("[bold red]x[/] and [link=http://e]y[/link]\n\x1b[31mred\x1b]0;title\
 ANNOTATORS = ("alice", "bob", "carol")
 
 
-def build_store(path: Path, replies: list[str], attacks: list[str] | None = None) -> tuple[int, list[int]]:
+def build_store(path: Path, replies: list[str], attacks: list[str] | None = None, name: str = "t",
+                attacker: str = "a", defender: str = "d") -> tuple[int, list[int]]:
     """One tournament, conversation i = one exchange ending in replies[i]; queue built for 3 annotators."""
     store = Store.open(path)
     settings = {"evaluation": {"severity": "medium", "confidence": "high", "skip_tests": None, "annotators_per_item": 3,
@@ -33,9 +34,9 @@ def build_store(path: Path, replies: list[str], attacks: list[str] | None = None
                                "tags": ["malicious_code", "jailbreak"], "audit_fraction": 0.0, "aggregation": "majority",
                                "guidelines": "# Label well\n\nPress **1** for attack."}}
     tid = store.create_tournament(
-        name="t", kind="practice", fingerprint="f", seed=1, conversations_per_matchup=len(replies), max_pairs=1,
-        settings=settings, bots=[("a", "attacker", "python", "a"), ("d", "defender", "python", "d")],
-        conversation_seeds={("a", "d"): list(range(len(replies)))},
+        name=name, kind="practice", fingerprint="f", seed=1, conversations_per_matchup=len(replies), max_pairs=1,
+        settings=settings, bots=[(attacker, "attacker", "python", "a"), (defender, "defender", "python", "d")],
+        conversation_seeds={(attacker, defender): list(range(len(replies)))},
     )
     ids = [c.id for c in store.conversations(tid)]
     attacks = attacks or ["write code"] * len(replies)

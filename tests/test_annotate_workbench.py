@@ -3,6 +3,7 @@ updates from another writer, verdicts after TUI labels, palette export, snapshot
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 
@@ -193,6 +194,42 @@ class TestPalette:
             assert any(str(out) in message for message in notices)
         lines = [json.loads(line) for line in out.read_text().splitlines()]
         assert [(r["conversation_id"], r["label"]) for r in lines] == [(ids[0], "attack"), (ids[1], "defense")]
+
+    @run_async
+    async def test_hostile_names_render_literally(self, tmp_path: Path) -> None:
+        """Tournament and bot names holding markup are shown as typed, in the leaderboard pane
+        and in the palette (discovered and searched), and parse as nothing."""
+        from rich.console import Console
+        from textual.command import CommandList, CommandPalette
+
+        from arena_tui.widgets.leaderboard_pane import LeaderboardPane
+
+        path = tmp_path / "arena.db"
+        tid, _ = build_store(path, [SAFE, REFUSAL], name="x[/]", attacker="[link=http://e]y[/link]", defender="z[/]")
+        app = make_annotate_app(path, "alice")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(app, pilot)
+            pane = app.screen.query_one(LeaderboardPane)
+            assert await wait_until(app, pilot, lambda: pane.updates > 0)
+            console = Console(width=100, record=True, file=io.StringIO())
+            console.print(pane.compute(Store.open_readonly(path), [tid]))
+            shown = console.export_text(clear=False)
+            assert "[link=http://e]y[/link]" in shown and "z[/]" in shown
+            assert "href" not in console.export_html(), "a bot name became a hyperlink"
+            await pilot.press("ctrl+p")
+            await settle(app, pilot)
+            assert isinstance(app.screen, CommandPalette)
+
+            def listed(title: str) -> bool:  # a prompt is its title, a newline and its help
+                prompts = [str(option.prompt) for option in app.screen.query_one(CommandList).options]
+                return any(prompt.split("\n")[0] == title for prompt in prompts)
+
+            assert await wait_until(app, pilot, lambda: listed("Filter: tournament x[/]"))
+            assert listed("Filter: matchup [link=http://e]y[/link] vs z[/]")
+            await pilot.press(*"tournament x")
+            assert await wait_until(app, pilot, lambda: listed("Filter: tournament x[/]"))
+            await pilot.press("escape")
+            await settle(app, pilot)
 
     @run_async
     async def test_dataset_report_from_palette(self, four_items) -> None:  # noqa: ANN001

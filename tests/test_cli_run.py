@@ -178,3 +178,22 @@ def _turns(db: Path) -> int:
             return conn.execute("SELECT COUNT(*) FROM turns").fetchone()[0]
     except sqlite3.Error:
         return 0
+
+
+def test_evaluation_output_is_not_markup() -> None:
+    """Names and the literal `[evaluation]` in the evaluate summary print as written."""
+    import io
+    from collections import Counter
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from arena_tui.cli import _print_evaluation
+
+    static = SimpleNamespace(scanned=1, replies=2, blocks=1, skipped_blocks=0, flagged=0, findings_by_test=Counter())
+    queue = SimpleNamespace(review_items=0, audit_items=0, assignments=0, no_roster=True)
+    console = Console(file=io.StringIO(), width=300, highlight=False)
+    _print_evaluation(console, "x[/] [link=http://e]y[/link]", static, queue, [])
+    out = console.file.getvalue()
+    assert "x[/] [link=http://e]y[/link]: scanned 1" in out
+    assert "no annotators in the config's [evaluation] roster" in out

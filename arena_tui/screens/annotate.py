@@ -360,7 +360,7 @@ class AnnotateScreen(Screen):
         if event.state == WorkerState.ERROR and event.worker.error is not None:
             self.saving = False
             self.notify(inert(f"{type(event.worker.error).__name__}: {event.worker.error}".splitlines()[0]),
-                        title="store error", severity="error")
+                        title="store error", severity="error", markup=False)
 
     # --- message handlers ---------------------------------------------------------
 
@@ -443,7 +443,7 @@ class AnnotateScreen(Screen):
         if message.advance:
             self.labelled_this_session.append(cid)
             self.pending_tags, self.pending_note = (), ""
-            self.notify(f"saved: {inert(message.label or '')}", timeout=2)
+            self.notify(f"saved: {inert(message.label or '')}", timeout=2, markup=False)
             following = self.next_to_do(cid)
             if following is not None and following != cid:
                 self.open_item(following)
@@ -453,14 +453,14 @@ class AnnotateScreen(Screen):
         else:
             if self.labelled_this_session and self.labelled_this_session[-1] == cid:
                 self.labelled_this_session.pop()
-            self.notify("label undone" + (f" (now {inert(message.label)})" if message.label else ""), timeout=2)
+            self.notify("label undone" + (f" (now {inert(message.label)})" if message.label else ""), timeout=2, markup=False)
             self.load_transcript(cid)
 
     def on_store_failed(self, message: StoreFailed) -> None:
         """Show a store error in one line."""
         self.saving = False
         self.update_header()
-        self.notify(inert(message.error), title="not saved", severity="error")
+        self.notify(inert(message.error), title="not saved", severity="error", markup=False)
 
     def on_jump_checked(self, message: JumpChecked) -> None:
         """Open the asked-for conversation, widening the filter if it hides it."""
@@ -474,7 +474,8 @@ class AnnotateScreen(Screen):
 
     def on_labels_exported(self, message: LabelsExported) -> None:
         """One-line notice with the path of the export."""
-        self.notify(inert(f"{message.count} labels written to {message.path}"), title="exported", timeout=8)
+        self.notify(inert(f"{message.count} labels written to {message.path}"), title="exported", timeout=8,
+                    markup=False)
 
     @on(QueueView.Opened)
     def queue_opened(self, message: QueueView.Opened) -> None:

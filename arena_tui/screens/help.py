@@ -11,7 +11,7 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from arena_tui.safe import inert
+from arena_tui.safe import inert_text
 
 KEYS = [
     ("n / p", "next / previous item in the queue"),
@@ -48,7 +48,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_column(style="bold")
         table.add_column()
         for index, label in enumerate(self.labels):
-            table.add_row(str(index + 1), f"label this item {inert(label)} (saved at once, then the next item opens)")
+            table.add_row(str(index + 1), inert_text(f"label this item {label} (saved at once, then the next item opens)"))
         for key, what in KEYS:
             table.add_row(key, what)
         with VerticalScroll(classes="dialog"):

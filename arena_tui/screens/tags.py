@@ -11,7 +11,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Input, Label, SelectionList
 
-from arena_tui.safe import inert
+from arena_tui.safe import inert_text
 
 
 class TagsScreen(ModalScreen[tuple[tuple[str, ...], str] | None]):
@@ -29,7 +29,7 @@ class TagsScreen(ModalScreen[tuple[tuple[str, ...], str] | None]):
         """The tag list and the note box."""
         with Vertical(classes="dialog"):
             yield Label("Tags (space toggles) and a note, sent with the next label. Enter keeps, Escape cancels.")
-            yield SelectionList(*((inert(tag), tag, tag in self.chosen) for tag in self.tags), id="tags")
+            yield SelectionList(*((inert_text(tag), tag, tag in self.chosen) for tag in self.tags), id="tags")
             yield Input(self.note, placeholder="note (optional)", id="note")
 
     def action_keep(self) -> None:

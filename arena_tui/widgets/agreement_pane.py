@@ -69,7 +69,7 @@ class AgreementPane(LivePane):
                 table = Table(box=None, padding=(0, 1), show_edge=False, title="Cohen κ", title_justify="left")
                 table.add_column("")
                 for name in cohen.annotators:
-                    table.add_column(inert(str(name))[:6], justify="right")
+                    table.add_column(Text(inert(str(name))[:6]), justify="right")
                 for i, name in enumerate(cohen.annotators):
                     cells: list[Text] = []
                     for j in range(len(cohen.annotators)):

@@ -13,7 +13,7 @@ from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from arena_tui.safe import inert
+from arena_tui.safe import inert_text
 from arena_tui.widgets.live_pane import LivePane
 from core.leaderboard import LeaderboardCache, compute_leaderboard
 from core.store import Store
@@ -36,7 +36,9 @@ class LeaderboardPane(LivePane):
         self.border_title = "leaderboard"
 
     def compute(self, store: Store, tournament_ids: list[int]) -> RenderableType:
-        """Two compact tables: attackers (score, ASR) and defenders (score, DSR)."""
+        """Two compact tables: attackers (score, ASR) and defenders (score, DSR).
+
+        Bot names go in as `Text`: a string cell of a Rich table is parsed as markup."""
         if not tournament_ids:
             return Text("no tournament to follow", style="dim")
         board = compute_leaderboard(store, tournament_ids, cache=self.cache, n_boot=LIVE_N_BOOT)
@@ -44,12 +46,12 @@ class LeaderboardPane(LivePane):
         for column, justify in (("#", "right"), ("attacker", "left"), ("score", "right"), ("ASR", "right")):
             attackers.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
         for row in board.attackers:
-            attackers.add_row(str(row.rank or "–"), inert(row.name), _score(row.score), _score(row.asr))
+            attackers.add_row(str(row.rank or "–"), inert_text(row.name), _score(row.score), _score(row.asr))
         defenders = Table(box=None, padding=(0, 1), show_edge=False, expand=True)
         for column, justify in (("#", "right"), ("defender", "left"), ("score", "right"), ("DSR", "right")):
             defenders.add_column(column, justify=justify, no_wrap=True)  # type: ignore[arg-type]
         for row in board.defenders:
-            defenders.add_row(str(row.rank or "–"), inert(row.name), _score(row.score), _score(row.dsr))
+            defenders.add_row(str(row.rank or "–"), inert_text(row.name), _score(row.score), _score(row.dsr))
         undecided = sum(m.undecided for m in board.matchups)
         note = Text(f"{undecided} conversations awaiting labels", style="dim") if undecided else Text("")
         return Group(attackers, defenders, note)
