@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.text import Text
 from textual import events
@@ -231,12 +232,16 @@ class QueueView(ScrollView, can_focus=True):
         word = STATUS_WORDS.get(status, "?")
         matchup_width = max(1, width - id_width - STATUS_WIDTH - 3)
         matchup = f"{inert(row.attacker)} vs {inert(row.defender)}" if row else "…"
-        if len(matchup) > matchup_width:
-            matchup = matchup[: matchup_width - 1] + "…"
+        # Cut and padded by terminal cells, not characters: wide characters (CJK, emoji)
+        # take two cells each and must not push the status word off the line.
+        if cell_len(matchup) > matchup_width:
+            matchup = set_cell_size(matchup, matchup_width - 1) + "…"
+        else:
+            matchup = set_cell_size(matchup, matchup_width)
         status_class = {QUEUE_TO_DO: "queue--to-do", QUEUE_DONE: "queue--done"}.get(status, "queue--disputed")
         line = Text(no_wrap=True, end="")
         line.append(f" #{conversation_id:<{id_width - 1}} ", style=self.get_component_rich_style("queue--dim", partial=True))
-        line.append(matchup.ljust(matchup_width))
+        line.append(matchup)
         line.append(" ")
         line.append(word.ljust(STATUS_WIDTH), style=self.get_component_rich_style(status_class, partial=True))
         if index == self.cursor:
