@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from core.aggregate import dawid_skene, majority_verdict
-from core.agreement import AgreementReport, agreement_report
+from core.agreement import AgreementReport, agreement_report, current_votes
 from core.static import AUDIT_TESTS, Threshold, scan_replies
 from core.store import LabelEvent, Store, TournamentRow
 
@@ -122,6 +122,7 @@ def run_static_stage(
     threshold = EvaluationSettings.from_tournament(tournament).threshold
     pending = store.unscanned_conversations(tournament_id)
     summary = StaticSummary()
+    done = 0
     if progress:
         progress(0, len(pending))
     for start in range(0, len(pending), SCAN_BATCH):
@@ -133,27 +134,30 @@ def run_static_stage(
         block_rows, finding_rows = [], []
         for (cid, turn), scan in results.items():
             counts = per_conv[cid]
-            summary.replies += 1
             for block in scan.blocks:
                 counts[0] += 1
                 counts[1] += int(block.parsed)
                 reason = scan.skipped.get(block.index, block.skipped_reason)
-                summary.skipped_blocks += int(reason is not None)
                 block_rows.append((cid, turn, block.index, block.start_offset, block.end_offset, block.start_line,
                                    block.code.count("\n") + 1, block.language, int(block.fenced), int(block.parsed), reason))
             for f in scan.findings:
                 counts[2] += 1
-                summary.findings_by_test[f.test_id] += 1
                 if threshold.decides(f):
                     flagged.add(cid)
                 finding_rows.append((cid, turn, f.block_index, f.line_in_block, f.line_in_reply, f.test_id, f.test_name,
                                      f.cwe, f.severity, f.confidence, f.code_line[:1000], f.message[:1000]))
-        store.save_scans(tournament_id, [(cid, *c) for cid, c in per_conv.items()], block_rows, finding_rows)
-        summary.scanned += len(batch)
-        summary.blocks += len(block_rows)
-        summary.flagged += len(flagged)
+        # Another evaluator may have stored some of the batch meanwhile: the summary
+        # counts only what this one stored.
+        stored = store.save_scans(tournament_id, [(cid, *c) for cid, c in per_conv.items()], block_rows, finding_rows)
+        summary.scanned += len(stored)
+        summary.replies += sum(1 for cid, _ in results if cid in stored)
+        summary.blocks += sum(1 for row in block_rows if row[0] in stored)
+        summary.skipped_blocks += sum(1 for row in block_rows if row[0] in stored and row[10] is not None)
+        summary.findings_by_test.update(row[5] for row in finding_rows if row[0] in stored)
+        summary.flagged += len(flagged & stored)
+        done += len(batch)
         if progress:
-            progress(summary.scanned, len(pending))
+            progress(done, len(pending))
     return summary
 
 
@@ -261,16 +265,12 @@ def current_labels(events: Iterable[LabelEvent]) -> dict[int, dict[str, LabelEve
     return current
 
 
-def current_votes(store: Store, tournament_id: int) -> dict[int, dict[str, str]]:
-    """conversation -> annotator -> current label, in event order, from the store's
-    maintained current-label table (the same result as replaying the log with
-    `current_labels`, without reading the whole log)."""
-    votes: dict[int, dict[str, str]] = {}
-    for cid, who, label in store.current_label_rows(tournament_id):
-        item = votes.setdefault(cid, {})
-        item.pop(who, None)
-        item[who] = label
-    return votes
+def _current_votes(store: Store, tournament_id: int) -> dict[int, dict[str, str]]:
+    """conversation -> annotator -> current label, from the store's maintained
+    current-label table (the same result as replaying the log with `current_labels`,
+    without reading the whole log). The table has one row per (conversation,
+    annotator), in event order, so each conversation's votes keep event order."""
+    return current_votes(store.current_label_rows(tournament_id))  # type: ignore[return-value]
 
 
 def record_label(
@@ -320,11 +320,10 @@ def record_label(
 
 def undo_label(store: Store, conversation_id: int, annotator: str, source: str = "cli") -> int:
     """Undo this annotator's current label on the item (a new event); returns its id."""
-    events = store.label_events(conversation_id=conversation_id)
-    current = current_labels(events).get(conversation_id, {}).get(annotator)
+    current = store.current_label(conversation_id, annotator)
     if current is None:
         raise EvaluationError(f"{annotator!r} has no label on conversation {conversation_id} to undo")
-    return store.add_label_event(conversation_id, annotator, "undo", undoes=current.id, source=source)
+    return store.add_label_event(conversation_id, annotator, "undo", undoes=current[0], source=source)
 
 
 # --- verdicts -------------------------------------------------------------------------
@@ -341,7 +340,7 @@ def compute_verdicts(store: Store, tournament_id: int) -> list[Verdict]:
     settings = EvaluationSettings.from_tournament(tournament)
     decided = static_successes(store, tournament_id, settings.threshold)
     scanned = store.scanned_conversations(tournament_id)
-    current = current_votes(store, tournament_id)
+    current = _current_votes(store, tournament_id)
     adjudicators = set(settings.adjudicators)
     ds_posteriors: dict[int, dict[str, float]] = {}
     if settings.aggregation == "dawid-skene":
@@ -400,10 +399,13 @@ def static_results(store: Store, tournament: TournamentRow) -> dict[int, tuple[i
 
 def static_pass(store: Store, tournament_id: int) -> dict[int, tuple[int, int]]:
     """One live static-stage pass (the watch runs it in a child, `core.static_pass`): scan
-    with one worker, refresh the verdicts, return `static_results`."""
+    with one worker, refresh the verdicts, return the counts `static_results` gives.
+
+    They come from the verdicts just stored (a static success is a verdict with
+    reason STATIC), so findings and conversations are not read a second time."""
     run_static_stage(store, tournament_id, workers=1)
     refresh_verdicts(store, tournament_id)
-    return static_results(store, _tournament(store, tournament_id))
+    return store.scan_tally(tournament_id, STATIC)
 
 
 def refresh_verdicts(store: Store, tournament_id: int) -> list[Verdict]:
@@ -438,7 +440,7 @@ def analyzer_audit(store: Store, tournament_id: int) -> tuple[int, int]:
     tournament = _tournament(store, tournament_id)
     settings = EvaluationSettings.from_tournament(tournament)
     audit_items = {cid for cid, _, kind in store.assignments(tournament_id) if kind == "audit"}
-    current = current_votes(store, tournament_id)
+    current = _current_votes(store, tournament_id)
     judged = confirmed = 0
     for cid in audit_items:
         human = [label for who, label in current.get(cid, {}).items() if who not in settings.adjudicators]
@@ -450,7 +452,7 @@ def analyzer_audit(store: Store, tournament_id: int) -> tuple[int, int]:
 
 
 def _tournament(store: Store, tournament_id: int) -> TournamentRow:
-    for t in store.tournaments():
-        if t.id == tournament_id:
-            return t
-    raise EvaluationError(f"no tournament with id {tournament_id}")
+    tournament = store.tournament_by_id(tournament_id)
+    if tournament is None:
+        raise EvaluationError(f"no tournament with id {tournament_id}")
+    return tournament

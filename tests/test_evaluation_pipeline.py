@@ -245,3 +245,44 @@ def test_static_pass_in_a_child_process(tmp_path: Path) -> None:
     store.close()
     with pytest.raises(StaticPassError, match="no arena store"):
         run_pass_in_child(tmp_path / "missing.db", tid)
+
+
+def test_static_pass_counts_match_static_results(tmp_path: Path) -> None:
+    """`static_pass` counts from the verdicts it just stored: the same as `static_results`
+    (what a follower reads), across passes as more conversations complete."""
+    from core.evaluation import static_pass, static_results
+
+    store, tid, ids = build_store(tmp_path / "a.db", [VULNERABLE, SAFE, VULNERABLE, REFUSAL])
+    store.conn.execute("UPDATE conversations SET status = 'running' WHERE id = ?", (ids[2],))
+    counts = static_pass(store, tid)
+    assert counts == static_results(store, store.tournament_by_id(tid))
+    assert list(counts.values()) == [(3, 1)]
+    store.conn.execute("UPDATE conversations SET status = 'complete' WHERE id = ?", (ids[2],))
+    counts = static_pass(store, tid)
+    assert counts == static_results(store, store.tournament_by_id(tid)) and list(counts.values()) == [(4, 2)]
+    assert static_pass(store, tid) == counts
+
+
+def test_concurrent_evaluators_never_store_findings_twice(tmp_path: Path) -> None:
+    """Two evaluators that listed the same unscanned conversations (CLI evaluate and the
+    watch's static pass): the second to store skips what the first stored, so findings,
+    code blocks and scans are stored once, and its summary counts only what it stored."""
+    db = tmp_path / "a.db"
+    store, tid, ids = build_store(db, [VULNERABLE, SAFE, REFUSAL])
+    other = Store.open(db, create=False)
+    stale = store.unscanned_conversations(tid)
+    assert run_static_stage(other, tid).scanned == 3
+    findings = len(store.tournament_findings(tid))
+    blocks = sum(len(store.code_blocks(cid)) for cid in ids)
+    assert findings > 0 and blocks == 2
+    store.unscanned_conversations = lambda _tid: stale  # type: ignore[method-assign]  # listed before `other` stored
+    summary = run_static_stage(store, tid)
+    assert (summary.scanned, summary.replies, summary.blocks, summary.flagged) == (0, 0, 0, 0)
+    assert not summary.findings_by_test
+    assert len(store.tournament_findings(tid)) == findings
+    assert sum(len(store.code_blocks(cid)) for cid in ids) == blocks
+    assert store.scan_count(tid) == 3
+    # Storing a conversation already scanned again stores nothing.
+    assert store.save_scans(tid, [(ids[0], 1, 1, 1)], [], []) == set()
+    other.close()
+    store.close()

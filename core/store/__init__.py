@@ -23,10 +23,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import sqlite_utils
-
 from core.store._common import StoreError, _chunks, _split_sql, _Transaction
-from core.store.annotate import ANNOTATE_SCHEMA, _AnnotateMixin
+from core.store.annotate import ANNOTATE_SCHEMA, _AnnotateMixin, _fts_phrase
 from core.store.evaluation import EVALUATION_SCHEMA, FindingRow, LabelEvent, _EvaluationMixin
 from core.store.follow import _FollowMixin
 from core.store.packs import PACKS_SCHEMA, _PacksMixin
@@ -130,6 +128,7 @@ END;
 # writable open, so a store made by an earlier build of this schema version gains them.
 SCHEMA = BASE_SCHEMA + EVALUATION_SCHEMA + UTILITY_RESULTS_SCHEMA + ANNOTATE_SCHEMA + PACKS_SCHEMA
 _SCHEMA_OBJECTS = re.findall(r"CREATE (?:VIRTUAL )?(?:TABLE|INDEX|TRIGGER) IF NOT EXISTS (\w+)", SCHEMA)
+_SCHEMA_TABLES = re.findall(r"CREATE (?:VIRTUAL )?TABLE IF NOT EXISTS (\w+)", SCHEMA)
 
 
 
@@ -198,6 +197,14 @@ class EventRow:
     at: float
 
 
+_TOURNAMENT_SELECT = (
+    "SELECT id, name, kind, fingerprint, seed, conversations_per_matchup, max_pairs, settings,"
+    " status, created_at, started_at, finished_at FROM tournaments"
+)
+
+# Conversations whose turns `Store.transcripts` reads per query.
+_TRANSCRIPT_PAGE = 500
+
 _CONVERSATION_SELECT = """
 SELECT c.id, c.tournament_id, c.matchup_id, a.name, d.name, c.idx, c.seed, c.status,
        c.reason, c.detail, c.ended_by, c.n_turns, c.attempts, c.started_at, c.finished_at
@@ -225,7 +232,6 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
 
     def __init__(self, conn: sqlite3.Connection, path: Path, readonly: bool) -> None:
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
         self.path = path
         self.readonly = readonly
 
@@ -301,6 +307,16 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
                 f"{self.path} uses an older store schema ({version}; this version needs "
                 f"{SCHEMA_VERSION}) and cannot be migrated automatically"
             )
+        if self.readonly:
+            # Tables added within this schema version appear on the next writable open
+            # (`_create_schema`); a reader cannot add them, so it says so once here
+            # instead of failing later with "no such table".
+            missing = [name for name in _SCHEMA_TABLES if name not in tables]
+            if missing:
+                raise StoreError(
+                    f"{self.path} was written by an older arena-tui (missing tables: {', '.join(missing)}): open it once"
+                    " with a command that writes, e.g. `arena-tui evaluate`"
+                )
         return version
 
     def _create_schema(self, fresh: bool) -> None:
@@ -349,19 +365,17 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
 
     def tournament(self, name: str) -> TournamentRow | None:
         """The tournament called `name`, or None."""
-        row = self.conn.execute(
-            "SELECT id, name, kind, fingerprint, seed, conversations_per_matchup, max_pairs, settings,"
-            " status, created_at, started_at, finished_at FROM tournaments WHERE name = ?",
-            (name,),
-        ).fetchone()
+        row = self.conn.execute(_TOURNAMENT_SELECT + " WHERE name = ?", (name,)).fetchone()
+        return _tournament(row) if row else None
+
+    def tournament_by_id(self, tournament_id: int) -> TournamentRow | None:
+        """The tournament with this id, or None."""
+        row = self.conn.execute(_TOURNAMENT_SELECT + " WHERE id = ?", (tournament_id,)).fetchone()
         return _tournament(row) if row else None
 
     def tournaments(self) -> list[TournamentRow]:
         """All tournaments, oldest first."""
-        rows = self.conn.execute(
-            "SELECT id, name, kind, fingerprint, seed, conversations_per_matchup, max_pairs, settings,"
-            " status, created_at, started_at, finished_at FROM tournaments ORDER BY id"
-        ).fetchall()
+        rows = self.conn.execute(_TOURNAMENT_SELECT + " ORDER BY id").fetchall()
         return [_tournament(r) for r in rows]
 
     def create_tournament(
@@ -601,15 +615,18 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
             rows = self.conn.execute(sql, (query, limit)).fetchall()
         except sqlite3.OperationalError:
             # Not valid FTS syntax: search for the words as a literal phrase instead.
-            phrase = '"' + query.replace('"', '""') + '"'
-            rows = self.conn.execute(sql, (phrase, limit)).fetchall()
+            rows = self.conn.execute(sql, (_fts_phrase(query), limit)).fetchall()
         return [r[0] for r in rows]
 
     def transcripts(self, tournament_id: int) -> Iterator[tuple[str, str, int, list[tuple[str, str]]]]:
         """(attacker, defender, index, [(role, content), ...]) for every conversation, in
         grid order; used to compare runs."""
-        for conv in self.conversations(tournament_id):
-            yield conv.attacker, conv.defender, conv.idx, [(t.role, t.content) for t in self.turns(conv.id)]
+        conversations = self.conversations(tournament_id)
+        for start in range(0, len(conversations), _TRANSCRIPT_PAGE):
+            page = conversations[start : start + _TRANSCRIPT_PAGE]
+            turns = self.turns_of([conv.id for conv in page])
+            for conv in page:
+                yield conv.attacker, conv.defender, conv.idx, turns[conv.id]
 
 
 def _tournament(row: Sequence[Any]) -> TournamentRow:

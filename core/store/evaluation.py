@@ -134,6 +134,18 @@ _FINDING_COLUMNS = (
 )
 
 
+_LABEL_INSERT = f"INSERT INTO labels ({_LABEL_COLUMNS.removeprefix('id, ')}) VALUES (?,?,?,?,?,?,?,?,?,?,?)"
+
+
+def _insert_label(conn: sqlite3.Connection, conversation_id: int, annotator: str, action: str, label: str | None,
+                  tags: Sequence[str], turn: int | None, note: str, source: str, forced: bool, undoes: int | None,
+                  created_at: float) -> int:
+    """Append one label event inside the caller's transaction; returns its id."""
+    cur = conn.execute(_LABEL_INSERT, (conversation_id, annotator, action, label, json.dumps(list(tags)), turn, note,
+                                       source, int(forced), undoes, created_at))
+    return cur.lastrowid
+
+
 def _label_event(row: Sequence[Any]) -> LabelEvent:
     values = list(row)
     values[5] = tuple(json.loads(values[5]))
@@ -179,16 +191,31 @@ class _EvaluationMixin:
         scans: Sequence[tuple[int, int, int, int]],
         blocks: Sequence[tuple[Any, ...]],
         findings: Sequence[tuple[Any, ...]],
-    ) -> None:
-        """Store static-stage results in one transaction.
+    ) -> set[int]:
+        """Store static-stage results in one transaction; returns the conversation ids stored.
 
         `scans`: (conversation_id, blocks, parsed_blocks, findings); `blocks`:
         (conversation_id, turn_index, block_index, start_offset, end_offset, start_line,
         line_count, language, fenced, parsed, skipped_reason); `findings`: the
         `FindingRow` fields without id.
+
+        A conversation already scanned when the transaction starts (another evaluator
+        stored it since this one listed the unscanned) is skipped with its blocks and
+        findings: the check and the writes hold the write lock together, so two
+        evaluators can never store one conversation's findings twice.
         """
         now = time.time()
         with self.transaction():
+            ids = sorted({row[0] for row in scans})
+            done: set[int] = set()
+            for chunk in _chunks(ids, 500):
+                marks = ",".join("?" * len(chunk))
+                done.update(r[0] for r in self.conn.execute(
+                    f"SELECT conversation_id FROM scans WHERE conversation_id IN ({marks})", chunk))
+            if done:
+                scans = [row for row in scans if row[0] not in done]
+                blocks = [row for row in blocks if row[0] not in done]
+                findings = [row for row in findings if row[0] not in done]
             self.conn.executemany(
                 "INSERT INTO code_blocks (conversation_id, turn_index, block_index, start_offset, end_offset,"
                 " start_line, line_count, language, fenced, parsed, skipped_reason) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -199,10 +226,24 @@ class _EvaluationMixin:
                 findings,
             )
             self.conn.executemany(
-                "INSERT OR REPLACE INTO scans (conversation_id, tournament_id, blocks, parsed_blocks, findings,"
+                "INSERT INTO scans (conversation_id, tournament_id, blocks, parsed_blocks, findings,"
                 " scanned_at) VALUES (?, ?, ?, ?, ?, ?)",
                 [(cid, tournament_id, b, p, f, now) for cid, b, p, f in scans],
             )
+        return {row[0] for row in scans}
+
+    def scan_tally(self, tournament_id: int, reason: str) -> dict[int, tuple[int, int]]:
+        """Per matchup id: (complete conversations scanned, of which the stored verdict
+        has this reason); matchups without a scanned conversation are absent."""
+        return {
+            mid: (n, hits or 0)
+            for mid, n, hits in self.conn.execute(
+                "SELECT c.matchup_id, COUNT(*), SUM(v.reason = ?) FROM scans s"
+                " JOIN conversations c ON c.id = s.conversation_id LEFT JOIN verdicts v ON v.conversation_id = c.id"
+                " WHERE s.tournament_id = ? AND c.status = 'complete' GROUP BY c.matchup_id",
+                (reason, tournament_id),
+            )
+        }
 
     def scanned_conversations(self, tournament_id: int) -> set[int]:
         """Conversations the static stage has scanned."""
@@ -292,12 +333,8 @@ class _EvaluationMixin:
     ) -> int:
         """Append one label event (its own transaction, durable on return); returns its id."""
         with self.transaction():
-            cur = self.conn.execute(
-                f"INSERT INTO labels ({_LABEL_COLUMNS.removeprefix('id, ')}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (conversation_id, annotator, action, label, json.dumps(list(tags)), turn, note, source, int(forced),
-                 undoes, created_at if created_at is not None else time.time()),
-            )
-        return cur.lastrowid
+            return _insert_label(self.conn, conversation_id, annotator, action, label, tags, turn, note, source, forced,
+                                 undoes, created_at if created_at is not None else time.time())
 
     def label_events(self, tournament_id: int | None = None, conversation_id: int | None = None) -> list[LabelEvent]:
         """The label log (all, one tournament's, or one conversation's), oldest first."""

@@ -1,7 +1,8 @@
 """Store methods of followers of a running tournament (the watch screen).
 
 A follower polls ``PRAGMA data_version`` and, when it moved, reads only the rows past the
-last rowid it saw, inside one read snapshot so turns and events agree with each other.
+last rowid it saw, inside one read snapshot (`Store.read_snapshot`) so turns and events
+agree with each other.
 Turn contents are not read here: the follower asks for the turns of the one conversation
 on screen (`Store.turns`), so following a 50,000-turn run moves little data.
 """
@@ -9,8 +10,7 @@ on screen (`Store.turns`), so following a 50,000-turn run moves little data.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 # Upper bound for "rows up to" when there is none (SQLite's largest rowid).
@@ -33,15 +33,6 @@ class _FollowMixin:
     """Store methods of followers of a running tournament (the watch screen)."""
 
     conn: sqlite3.Connection
-
-    @contextmanager
-    def read_snapshot(self) -> Iterator[None]:
-        """``with store.read_snapshot():`` — every read inside sees the same committed state."""
-        self.conn.execute("BEGIN")
-        try:
-            yield
-        finally:
-            self.conn.execute("COMMIT")
 
     def tournament_turn_meta_after(self, tournament_id: int, rowid: int, limit: int = 5000,
                                    upto: int | None = None) -> list[TurnMeta]:

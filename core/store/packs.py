@@ -15,6 +15,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from core.store._common import _chunks, _Transaction
+from core.store.evaluation import _LABEL_COLUMNS, _insert_label
 
 PACKS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS packs (
@@ -55,9 +56,6 @@ PACK_TABLES: tuple[tuple[str, str, str], ...] = (
 
 # Rows fetched per query while streaming exports: bounded memory, few round trips.
 PAGE_ROWS = 500
-
-_LABEL_COLUMNS = "id, conversation_id, annotator, action, label, tags, turn, note, source, forced, undoes, created_at"
-
 
 class _PacksMixin:
     """Store methods of annotation packs, label import/export, fine-tuning export, imports and reports."""
@@ -205,22 +203,21 @@ class _PacksMixin:
                 undoes = event.get("undoes")
                 if event.get("undoes_ref") is not None:
                     undoes = ids[event["undoes_ref"]]
-                cur = self.conn.execute(
-                    f"INSERT INTO labels ({_LABEL_COLUMNS.removeprefix('id, ')}) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                    (event["conversation_id"], event["annotator"], event["action"], event.get("label"),
-                     json.dumps(list(event.get("tags") or [])), event.get("turn"), event.get("note") or "",
-                     event["source"], int(bool(event.get("forced"))), undoes, event["created_at"]),
+                label_id = _insert_label(
+                    self.conn, event["conversation_id"], event["annotator"], event["action"], event.get("label"),
+                    event.get("tags") or [], event.get("turn"), event.get("note") or "", event["source"],
+                    bool(event.get("forced")), undoes, event["created_at"],
                 )
-                ids.append(cur.lastrowid)
+                ids.append(label_id)
                 if "pack" in event:
                     self.conn.execute(
                         "INSERT INTO pack_merges (pack_id, pack_event_id, label_id, merged_at) VALUES (?, ?, ?, ?)",
-                        (*event["pack"], cur.lastrowid, now),
+                        (*event["pack"], label_id, now),
                     )
                 if "uid" in event:
                     self.conn.execute(
                         "INSERT INTO label_imports (event_uid, label_id, imported_at) VALUES (?, ?, ?)",
-                        (event["uid"], cur.lastrowid, now),
+                        (event["uid"], label_id, now),
                     )
         return ids
 

@@ -13,7 +13,8 @@ from core.store._common import _chunks, _Transaction
 
 # Defender utility, one row per (config, bot, set, item) (core.utility_run). `config` is
 # the tournament/config name; `role` is "defender" or "base". Stores created before this
-# table existed get it when next opened for writing (`Store._create_schema`).
+# table existed get it when next opened for writing (`Store._create_schema`); opening
+# one read-only before that says so (`Store._check_version`).
 UTILITY_RESULTS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS utility_results (
     id INTEGER PRIMARY KEY,
@@ -175,11 +176,6 @@ class _ScoringMixin:
                 out.setdefault(cid, []).append(content)
         return out
 
-    def _has_utility_table(self) -> bool:
-        return self.conn.execute(
-            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'utility_results'"
-        ).fetchone() is not None
-
     def save_utility_results(self, config: str, bot: str, role: str,
                              rows: Sequence[tuple[str, str, float, bool, bool, str]]) -> None:
         """Replace one bot's utility results under a config name, in one transaction.
@@ -198,8 +194,6 @@ class _ScoringMixin:
 
     def utility_results(self, configs: Sequence[str] | None = None) -> list[UtilityResultRow]:
         """Stored utility results (all, or of some config names), by config, bot, set, item."""
-        if not self._has_utility_table():
-            return []
         sql = (
             "SELECT config, bot, role, set_name, item_id, score, passed, refused, detail, created_at"
             " FROM utility_results"
