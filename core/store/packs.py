@@ -290,14 +290,6 @@ class _PacksMixin:
                 out[item.pop("conversation_id")].append(item)
         return out
 
-    def label_events_of(self, conversation_ids: Sequence[int]) -> list[tuple[Any, ...]]:
-        """Raw label rows of a page of conversations, oldest first."""
-        out: list[tuple[Any, ...]] = []
-        for chunk in _chunks(list(conversation_ids), PAGE_ROWS):
-            marks = ",".join("?" * len(chunk))
-            out.extend(self.conn.execute(f"SELECT {_LABEL_COLUMNS} FROM labels WHERE conversation_id IN ({marks})", chunk))
-        return sorted(out)
-
     # --- imports ------------------------------------------------------------------------
 
     def import_conversations(
