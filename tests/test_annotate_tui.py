@@ -218,6 +218,25 @@ async def test_hostile_text_renders_literally(tmp_path: Path) -> None:
     assert len(text) < 200_000
 
 
+@run_async
+async def test_wide_names_keep_the_status_word(tmp_path: Path) -> None:
+    """A matchup of double-width names is cut by terminal cells: the line stays one line wide
+    and still ends in its status word."""
+    from rich.cells import cell_len
+
+    from arena_tui.widgets.queue import QueueView
+
+    path = tmp_path / "arena.db"
+    build_store(path, [SAFE], attacker="攻撃者" * 10, defender="防御者" * 10)
+    app = make_annotate_app(path, "alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        queue = app.screen.query_one(QueueView)
+        line = queue.render_line(0).text
+        assert cell_len(line) == queue.scrollable_content_region.width
+        assert line.rstrip().endswith("to do") and "…" in line
+
+
 def test_unknown_annotator_is_one_line_error(store_path) -> None:  # noqa: ANN001
     """An annotator on no roster exits 2 with one line."""
     path, _ = store_path
