@@ -61,6 +61,22 @@ def open_store(path: str | Path, *, create: bool = True) -> Store:
         raise ArenaError(str(exc)) from None
 
 
+def open_run_store(cfg: TournamentConfig, db: str | Path, resume: bool, retry_incomplete: bool,
+                   also: str = "") -> Store:
+    """Open the store a run of `cfg` writes into (`run` and `watch`).
+
+    Refuses --retry-incomplete without --resume, and a tournament already in the store
+    without --resume; `also` names another way out (``"--follow to replay it, "``)."""
+    if retry_incomplete and not resume:
+        raise ArenaError("--retry-incomplete only makes sense with --resume")
+    store = open_store(db)
+    if not resume and store.tournament(cfg.name) is not None:
+        store.close()
+        raise ArenaError(f"tournament {cfg.name!r} is already in {db}; use --resume to continue it, {also}"
+                         "--name to run it again under another name, or another --db")
+    return store
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", "-V", prog_name="arena-tui")
 def main() -> None:
@@ -89,19 +105,11 @@ def run(config: str | None, db: str, resume: bool, retry_incomplete: bool, concu
     Ctrl+C stops gracefully; run again with --resume to finish.
     """
     cfg = read_config(config, concurrency=concurrency, conversations_per_matchup=conversations, name=name)
-    if retry_incomplete and not resume:
-        raise ArenaError("--retry-incomplete only makes sense with --resume")
     from arena_tui.headless import HeadlessReporter, print_summary
 
     console = Console(highlight=False, stderr=False)
-    store = open_store(db)
+    store = open_run_store(cfg, db, resume, retry_incomplete)
     try:
-        existing = store.tournament(cfg.name)
-        if existing is not None and not resume:
-            raise ArenaError(
-                f"tournament {cfg.name!r} is already in {db}; use --resume to continue it, "
-                "--name to run it again under another name, or another --db"
-            )
         reporter = None if quiet else HeadlessReporter(console)
         control = RunControl()
         try:

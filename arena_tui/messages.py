@@ -14,10 +14,6 @@ from core.evaluation import EvaluationSettings
 from core.store import ConversationRow, FindingRow, TurnRow
 from core.store.annotate import QueueFilter
 
-TO_DO = "to do"
-DONE = "done"
-DISPUTED = "disputed"
-
 
 class QueueLoaded(Message):
     """The annotator's queue (ids and status bytes under a filter) was read from the store.

@@ -32,7 +32,6 @@ class TuiReporter(NullReporter):
 
     def __init__(self, post: Callable[[Message], object]) -> None:
         self.post = post
-        self.replies = 0
         self.pending: list[tuple] = []
         # Conversation whose partial replies are shown; others are dropped here, cheaply.
         self.watched_id: int | None = None
@@ -52,7 +51,6 @@ class TuiReporter(NullReporter):
 
     def turn(self, conv: ConversationRef, turn_index: int, role: str, content: str, latency: float) -> None:
         """Queue the turn; end the partial of the watched conversation."""
-        self.replies += 1
         self.pending.append(("turn", conv.id, turn_index, role, latency))
         if conv.id == self.watched_id:
             self.post(TurnStored(conv.id, turn_index))

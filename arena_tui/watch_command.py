@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from arena_tui.cli import DEFAULT_DB, ArenaError, main, open_store, read_config
+from arena_tui.cli import DEFAULT_DB, ArenaError, main, open_run_store, read_config
 from core.store import Store, StoreError
 
 
@@ -44,17 +44,8 @@ def make_watch_app(config: str | None = None, db: str | Path = DEFAULT_DB, *, fo
         return WatchApp(path, tournament, None, clock)
     if tournament is not None:
         raise ArenaError("--tournament picks what to follow; to run a tournament under a name, use --name")
-    if retry_incomplete and not resume:
-        raise ArenaError("--retry-incomplete only makes sense with --resume")
     cfg = read_config(config, **(overrides or {}))
-    store = open_store(db)
-    existing = store.tournament(cfg.name)
-    if existing is not None and not resume:
-        store.close()
-        raise ArenaError(
-            f"tournament {cfg.name!r} is already in {db}; use --resume to continue it, --follow to replay it, "
-            "--name to run it again under another name, or another --db"
-        )
+    store = open_run_store(cfg, db, resume, retry_incomplete, also="--follow to replay it, ")
     return WatchApp(Path(db), cfg.name, InProcessRun(cfg, store, resume, retry_incomplete), clock)
 
 

@@ -113,7 +113,6 @@ class TournamentFollower:
         self.watched_generation = 0
         self.findings_generation = 0
         self.logs_generation = 0
-        self.want_logs = True
         self._store: Store | None = None
         self._identity: tuple[int, int] | None = None
         self._data_version: int | None = None
@@ -277,7 +276,7 @@ class TournamentFollower:
             delta.notice = ""
         bot_trouble = any(e.kind.startswith("bot_") for e in delta.events) or self.logs_generation != self._sent_logs
         self._sent_logs = self.logs_generation
-        if self.want_logs and (delta.bots or bot_trouble):
+        if delta.bots or bot_trouble:
             delta.log_tails = self.log_tails(delta.tournament)
         return delta
 
@@ -297,15 +296,14 @@ class TournamentFollower:
             return
         if self.live:
             # Counts come from the reporter: look for new turns of this one conversation only.
+            # (A restart here is reported by the reporter: the screen bumps `watched_generation`.)
             delta.watched_turns = store.conversation_turns_after(watched, self._watched_turn_index)
-        else:
-            restarted = any(e.kind == "started" and e.conversation_id == watched for e in delta.events)
-            fresh = [t for t in delta.turns if t.conversation_id == watched]
-            if restarted:
-                delta.watched_turns = store.turns(watched)
-                delta.watched_full = True
-            elif fresh:
-                delta.watched_turns = [t for t in store.turns(watched) if t.turn_index > self._watched_turn_index]
+        elif any(e.kind == "started" and e.conversation_id == watched for e in delta.events):
+            # It restarted (a resume): its turns are replayed under the same indices, reload it.
+            delta.watched_turns = store.turns(watched)
+            delta.watched_full = True
+        elif any(t.conversation_id == watched for t in delta.turns):
+            delta.watched_turns = store.conversation_turns_after(watched, self._watched_turn_index)
         if delta.watched_turns:
             self._watched_turn_index = delta.watched_turns[-1].turn_index
         if scans_changed:
@@ -321,7 +319,7 @@ class TournamentFollower:
 
 # --- the UI-side model -------------------------------------------------------------------
 
-FAILURE_KINDS = ("timeout", "crash")
+FINISHED = ("complete", "incomplete")
 
 
 @dataclass
@@ -410,7 +408,9 @@ class WatchModel:
     """Everything the watch panes show, folded from `FollowDelta`s and reporter events (UI thread only).
 
     Grid counts follow conversation statuses as they change (no per-matchup query), so a
-    status set twice from two sources is counted once.
+    status set twice from two sources is counted once. What the panes ask for on every
+    redraw is indexed as it is folded in, never scanned: cells by (attacker, defender),
+    conversations by matchup, and the turns of finished conversations as running totals.
     """
 
     def __init__(self, clock: Callable[[], float]) -> None:
@@ -421,6 +421,11 @@ class WatchModel:
         """Forget everything (the store was replaced or deleted)."""
         self.tournament: TournamentRow | None = None
         self.cells: dict[int, CellState] = {}
+        self._cells_by_pair: dict[tuple[str, str], CellState] = {}
+        self._by_matchup: dict[int, list[ConversationState]] = {}
+        # Finished conversations and their turns, kept as statuses and turn counts change.
+        self._n_finished = 0
+        self._finished_turns = 0
         self.attackers: list[str] = []
         self.defenders: list[str] = []
         self.conversations: dict[int, ConversationState] = {}
@@ -445,15 +450,21 @@ class WatchModel:
         if delta.matchups is not None:
             for m in delta.matchups:
                 if m["id"] not in self.cells:
-                    self.cells[m["id"]] = CellState(m["id"], m["attacker"], m["defender"], m["planned"])
+                    cell = self.cells[m["id"]] = CellState(m["id"], m["attacker"], m["defender"], m["planned"])
+                    self._cells_by_pair[(cell.attacker, cell.defender)] = cell
         if delta.conversations is not None:
             # Turns are counted as they are read (the follower replays them from the start).
+            added: set[int] = set()
             for c in delta.conversations:
                 conv = self.conversations.get(c.id)
                 if conv is None:
                     conv = self.conversations[c.id] = ConversationState(
                         c.id, c.matchup_id, c.attacker, c.defender, c.idx, "pending", None)
+                    self._by_matchup.setdefault(c.matchup_id, []).append(conv)
+                    added.add(c.matchup_id)
                 self._set_status(conv, c.status, c.reason)
+            for matchup_id in added:
+                self._by_matchup[matchup_id].sort(key=lambda conv: conv.idx)
         if delta.static is not None:
             self.apply_static(delta.static)
         for event in delta.events:
@@ -476,14 +487,15 @@ class WatchModel:
             if mid in self.cells:
                 self.cells[mid].scanned, self.cells[mid].flagged = scanned, flagged
 
-    def apply_live(self, events: list[tuple]) -> bool:
-        """Fold the in-process reporter's events (see `TuiReporter`); True if a bot failed.
+    def apply_live(self, events: list[tuple], watched: int | None = None) -> tuple[bool, bool]:
+        """Fold the in-process reporter's events (see `TuiReporter`). Returns (a bot failed,
+        conversation `watched` was started again: its transcript must be reloaded).
 
         A run here reports tens of thousands of events a second, so this loop is the
         watch's hottest code: the batch gets one timestamp (now: the newest conversation is
         the last one started or given a turn), and a turn costs two dict lookups."""
         at = self.clock()
-        bot_trouble = False
+        bot_trouble = restarted = False
         conversations = self.conversations
         last: ConversationState | None = None
         for event in events:
@@ -495,6 +507,8 @@ class WatchModel:
             elif kind == "started":
                 if conv is not None:
                     self._set_status(conv, "running", None)
+                if event[1] == watched:
+                    restarted = True
             elif kind == "finished":
                 if conv is not None:
                     self._set_status(conv, event[2], event[3])
@@ -509,7 +523,7 @@ class WatchModel:
         if last is not None:
             self.newest_conversation = last.id
         self._wrote(at)
-        return bot_trouble
+        return bot_trouble, restarted
 
     def sample(self) -> None:
         """Note the reply count now, for the throughput (called on a timer)."""
@@ -531,6 +545,11 @@ class WatchModel:
             for name, step in ((conv.status, -1), (status, 1)):
                 if name in ("complete", "incomplete", "running"):
                     setattr(cell, name, getattr(cell, name) + step)
+        was_finished, finished = conv.status in FINISHED, status in FINISHED
+        if was_finished != finished:
+            step = 1 if finished else -1
+            self._n_finished += step
+            self._finished_turns += step * conv.n_turns
         conv.status = status
 
     def _event(self, event: EventRow) -> None:
@@ -584,8 +603,11 @@ class WatchModel:
     def _count_turn(self, conv: ConversationState, turn_index: int, role: str, latency: float | None) -> None:
         if turn_index + 1 > conv.n_turns:
             # Replies = distinct turns stored: a resumed conversation's redone turns count once.
-            self.replies += turn_index + 1 - conv.n_turns
+            grown = turn_index + 1 - conv.n_turns
+            self.replies += grown
             conv.n_turns = turn_index + 1
+            if conv.status in FINISHED:  # following: a batch's finish may come before its turns
+                self._finished_turns += grown
         bot = self.bots.get(conv.attacker if role == "attacker" else conv.defender)
         if bot is not None:
             bot.replies += 1
@@ -626,10 +648,7 @@ class WatchModel:
 
     def cell(self, attacker: str, defender: str) -> CellState | None:
         """The grid cell of a matchup, by bot names."""
-        for cell in self.cells.values():
-            if cell.attacker == attacker and cell.defender == defender:
-                return cell
-        return None
+        return self._cells_by_pair.get((attacker, defender))
 
     def replies_per_second(self) -> float | None:
         """Throughput: live over the last few seconds, or the run's average once it ended."""
@@ -645,10 +664,9 @@ class WatchModel:
     def conversations_per_second(self) -> float | None:
         """Finished conversations per second, from the reply rate and the turns per conversation."""
         rate = self.replies_per_second()
-        finished = [c.n_turns for c in self.conversations.values() if c.status in ("complete", "incomplete")]
-        if not rate or not finished:
+        if not rate or not self._n_finished:
             return None
-        mean_turns = sum(finished) / len(finished)
+        mean_turns = self._finished_turns / self._n_finished
         return rate / mean_turns if mean_turns else None
 
     def eta_seconds(self) -> float | None:
@@ -660,5 +678,5 @@ class WatchModel:
         return remaining / pace if pace else None
 
     def matchup_conversations(self, matchup_id: int) -> list[ConversationState]:
-        """The conversations of one matchup, by index."""
-        return sorted((c for c in self.conversations.values() if c.matchup_id == matchup_id), key=lambda c: c.idx)
+        """The conversations of one matchup, by index (the model's own list: do not modify it)."""
+        return self._by_matchup.get(matchup_id, [])

@@ -145,20 +145,29 @@ def test_live_events_fold_into_the_model() -> None:
                                        status="pending", reason=None, detail=None, ended_by=None, n_turns=0, attempts=0,
                                        started_at=None, finished_at=None) for i in (1, 2)],
     ))
-    trouble = model.apply_live([
+    trouble, restarted = model.apply_live([
         ("started", 1), ("turn", 1, 0, "attacker", 0.5), ("turn", 1, 1, "defender", 1.5),
         ("started", 2), ("turn", 2, 0, "attacker", 0.25), ("turn", 1, 1, "defender", 1.0),
         ("finished", 1, "complete", None),
-    ])
-    assert not trouble
+    ], watched=1)
+    assert not trouble and restarted
     assert model.replies == 3 and model.conversations[1].n_turns == 2
     assert model.newest_conversation == 1  # its redone turn came after conversation 2's
     cell = model.cells[1]
     assert (cell.complete, cell.running) == (1, 1)
     assert model.bots["d"].replies == 2 and list(model.bots["d"].latencies) == [1.5, 1.0]
-    assert model.apply_live([("started", 2), ("bot", "d", "timeout", "no reply in 1s"), ("finished", 2, "incomplete", "timeout")])
+    assert model.apply_live([("started", 2), ("bot", "d", "timeout", "no reply in 1s"), ("finished", 2, "incomplete", "timeout")],
+                            watched=1) == (True, False)
     assert model.newest_conversation == 2 and model.bots["d"].timeouts == 1 and model.bots["d"].failing
     assert (cell.complete, cell.incomplete, cell.running) == (1, 1, 0)
+    # The indices the panes read on every redraw agree with a scan of the model.
+    assert model.cell("a", "d") is cell and model.cell("d", "a") is None
+    assert [c.id for c in model.matchup_conversations(1)] == [1, 2] and model.matchup_conversations(9) == []
+    model.sample()
+    model.clock = lambda: 102.0
+    model.apply_live([("turn", 2, 1, "defender", 0.5)])  # a finished conversation's late turn counts too
+    model.sample()  # 1 reply in 2 s; the finished conversations have 2 turns each
+    assert model.conversations_per_second() == 0.5 / 2
 
 
 @run_async

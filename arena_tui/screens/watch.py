@@ -84,6 +84,15 @@ STATIC_MIN_INTERVAL_S = 2.0
 STATIC_DUTY_FACTOR = 20
 
 
+def matchup_title(attacker: str, defender: str) -> Text:
+    """`attacker vs defender`, the attacker in red, the defender in blue (inert)."""
+    title = Text()
+    title.append(inert(attacker), style="bold red")
+    title.append(" vs ")
+    title.append(inert(defender), style="bold blue")
+    return title
+
+
 @dataclass
 class InProcessRun:
     """A tournament the screen runs itself: its config and the writable store to run it into."""
@@ -125,7 +134,6 @@ class WatchScreen(Screen):
         self.watched_id: int | None = None
         self.selected_matchup: int | None = None
         self.quit_after_run = False
-        self.run_tournament_id: int | None = None
         self.last_summary: RunSummary | None = None
         self._panes_stale = False
         self._events_since_redraw = 0
@@ -311,11 +319,10 @@ class WatchScreen(Screen):
             self._drain_reporter()
         if delta.tournament is not None:
             self.query_one(WatchLeaderboard).set_tournaments([delta.tournament.id])
-        if self.run_spec is None and self.model.tournament is not None and self.run_state not in ("stopping",):
-            status = self.model.tournament.status
-            self.run_state = {"created": "waiting", "running": "running"}.get(status, status)
-        elif self.model.tournament is None and self.run_spec is None:
-            self.run_state = "waiting"
+        if self.run_spec is None:
+            # Following, the run's state is the stored tournament's.
+            tournament = self.model.tournament
+            self.run_state = "waiting" if tournament is None or tournament.status == "created" else tournament.status
         transcript = self.query_one(LiveTranscript)
         if delta.watched_id is not None and delta.watched_id == self.watched_id:
             if delta.watched_full:
@@ -330,7 +337,6 @@ class WatchScreen(Screen):
     @on(RunStarted)
     def run_started(self, message: RunStarted) -> None:
         """The run has its tournament id: start the live static stage."""
-        self.run_tournament_id = message.info.id
         self.static_stage(message.info.id, first_wait=0.0 if message.info.already_done else STATIC_MIN_INTERVAL_S)
 
     @on(StaticPassed)
@@ -351,10 +357,10 @@ class WatchScreen(Screen):
         events = self.reporter.take()
         if not events:
             return
-        watched = self.watched_id
-        if watched is not None and any(e[0] == "started" and e[1] == watched for e in events):
-            self.follower.watched_generation += 1  # it restarted: show it from scratch
-        if self.model.apply_live(events):
+        bot_trouble, restarted = self.model.apply_live(events, self.watched_id)
+        if restarted:
+            self.follower.watched_generation += 1  # the watched conversation restarted: show it from scratch
+        if bot_trouble:
             self.follower.logs_generation += 1
         self._events_since_redraw += len(events)
         self._panes_stale = True
@@ -437,10 +443,7 @@ class WatchScreen(Screen):
         if conv is None:
             transcript.set_title(Text("waiting for the first conversation", style="dim"))
             return
-        title = Text()
-        title.append(inert(conv.attacker), style="bold red")
-        title.append(" vs ")
-        title.append(inert(conv.defender), style="bold blue")
+        title = matchup_title(conv.attacker, conv.defender)
         title.append(f"  #{conv.idx}  {conv.status}")
         if conv.reason:
             title.append(f" ({inert(conv.reason)})", style="red")
@@ -482,11 +485,8 @@ class WatchScreen(Screen):
         cell = self.model.cells.get(matchup_id)
         if cell is None:
             return
-        title = Text()
-        title.append(inert(cell.attacker), style="bold red")
-        title.append(" vs ")
-        title.append(inert(cell.defender), style="bold blue")
-        self.query_one("#list-title", Static).update(title, layout=False)  # one line, always
+        self.query_one("#list-title", Static).update(matchup_title(cell.attacker, cell.defender),
+                                                     layout=False)  # one line, always
         self.query_one(ConversationList).show(matchup_id, self.model.matchup_conversations(matchup_id))
 
     def _tick(self) -> None:

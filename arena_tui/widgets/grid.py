@@ -78,10 +78,6 @@ class MatchupGrid(ChangedCellsTable):
                     self._ids[(r, c + 1)] = cell.id
                 self.set_cell(f"a:{attacker}", f"d:{defender}", cell_text(cell), update_width=True)
 
-    def matchup_at_cursor(self) -> int | None:
-        """The matchup id under the cursor, if the cursor is on a cell."""
-        return self._ids.get((self.cursor_coordinate.row, self.cursor_coordinate.column))
-
     def on_data_table_cell_selected(self, event: ChangedCellsTable.CellSelected) -> None:
         """Turn a cell selection into `MatchupChosen`."""
         event.stop()

@@ -19,7 +19,6 @@ STATE_STYLES = {
     "stalled": "bold white on red",
     "finished": "bold black on cyan",
     "failed": "bold white on red",
-    "created": "bold black on yellow",
 }
 
 
