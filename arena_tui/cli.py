@@ -11,6 +11,7 @@ import asyncio
 import signal
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import click
@@ -22,7 +23,7 @@ from core import __version__
 from core.bots import BotFailure, check_bot
 from core.config import ConfigError, TournamentConfig, load_config
 from core.orchestrator import RunControl, RunError, run_tournament
-from core.store import Store, StoreError
+from core.store import Store, StoreError, TournamentRow
 
 DEFAULT_DB = "arena.db"
 
@@ -205,18 +206,30 @@ def existing_store(db: str) -> Store:
     return open_store(db, create=False)
 
 
-def pick_tournaments(store: Store, name: str | None) -> list:
-    """The named tournament, or all of them; an unknown name is an error."""
+def select_tournaments(store: Store, names: Sequence[str] = (), kind: str | None = None) -> list[TournamentRow]:
+    """The named tournaments (all when none is named), then only those of `kind`.
+
+    An unknown name, or a selection left empty, is an ArenaError (one line).
+    """
     tournaments = store.tournaments()
-    if name is None:
-        if not tournaments:
-            raise ArenaError(f"{store.path} holds no tournament yet")
-        return tournaments
-    for t in tournaments:
-        if t.name == name:
-            return [t]
-    known = ", ".join(t.name for t in tournaments) or "none"
-    raise ArenaError(f"no tournament {name!r} in {store.path} (tournaments: {known})")
+    if not tournaments:
+        raise ArenaError(f"{store.path} holds no tournament yet")
+    by_name = {t.name: t for t in tournaments}
+    known = ", ".join(by_name)
+    for name in names:
+        if name not in by_name:
+            raise ArenaError(f"no tournament {name!r} in {store.path} (tournaments: {known})")
+    chosen = [by_name[n] for n in dict.fromkeys(names)] if names else tournaments
+    if kind is not None:
+        chosen = [t for t in chosen if t.kind == kind]
+        if not chosen:
+            raise ArenaError(f"no {kind} tournament among the selected ones in {store.path} (tournaments: {known})")
+    return chosen
+
+
+def pick_tournaments(store: Store, name: str | None) -> list[TournamentRow]:
+    """The named tournament, or all of them (`select_tournaments` for one optional name)."""
+    return select_tournaments(store, [name] if name else ())
 
 
 @main.command()

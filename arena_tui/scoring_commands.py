@@ -17,33 +17,19 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from arena_tui.cli import DB_OPTION, ArenaError, existing_store, main, open_store, read_config
-from arena_tui.safe import inert_text
+from arena_tui.cli import (
+    DB_OPTION,
+    ArenaError,
+    existing_store,
+    main,
+    open_store,
+    read_config,
+    select_tournaments,
+)
+from arena_tui.safe import inert, inert_text
 from core.config import KINDS
 from core.intervals import DEFAULT_N_BOOT
 from core.leaderboard import Leaderboard, MatchupCell, compute_leaderboard
-from core.store import Store, TournamentRow
-
-
-def select_tournaments(store: Store, names: Sequence[str], kind: str | None) -> list[TournamentRow]:
-    """The named tournaments (all when none is named), then only those of `kind`.
-
-    An unknown name, or a selection left empty, is an ArenaError (one line).
-    """
-    tournaments = store.tournaments()
-    if not tournaments:
-        raise ArenaError(f"{store.path} holds no tournament yet")
-    by_name = {t.name: t for t in tournaments}
-    known = ", ".join(by_name)
-    for name in names:
-        if name not in by_name:
-            raise ArenaError(f"no tournament {name!r} in {store.path} (tournaments: {known})")
-    chosen = [by_name[n] for n in dict.fromkeys(names)] if names else tournaments
-    if kind is not None:
-        chosen = [t for t in chosen if t.kind == kind]
-        if not chosen:
-            raise ArenaError(f"no {kind} tournament among the selected ones in {store.path} (tournaments: {known})")
-    return chosen
 
 
 @main.command()
@@ -240,14 +226,14 @@ def utility(config: str | None, db: str, quiet: bool) -> None:
         raise ArenaError(str(exc)) from None
     console = Console(highlight=False)
     with open_store(db) as store, Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
         console=console, transient=True, disable=quiet,
     ) as progress:
         tasks: dict[str, object] = {}
 
         def advance(bot: str, done: int, total: int, _item: object) -> None:
             if bot not in tasks:
-                tasks[bot] = progress.add_task(inert_text(f"utility: {bot}").plain, total=total)
+                tasks[bot] = progress.add_task(inert(f"utility: {bot}"), total=total)
             progress.update(tasks[bot], completed=done, total=total)
 
         try:
