@@ -400,25 +400,19 @@ def _report_dict(report) -> dict:  # noqa: ANN001
     }
 
 
-def _fmt(e) -> str:  # noqa: ANN001
-    import math
-
-    if e is None or math.isnan(e.value):
-        return "-"
-    return f"{e.value:.3f} [{e.low:.3f}, {e.high:.3f}]"
-
-
 def _print_agreement(console: Console, name: str, report) -> None:  # noqa: ANN001
+    from core.report import fmt_estimate
+
     console.print(inert_text(f"{name}: {report.items} items with 2+ labels, {report.labels} labels, "
                              f"{len(report.annotators)} annotators"))
     table = Table(title="Agreement (95 % bootstrap interval)", title_justify="left")
     table.add_column("statistic")
     table.add_column("value")
-    table.add_row("Fleiss' κ", _fmt(report.fleiss_kappa))
-    table.add_row("Krippendorff's α (nominal)", _fmt(report.krippendorff_alpha))
-    table.add_row("percent agreement", _fmt(report.percent_agreement))
+    table.add_row("Fleiss' κ", fmt_estimate(report.fleiss_kappa))
+    table.add_row("Krippendorff's α (nominal)", fmt_estimate(report.krippendorff_alpha))
+    table.add_row("percent agreement", fmt_estimate(report.percent_agreement))
     for who, per in report.per_annotator.items():
-        table.add_row(inert_text(f"{who} vs majority of others ({per.compared} items)"), _fmt(per.agreement))
+        table.add_row(inert_text(f"{who} vs majority of others ({per.compared} items)"), fmt_estimate(per.agreement))
     console.print(table)
     cohen = report.cohen
     if len(cohen.annotators) > 1:
@@ -427,7 +421,7 @@ def _print_agreement(console: Console, name: str, report) -> None:  # noqa: ANN0
         for a in cohen.annotators:
             matrix.add_column(inert_text(str(a)), justify="right")
         for i, a in enumerate(cohen.annotators):
-            cells = ["·" if cohen.kappa[i][j] is None else _fmt(cohen.kappa[i][j]).split(" ")[0] for j in range(len(cohen.annotators))]
+            cells = ["·" if cohen.kappa[i][j] is None else fmt_estimate(cohen.kappa[i][j]).split(" ")[0] for j in range(len(cohen.annotators))]
             matrix.add_row(inert_text(str(a)), *cells)
         console.print(matrix)
 
