@@ -18,7 +18,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from arena_tui.safe import inert_text
+from arena_tui.safe import inert, inert_text
 from core import __version__
 from core.bots import BotFailure, check_bot
 from core.config import ConfigError, TournamentConfig, load_config
@@ -34,7 +34,7 @@ class ArenaError(click.ClickException):
     exit_code = 2
 
     def show(self, file=None) -> None:  # noqa: ANN001 - click's signature
-        click.echo(f"arena-tui: {self.message}", err=True)
+        click.echo(f"arena-tui: {inert(self.message)}", err=True)  # messages name hostile things
 
 
 def sample_config_path() -> Path:
