@@ -134,6 +134,7 @@ class AnnotateScreen(Screen):
         self.current_tournament: int | None = None
         self.current_matchup = ""
         self.current_status = QUEUE_TO_DO
+        self.current_kind = "review"
         self.loaded_id: int | None = None
         self.my_label: str | None = None
         self.other_labels: list[tuple[str, str]] = []
@@ -249,9 +250,10 @@ class AnnotateScreen(Screen):
             mine = labels.get(self.annotator)
             # No anchoring: other annotators' labels are only shown once this one has labelled.
             others = sorted((who, e.label or "") for who, e in labels.items() if who != self.annotator) if mine else []
+            row = store.queue_rows([conversation_id], self.annotator).get(conversation_id)
             return TranscriptLoaded(conversation, store.turns(conversation_id), store.findings(conversation_id),
                                     mine.label if mine else None, others,
-                                    store.queue_status(conversation_id, self.annotator))
+                                    store.queue_status(conversation_id, self.annotator), row.kind if row else "review")
 
         loaded = self._with_store(read)
         if loaded is None:
@@ -410,6 +412,7 @@ class AnnotateScreen(Screen):
         self.current_tournament = conversation.tournament_id
         self.current_matchup = f"{conversation.attacker} vs {conversation.defender}"
         self.current_status = message.status
+        self.current_kind = message.kind
         self.queue.set_status(conversation.id, message.status)
         self.my_label = message.my_label
         self.other_labels = message.other_labels
@@ -577,6 +580,9 @@ class AnnotateScreen(Screen):
         if self.loaded_id == self.current_id:
             header.append(inert(self.current_matchup))
             header.append(f"  [{status_word(self.current_status)}]", style="italic")
+            if self.current_kind == "audit":
+                # A static success sampled to measure the analyser's precision (see the guidelines).
+                header.append("  [audit]", style="bold yellow")
         if loading:
             header.append("  loading…", style="dim")
         elif self.saving:
