@@ -23,7 +23,7 @@ from .test_watch import wait_until
 # a tag character (text hidden from the reader) and a byte-order mark.
 INVISIBLE = "\u200b\u200d\u202e\u2066\U000e0041\ufeff"
 ATTACKER = f"att{INVISIBLE}acker"
-DEFENDER = f"def\u200bender\u202e"
+DEFENDER = "def\u200bender\u202e"
 REPLY = f"Sure{INVISIBLE}:\n```python\nimport os\nos.system('ls')  # \u202eevil\n```\n"
 
 

@@ -59,6 +59,7 @@ from core.evaluation import (
 )
 from core.store import Store, StoreError
 from core.store.annotate import QUEUE_DISPUTED, QUEUE_DONE, QUEUE_TO_DO, QueueFilter
+from core.turns import turn_number
 
 T = TypeVar("T")
 
@@ -351,7 +352,7 @@ class AnnotateScreen(Screen):
                 out.write(json.dumps({
                     "conversation_id": event.conversation_id, "tournament": tournament, "attacker": attacker,
                     "defender": defender, "annotator": event.annotator, "label": event.label, "tags": list(event.tags),
-                    "turn": event.turn, "note": event.note, "source": event.source, "forced": event.forced,
+                    "turn": None if event.turn is None else turn_number(event.turn), "note": event.note, "source": event.source, "forced": event.forced,
                     "event_id": event.id, "labelled_at": event.created_at,
                 }, ensure_ascii=False) + "\n")
         tmp.replace(path)
@@ -598,7 +599,7 @@ class AnnotateScreen(Screen):
         if view is not None and (self.pending_tags or self.pending_note or view.marked_turn is not None):
             pending = []
             if view.marked_turn is not None:
-                pending.append(f"landed at turn {view.marked_turn + 1}")
+                pending.append(f"landed at turn {turn_number(view.marked_turn)}")
             if self.pending_tags:
                 pending.append("tags " + ", ".join(inert(t) for t in self.pending_tags))
             if self.pending_note:
