@@ -41,11 +41,12 @@ from arena_tui.messages import (
 )
 from arena_tui.safe import inert
 from arena_tui.screens.guidelines import GuidelinesScreen
-from arena_tui.screens.help import HelpScreen
+from arena_tui.screens.help import ANNOTATE_KEYS, HelpScreen
 from arena_tui.screens.tags import TagsScreen
 from arena_tui.widgets.agreement_pane import AgreementPane
 from arena_tui.widgets.leaderboard_pane import LeaderboardPane
 from arena_tui.widgets.live_pane import POLL_SECONDS
+from arena_tui.widgets.pane import Pane, go_to_pane, toggle_zoom
 from arena_tui.widgets.queue import QueueView, status_word
 from arena_tui.widgets.transcript_view import TranscriptView
 from core.evaluation import (
@@ -68,6 +69,12 @@ MAX_LABEL_KEYS = 9
 # The status filters `v` cycles through.
 STATUS_FILTERS: tuple[int | None, ...] = (None, QUEUE_TO_DO, QUEUE_DONE, QUEUE_DISPUTED)
 JUMP = re.compile(r"^#?\s*(\d+)$")
+# Terminal sizes where the layout changes (annotate.tcss): under 100 columns the queue
+# narrows; under 40 rows the live panes start hidden, so the transcript keeps the height.
+WIDTH_BREAKPOINTS = [(0, "-small"), (100, "-medium")]
+HEIGHT_BREAKPOINTS = [(0, "-short"), (40, "-tall")]
+# Footer: the keys that move between panes share one entry.
+PANES = Binding.Group("panes")
 
 
 def describe_filter(queue_filter: QueueFilter, matchups: dict[int, str], tournaments: dict[int, str]) -> str:
@@ -87,8 +94,14 @@ class AnnotateScreen(Screen):
 
     AUTO_FOCUS = "#queue"
     COMMANDS = {AnnotateCommands}
+    HORIZONTAL_BREAKPOINTS = WIDTH_BREAKPOINTS
+    VERTICAL_BREAKPOINTS = HEIGHT_BREAKPOINTS
 
+    # In footer order, after the label keys (see `bind_labels`): a narrow footer shows the first.
+    # `q` types a q in the search box and the note: Textual gives printable keys to a
+    # focused input before screen bindings.
     BINDINGS = [
+        Binding("q", "app.quit", "quit"),
         Binding("n", "step(1)", "next"),
         Binding("p", "step(-1)", "prev"),
         Binding("s", "skip", "skip"),
@@ -103,8 +116,12 @@ class AnnotateScreen(Screen):
         Binding("a", "toggle_panes", "panes", show=False),
         Binding("escape", "clear_search", "clear search", show=False),
         Binding("g", "guidelines", "guidelines"),
+        Binding("c", "pane('queue')", "queue", group=PANES),
+        Binding("x", "pane('transcript')", "transcript", group=PANES),
+        Binding("l", "pane('live')", "agreement/leaderboard", group=PANES),
+        Binding("z", "zoom", "zoom"),
         Binding("R", "report", "report", show=False),
-        Binding("question_mark", "help", "help"),
+        Binding("question_mark", "help", "keys"),
     ]
 
     def __init__(self, store_path: str | Path, annotator: str) -> None:
@@ -150,14 +167,14 @@ class AnnotateScreen(Screen):
         """Queue and search on the left; item header, transcript and live panes on the right."""
         yield Header()
         with Horizontal():
-            with Vertical(id="queue-pane"):
+            with Pane(id="queue-pane"):
                 yield Input(placeholder="search turns, or #id to jump…", id="search")
                 yield Static(id="queue-summary")
                 yield QueueView(self.store_path, self.annotator, id="queue")
             with Vertical(id="item-pane"):
                 yield Static("loading the queue…", id="item-header")
                 yield TranscriptView(id="transcript")
-                with Horizontal(id="live-panes"):
+                with Pane(id="live-panes"):
                     yield AgreementPane(self.store_path, annotator=self.annotator, id="agreement")
                     yield LeaderboardPane(self.store_path, id="leaderboard")
         yield Footer()
@@ -690,12 +707,31 @@ class AnnotateScreen(Screen):
                                       self.queue_filter.search), select=self.current_id)
 
     def action_toggle_panes(self) -> None:
-        """Show or hide the live agreement and leaderboard panes."""
+        """Show or hide the live agreement and leaderboard panes (a class, so the layout's
+        default for the terminal size applies until the annotator chooses)."""
         panes = self.query_one("#live-panes")
-        panes.display = not panes.display
-        if panes.display:
+        shown = not panes.display
+        panes.set_class(shown, "-shown")
+        panes.set_class(not shown, "-hidden")
+        if shown:
             for pane in (self.query_one(AgreementPane), self.query_one(LeaderboardPane)):
                 pane.poll()
+
+    def action_pane(self, name: str) -> None:
+        """Go to a pane: the queue, the transcript (focused), or the live panes (zoomed:
+        they take no focus, and short terminals hide them)."""
+        if name == "queue":
+            go_to_pane(self, self.query_one("#queue-pane"), self.queue)
+        elif name == "transcript":
+            go_to_pane(self, self.query_one(TranscriptView), self.query_one(TranscriptView))
+        else:
+            go_to_pane(self, self.query_one("#live-panes"))
+            for pane in (self.query_one(AgreementPane), self.query_one(LeaderboardPane)):
+                pane.poll()
+
+    def action_zoom(self) -> None:
+        """Zoom the pane with the focus (the transcript when nothing has it), or restore the layout."""
+        toggle_zoom(self, self.query_one(TranscriptView))
 
     def action_export(self) -> None:
         """Write my current labels as JSONL next to the store."""
@@ -727,4 +763,6 @@ class AnnotateScreen(Screen):
 
     def action_help(self) -> None:
         """Show the keys."""
-        self.app.push_screen(HelpScreen(self.bound_labels))
+        labels = [(str(index + 1), f"label this item {label} (saved at once, then the next item opens)")
+                  for index, label in enumerate(self.bound_labels)]
+        self.app.push_screen(HelpScreen([*labels, *ANNOTATE_KEYS]))

@@ -29,6 +29,8 @@ class LiveTranscript(VerticalScroll):
     """Shows one conversation and appends its turns as they arrive; sticks to the end
     while the user has not scrolled up."""
 
+    ALLOW_MAXIMIZE = True  # a pane of its own: `z` zooms it
+
     DEFAULT_CSS = """
     LiveTranscript { height: 1fr; }
     LiveTranscript > Static { height: auto; }
