@@ -493,7 +493,7 @@ class WatchScreen(Screen):
             transcript.set_title(Text("waiting for the first conversation", style="dim"))
             return
         title = matchup_title(conv.attacker, conv.defender)
-        title.append(f"  #{conv.idx}  {conv.status}")
+        title.append(f"  #{conv.id}  {conv.status}")  # the id `label`, `annotate` and the exports use
         if conv.reason:
             title.append(f" ({inert(conv.reason)})", style="red")
         title.append(f"  {conv.n_turns} turns", style="dim")

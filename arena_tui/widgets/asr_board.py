@@ -61,4 +61,4 @@ class AsrBoard(Static):
             grid.add_row(left, right)
             self.update(grid)
         else:
-            self.update(Group(left, Text(""), right))
+            self.update(Group(left, right))

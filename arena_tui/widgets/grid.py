@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rich.cells import cell_len, set_cell_size
 from rich.text import Text
+from textual.coordinate import Coordinate
 from textual.message import Message
 
 from arena_tui.safe import inert
@@ -90,7 +91,8 @@ class MatchupGrid(ChangedCellsTable):
             for attacker in model.attackers:
                 self.put_row(f"a:{attacker}", columns, [Text(short_name(attacker, name_cells), style="bold red"),
                                                         *(texts[(attacker, d)] for d in model.defenders)])
-            self.cursor_coordinate = cursor
+            # The cursor starts on a matchup, not on the attackers' names: enter lists a cell at once.
+            self.cursor_coordinate = cursor if cursor.column or not model.defenders else Coordinate(cursor.row, 1)
             self._ids = {}
             for r, attacker in enumerate(model.attackers):
                 for c, defender in enumerate(model.defenders):
