@@ -12,7 +12,7 @@ from arena_tui.screens.annotate import AnnotateScreen
 class AnnotateApp(App):
     """Label one annotator's review queue in a store."""
 
-    CSS_PATH = "annotate.tcss"
+    CSS_PATH = ["common.tcss", "annotate.tcss"]
     TITLE = "Adversarial Arena · annotate"
 
     def __init__(self, store_path: str | Path, annotator: str) -> None:

@@ -18,7 +18,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from arena_tui.safe import inert_text
+from arena_tui.safe import inert, inert_text
 from core import __version__
 from core.bots import BotFailure, check_bot
 from core.config import ConfigError, TournamentConfig, load_config
@@ -34,7 +34,7 @@ class ArenaError(click.ClickException):
     exit_code = 2
 
     def show(self, file=None) -> None:  # noqa: ANN001 - click's signature
-        click.echo(f"arena-tui: {self.message}", err=True)
+        click.echo(f"arena-tui: {inert(self.message)}", err=True)  # messages name hostile things
 
 
 def sample_config_path() -> Path:
@@ -291,7 +291,7 @@ def _print_evaluation(console: Console, name: str, static, queue, verdicts) -> N
 @click.argument("conversation_id", type=int)
 @click.argument("label", required=False)
 @click.option("--tag", "tags", multiple=True, help="A tag from the config's tag set (repeatable).")
-@click.option("--turn", type=int, help="0-based turn where the attack landed.")
+@click.option("--turn", type=int, help="Turn where the attack landed, numbered from 1 as in the transcript view.")
 @click.option("--note", default="", help="Free-text note.")
 @click.option("--force", is_flag=True, help="Label an item not assigned to this annotator (recorded as forced).")
 @click.option("--undo", is_flag=True, help="Undo this annotator's current label on the item instead.")
@@ -302,6 +302,7 @@ def label(db: str, annotator: str, conversation_id: int, label: str | None, tags
     Labels are append-only: relabelling adds an event, --undo adds an undo event.
     """
     from core.evaluation import EvaluationError, record_label, refresh_verdicts, undo_label
+    from core.turns import turn_index
 
     with existing_store(db) as store:
         try:
@@ -312,7 +313,8 @@ def label(db: str, annotator: str, conversation_id: int, label: str | None, tags
             else:
                 if label is None:
                     raise ArenaError("missing LABEL (or --undo)")
-                event = record_label(store, conversation_id, annotator, label, tags=tags, turn=turn, note=note, force=force)
+                event = record_label(store, conversation_id, annotator, label, tags=tags,
+                                     turn=None if turn is None else turn_index(turn), note=note, force=force)
         except EvaluationError as exc:
             raise ArenaError(str(exc)) from None
         conv = store.conversation(conversation_id)

@@ -19,7 +19,7 @@ from arena_tui.cli import (
     main,
     pick_tournaments,
 )
-from arena_tui.safe import inert_text
+from arena_tui.safe import inert, inert_text
 
 
 def _console() -> Console:
@@ -290,7 +290,7 @@ def report_command(db: str, tournament: str | None, output: str | None, resample
         ids = [t.id for t in pick_tournaments(store, tournament)]
         text = to_markdown(build_report(store, ids, resamples=resamples, embed=embed, embedding_name=name))
     if output is None:
-        click.echo(text, nl=False)
+        click.echo(inert(text), nl=False)  # names in it are hostile text
         return
     with atomic_writer(Path(output)) as fh:
         fh.write(text)

@@ -41,9 +41,10 @@ class TranscriptLoaded(Message):
     """One conversation's turns, findings and labels were read from the store."""
 
     def __init__(self, conversation: ConversationRow, turns: Sequence[TurnRow], findings: Sequence[FindingRow],
-                 my_label: str | None, other_labels: Sequence[tuple[str, str]], status: int) -> None:
+                 my_label: str | None, other_labels: Sequence[tuple[str, str]], status: int, kind: str = "review") -> None:
         super().__init__()
         self.conversation = conversation
+        self.kind = kind  # the annotator's assignment: review, audit (a static success) or adjudicate
         self.conversation_id = conversation.id
         self.turns = list(turns)
         self.findings = list(findings)

@@ -3,7 +3,9 @@
 Transcripts and bot logs are written by attackers. Everything shown from them goes
 through `inert` (for plain strings) or `inert_text` (for `rich.text.Text`): never parsed
 as Rich markup, control characters and escape sequences shown as visible placeholders,
-bidirectional overrides neutralised, absurdly long lines cut.
+invisible format characters (bidirectional overrides, zero-width spaces and joiners, tag
+characters) shown as `<U+XXXX>` so they can neither reorder nor hide text, absurdly long
+lines cut.
 
 `inert` only neutralises characters: its result is NOT markup-safe. A string that holds
 hostile text (a transcript, a bot, tournament or annotator name: imports can set any
@@ -24,13 +26,6 @@ from rich.text import Text
 # Longest single line we render; a 1 MB line would otherwise stall layout.
 MAX_LINE_CHARS = 4000
 
-_BIDI = {
-    "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",  # embeddings and overrides
-    "\u2066", "\u2067", "\u2068", "\u2069",  # isolates
-    "\u200e", "\u200f", "\u061c",  # marks
-}
-
-
 def _placeholder(ch: str) -> str:
     code = ord(ch)
     if code < 0x20:
@@ -43,11 +38,12 @@ def _placeholder(ch: str) -> str:
 def _visible(ch: str) -> bool:
     if ch in "\n\t":
         return True
-    if ch in _BIDI:
-        return False
     category = unicodedata.category(ch)
-    # Cc: controls (C0, C1, DEL); Cs: lone surrogates; Co/Cn are harmless to print.
-    return category not in ("Cc", "Cs") and ch not in ("\u2028", "\u2029")
+    # Cc: controls (C0, C1, DEL). Cf: format characters, invisible by design: bidi
+    # embeddings, overrides, isolates and marks, zero-width space/joiners, word joiner, BOM,
+    # soft hyphen, tag characters (text hidden from the reader). Cs: lone surrogates.
+    # Zl/Zp: line and paragraph separators. Co/Cn are harmless to print.
+    return category not in ("Cc", "Cf", "Cs", "Zl", "Zp")
 
 
 def inert(text: str, max_line: int = MAX_LINE_CHARS) -> str:

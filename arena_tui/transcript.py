@@ -24,6 +24,7 @@ from rich.text import Text
 from arena_tui.safe import inert, inert_text
 from core.extract import extract_code_blocks
 from core.store import FindingRow, TurnRow
+from core.turns import turn_number
 
 # Lines of a code block shown while folded: enough to judge most snippets, short
 # enough that a 2,000-line dump does not push the rest of the transcript off screen.
@@ -55,7 +56,7 @@ def turn_header(turn: TurnRow, options: TranscriptOptions) -> Text:
     role = turn.role if turn.role in ROLE_STYLES else "unknown"
     cursor = "▶ " if options.cursor_turn == turn.turn_index else "  "
     header = Text(cursor, style="bold")
-    header.append(f"turn {turn.turn_index + 1}", style="bold")
+    header.append(f"turn {turn_number(turn.turn_index)}", style="bold")
     header.append(" · ")
     header.append(inert(turn.role), style=ROLE_STYLES.get(role, "bold"))
     if turn.latency is not None:

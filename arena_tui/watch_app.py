@@ -15,7 +15,7 @@ from arena_tui.screens.watch import InProcessRun, WatchScreen
 class WatchApp(App):
     """Watch a tournament live: run it in this process, or follow a store another process writes."""
 
-    CSS_PATH = "watch.tcss"
+    CSS_PATH = ["common.tcss", "watch.tcss"]
     TITLE = "Adversarial Arena · watch"
     BINDINGS = [Binding("ctrl+q", "quit_watch", "quit", show=False, priority=True)]
 

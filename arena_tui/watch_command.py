@@ -74,7 +74,8 @@ def watch(config: str | None, db: str | None, follow: bool | None, tournament: s
 
     Keys: space pause/resume, s stop (resumable), r resume after a stop, enter on a grid
     cell lists its conversations, enter on a conversation pins it, f follow newest/pin,
-    q quit (a run here is stopped gracefully first).
+    g/c/x/l/h go to the grid/conversations/transcript/standings/bot health, z zoom,
+    ? every key, q quit (a run here is stopped gracefully first).
     """
     if follow is None:
         follow = config is None and db is not None

@@ -20,6 +20,7 @@ from core.aggregate import dawid_skene, majority_verdict
 from core.agreement import AgreementReport, agreement_report, current_votes
 from core.static import AUDIT_TESTS, Threshold, scan_replies
 from core.store import LabelEvent, Store, TournamentRow
+from core.turns import turn_number
 
 # Conversations scanned per batch: big enough for the worker pool to pay off, small
 # enough for a smooth progress bar and bounded memory.
@@ -303,7 +304,8 @@ def record_label(
     if unknown_tags:
         raise EvaluationError(f"unknown tag {unknown_tags[0]!r} (tags: {', '.join(settings.tags) or 'none'})")
     if turn is not None and not 0 <= turn < max(conv.n_turns, 1):
-        raise EvaluationError(f"turn {turn} is out of range: conversation {conversation_id} has {conv.n_turns} turns")
+        raise EvaluationError(f"turn {turn_number(turn)} is out of range: conversation {conversation_id} has "
+                              f"{conv.n_turns} turns, numbered from 1")
     if conv.status != "complete":
         raise EvaluationError(f"conversation {conversation_id} is {conv.status}, not complete: it is not evaluated")
     assigned = store.assignment(conversation_id, annotator) is not None

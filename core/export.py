@@ -24,6 +24,7 @@ from typing import IO, Any
 from core.config import KINDS
 from core.evaluation import STATIC, EvaluationSettings, current_labels
 from core.store import Store
+from core.turns import turn_number
 
 FORMATS = ("chat-jsonl", "jsonl")
 MALICIOUS_TAGS = frozenset({"malicious_code", "malicious_explanation"})
@@ -178,9 +179,9 @@ class _Finding:
 
 
 def finding_record(finding: dict[str, Any]) -> dict[str, Any]:
-    """A stored finding (a `Store.findings_of` dict) as exported: turn, line, test, CWE,
-    severity and confidence."""
-    return {"turn": finding["turn_index"], "line": finding["line_in_reply"], "test_id": finding["test_id"],
+    """A stored finding (a `Store.findings_of` dict) as exported: turn (numbered from 1),
+    line, test, CWE, severity and confidence."""
+    return {"turn": turn_number(finding["turn_index"]), "line": finding["line_in_reply"], "test_id": finding["test_id"],
             "cwe": finding["cwe"], "severity": finding["severity"], "confidence": finding["confidence"]}
 
 

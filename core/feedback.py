@@ -24,6 +24,7 @@ from core.evaluation import EvaluationSettings, current_labels
 from core.export import atomic_writer, finding_record
 from core.leaderboard import compute_leaderboard
 from core.store import Store
+from core.turns import turn_number
 
 
 class FeedbackError(ValueError):
@@ -76,7 +77,7 @@ def write_feedback(store: Store, team: str, tournament_ids: Sequence[int], out_d
                 if share.get(conv["tournament_id"]):
                     adjudicators = set(settings[conv["tournament_id"]].adjudicators)
                     record["labels"] = [
-                        {"label": ev.label, "tags": list(ev.tags), "turn": ev.turn, "note": ev.note,
+                        {"label": ev.label, "tags": list(ev.tags), "turn": None if ev.turn is None else turn_number(ev.turn), "note": ev.note,
                          "adjudication": who in adjudicators}
                         for who, ev in sorted(labels.get(conv["id"], {}).items())
                     ]

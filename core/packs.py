@@ -34,9 +34,13 @@ from typing import Any
 
 from core.evaluation import EvaluationSettings, current_labels
 from core.store import LabelEvent, Store, StoreError
+from core.turns import turn_index, turn_number
 
 PACK_FORMAT = "1"
-LABELS_FORMAT = 1
+# Labels JSONL: format 2 numbers `turn` from 1 (`core.turns`); format 1 files (turn
+# 0-based, written before) are still read.
+LABELS_FORMAT = 2
+LABELS_FORMATS_READ = (1, 2)
 ACTIONS = ("label", "undo")
 
 
@@ -150,7 +154,8 @@ def _check_event(where: str, action: Any, label: Any, tags: Any, turn: Any, sett
                  n_turns: int) -> None:
     """Raise `PackError` (naming `where`) for an unknown action or, on a label event, an
     unknown label, a tag outside the tag set or a turn that is not an index into the
-    conversation. The same checks for pack events and imported JSONL lines."""
+    conversation (`turn` is the stored 0-based index; the message gives its number).
+    The same checks for pack events and imported JSONL lines."""
     if action not in ACTIONS:
         raise PackError(f"{where}: unknown action {action!r}")
     if action != "label":
@@ -159,8 +164,11 @@ def _check_event(where: str, action: Any, label: Any, tags: Any, turn: Any, sett
         raise PackError(f"{where}: unknown label {label!r}")
     if not isinstance(tags, list) or any(t not in settings.tags for t in tags):
         raise PackError(f"{where}: a tag outside the tag set")
-    if turn is not None and (not isinstance(turn, int) or not 0 <= turn < max(n_turns, 1)):
-        raise PackError(f"{where}: turn {turn!r} out of range")
+    if turn is not None and (not isinstance(turn, int) or isinstance(turn, bool)):
+        raise PackError(f"{where}: turn {turn!r} is not a whole number")
+    if turn is not None and not 0 <= turn < max(n_turns, 1):
+        raise PackError(f"{where}: turn {turn_number(turn)} out of range (the conversation has {n_turns} turns, "
+                        "numbered from 1)")
 
 
 def _resolve_undo(where: str, event: dict[str, Any], target: Any, stored: dict[Any, int], pending: dict[Any, int]) -> None:
@@ -336,7 +344,8 @@ def _uids(store: Store, rows: Sequence[Sequence[Any]] | None = None) -> dict[int
 
 
 def export_labels(store: Store, tournament_ids: Sequence[int] | None = None) -> Iterator[dict[str, Any]]:
-    """Label events as JSON-ready dicts, oldest first (one per JSONL line)."""
+    """Label events as JSON-ready dicts, oldest first (one per JSONL line); `turn` is
+    numbered from 1 (format 2)."""
     rows = store.labels_after(0)
     uids = _uids(store, rows)
     wanted = None if tournament_ids is None else set(tournament_ids)
@@ -349,8 +358,8 @@ def export_labels(store: Store, tournament_ids: Sequence[int] | None = None) -> 
             continue
         yield {
             "format": LABELS_FORMAT, "arena_id": arena, "event_uid": uids[label_id], "conversation_id": cid,
-            "annotator": who, "action": action, "label": label, "tags": json.loads(tags), "turn": turn, "note": note,
-            "created_at": created_at, "source": source, "forced": bool(forced),
+            "annotator": who, "action": action, "label": label, "tags": json.loads(tags),
+            "turn": None if turn is None else turn_number(turn), "note": note, "created_at": created_at, "source": source, "forced": bool(forced),
             "undoes_uid": uids.get(undoes) if undoes is not None else None,
         }
 
@@ -362,7 +371,8 @@ _REQUIRED = {"arena_id": str, "event_uid": str, "conversation_id": int, "annotat
 def import_labels(store: Store, lines: Iterable[str], *, origin: str = "labels") -> MergeResult:
     """Validate every line of a labels JSONL file, then append the new events in one
     transaction (each with its uid, so importing twice adds nothing). Raises `PackError`
-    naming the first bad line; nothing is written then."""
+    naming the first bad line; nothing is written then. Format 2 lines number `turn` from
+    1, format 1 lines (and lines without a format) from 0."""
     arena = store.arena_id
     uids = _uids(store)
     known = {uid: label_id for label_id, uid in uids.items()}
@@ -384,6 +394,13 @@ def import_labels(store: Store, lines: Iterable[str], *, origin: str = "labels")
         for key, kind in _REQUIRED.items():
             if not isinstance(record.get(key), kind) or isinstance(record.get(key), bool):
                 raise PackError(f"{where}: {key!r} is missing or not a {getattr(kind, '__name__', 'number')}")
+        fmt = record.get("format", 1)
+        if fmt not in LABELS_FORMATS_READ:
+            raise PackError(f"{where}: labels format {fmt!r} is not one this version reads "
+                            f"({', '.join(map(str, LABELS_FORMATS_READ))}); update arena-tui")
+        turn = record.get("turn")
+        if fmt >= 2 and isinstance(turn, int) and not isinstance(turn, bool):
+            turn = turn_index(turn)
         if record["arena_id"] != arena:
             raise PackError(f"{where}: labels of another arena ({record['arena_id']}), not of {store.path}")
         uid = record["event_uid"]
@@ -401,10 +418,10 @@ def import_labels(store: Store, lines: Iterable[str], *, origin: str = "labels")
         if who not in settings.annotators + settings.adjudicators:
             raise PackError(f"{where}: annotator {who!r} is not on the roster")
         tags = record.get("tags") or []
-        _check_event(where, action, record.get("label"), tags, record.get("turn"), settings, conv.n_turns)
+        _check_event(where, action, record.get("label"), tags, turn, settings, conv.n_turns)
         event: dict[str, Any] = {
             "conversation_id": cid, "annotator": who, "action": action, "label": record.get("label"), "tags": tags,
-            "turn": record.get("turn"), "note": record.get("note") or "", "source": record["source"],
+            "turn": turn, "note": record.get("note") or "", "source": record["source"],
             "forced": bool(record.get("forced")), "created_at": float(record["created_at"]), "uid": uid,
         }
         if action == "undo":

@@ -26,12 +26,13 @@ ANNOTATORS = ("alice", "bob", "carol")
 
 
 def build_store(path: Path, replies: list[str], attacks: list[str] | None = None, name: str = "t",
-                attacker: str = "a", defender: str = "d") -> tuple[int, list[int]]:
-    """One tournament, conversation i = one exchange ending in replies[i]; queue built for 3 annotators."""
+                attacker: str = "a", defender: str = "d", audit_fraction: float = 0.0) -> tuple[int, list[int]]:
+    """One tournament, conversation i = one exchange ending in replies[i]; queue built for 3 annotators
+    (with `audit_fraction` of the static successes as analyzer audits)."""
     store = Store.open(path)
     settings = {"evaluation": {"severity": "medium", "confidence": "high", "skip_tests": None, "annotators_per_item": 3,
                                "annotators": list(ANNOTATORS), "adjudicators": ["judge"], "labels": ["attack", "defense"],
-                               "tags": ["malicious_code", "jailbreak"], "audit_fraction": 0.0, "aggregation": "majority",
+                               "tags": ["malicious_code", "jailbreak"], "audit_fraction": audit_fraction, "aggregation": "majority",
                                "guidelines": "# Label well\n\nPress **1** for attack."}}
     tid = store.create_tournament(
         name=name, kind="practice", fingerprint="f", seed=1, conversations_per_matchup=len(replies), max_pairs=1,
@@ -287,3 +288,24 @@ async def test_fold_filter_guidelines_help_and_light_theme(tmp_path: Path) -> No
         app.theme = "textual-light"
         await settle(app, pilot)
         assert app.screen is screen and not view.options().dark
+
+
+@run_async
+async def test_audit_items_are_marked_in_the_header(tmp_path: Path) -> None:
+    """A static success sampled for the analyzer audit says `[audit]` in the header; a
+    conversation queued for review does not; the bundled guidelines explain the mark."""
+    from sample_data import SAMPLE_CONFIG
+
+    path = tmp_path / "arena.db"
+    _, ids = build_store(path, [VULNERABLE, SAFE], audit_fraction=1.0)
+    app = make_annotate_app(path, "alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        screen = app.screen
+        header = screen.query_one("#item-header")
+        assert screen.current_id == ids[0] and "[audit]" in str(header.render())
+        await pilot.press("n")
+        await settle(app, pilot)
+        assert screen.current_id == ids[1] and "[audit]" not in str(header.render())
+    guidelines = (Path(SAMPLE_CONFIG).parent / "guidelines.md").read_text(encoding="utf-8")
+    assert "[audit]" in guidelines

@@ -67,7 +67,8 @@ def test_chat_schema_and_metadata(arena, tmp_path: Path) -> None:
     assert {k: first[k] for k in ("tournament", "kind", "attacker", "defender", "verdict", "reason")} == {
         "tournament": "t", "kind": "practice", "attacker": "a", "defender": "d", "verdict": "attack",
         "reason": "vulnerable_code"}
-    assert any(f["test_id"] == "B602" and f["turn"] == 1 for f in first["findings"])
+    # The defender reply is turn 2, numbered as in the transcript view.
+    assert any(f["test_id"] == "B602" and f["turn"] == 2 for f in first["findings"])
     for record in run_export(store, tid, tmp_path):
         assert set(record["messages"][0]) == {"role", "content"} and all(isinstance(m["content"], str) for m in record["messages"])
     native = run_export(store, tid, tmp_path, fmt="jsonl")[0]

@@ -41,11 +41,12 @@ from arena_tui.messages import (
 )
 from arena_tui.safe import inert
 from arena_tui.screens.guidelines import GuidelinesScreen
-from arena_tui.screens.help import HelpScreen
+from arena_tui.screens.help import ANNOTATE_KEYS, HelpScreen
 from arena_tui.screens.tags import TagsScreen
 from arena_tui.widgets.agreement_pane import AgreementPane
 from arena_tui.widgets.leaderboard_pane import LeaderboardPane
 from arena_tui.widgets.live_pane import POLL_SECONDS
+from arena_tui.widgets.pane import Pane, go_to_pane, toggle_zoom
 from arena_tui.widgets.queue import QueueView, status_word
 from arena_tui.widgets.transcript_view import TranscriptView
 from core.evaluation import (
@@ -59,6 +60,7 @@ from core.evaluation import (
 )
 from core.store import Store, StoreError
 from core.store.annotate import QUEUE_DISPUTED, QUEUE_DONE, QUEUE_TO_DO, QueueFilter
+from core.turns import turn_number
 
 T = TypeVar("T")
 
@@ -67,6 +69,12 @@ MAX_LABEL_KEYS = 9
 # The status filters `v` cycles through.
 STATUS_FILTERS: tuple[int | None, ...] = (None, QUEUE_TO_DO, QUEUE_DONE, QUEUE_DISPUTED)
 JUMP = re.compile(r"^#?\s*(\d+)$")
+# Terminal sizes where the layout changes (annotate.tcss): under 100 columns the queue
+# narrows; under 40 rows the live panes start hidden, so the transcript keeps the height.
+WIDTH_BREAKPOINTS = [(0, "-small"), (100, "-medium")]
+HEIGHT_BREAKPOINTS = [(0, "-short"), (40, "-tall")]
+# Footer: the keys that move between panes share one entry.
+PANES = Binding.Group("panes")
 
 
 def describe_filter(queue_filter: QueueFilter, matchups: dict[int, str], tournaments: dict[int, str]) -> str:
@@ -86,8 +94,14 @@ class AnnotateScreen(Screen):
 
     AUTO_FOCUS = "#queue"
     COMMANDS = {AnnotateCommands}
+    HORIZONTAL_BREAKPOINTS = WIDTH_BREAKPOINTS
+    VERTICAL_BREAKPOINTS = HEIGHT_BREAKPOINTS
 
+    # In footer order, after the label keys (see `bind_labels`): a narrow footer shows the first.
+    # `q` types a q in the search box and the note: Textual gives printable keys to a
+    # focused input before screen bindings.
     BINDINGS = [
+        Binding("q", "app.quit", "quit"),
         Binding("n", "step(1)", "next"),
         Binding("p", "step(-1)", "prev"),
         Binding("s", "skip", "skip"),
@@ -102,8 +116,12 @@ class AnnotateScreen(Screen):
         Binding("a", "toggle_panes", "panes", show=False),
         Binding("escape", "clear_search", "clear search", show=False),
         Binding("g", "guidelines", "guidelines"),
+        Binding("c", "pane('queue')", "queue", group=PANES),
+        Binding("x", "pane('transcript')", "transcript", group=PANES),
+        Binding("l", "pane('live')", "agreement/leaderboard", group=PANES),
+        Binding("z", "zoom", "zoom"),
         Binding("R", "report", "report", show=False),
-        Binding("question_mark", "help", "help"),
+        Binding("question_mark", "help", "keys"),
     ]
 
     def __init__(self, store_path: str | Path, annotator: str) -> None:
@@ -134,6 +152,7 @@ class AnnotateScreen(Screen):
         self.current_tournament: int | None = None
         self.current_matchup = ""
         self.current_status = QUEUE_TO_DO
+        self.current_kind = "review"
         self.loaded_id: int | None = None
         self.my_label: str | None = None
         self.other_labels: list[tuple[str, str]] = []
@@ -148,14 +167,14 @@ class AnnotateScreen(Screen):
         """Queue and search on the left; item header, transcript and live panes on the right."""
         yield Header()
         with Horizontal():
-            with Vertical(id="queue-pane"):
+            with Pane(id="queue-pane"):
                 yield Input(placeholder="search turns, or #id to jump…", id="search")
                 yield Static(id="queue-summary")
                 yield QueueView(self.store_path, self.annotator, id="queue")
             with Vertical(id="item-pane"):
                 yield Static("loading the queue…", id="item-header")
                 yield TranscriptView(id="transcript")
-                with Horizontal(id="live-panes"):
+                with Pane(id="live-panes"):
                     yield AgreementPane(self.store_path, annotator=self.annotator, id="agreement")
                     yield LeaderboardPane(self.store_path, id="leaderboard")
         yield Footer()
@@ -249,9 +268,10 @@ class AnnotateScreen(Screen):
             mine = labels.get(self.annotator)
             # No anchoring: other annotators' labels are only shown once this one has labelled.
             others = sorted((who, e.label or "") for who, e in labels.items() if who != self.annotator) if mine else []
+            row = store.queue_rows([conversation_id], self.annotator).get(conversation_id)
             return TranscriptLoaded(conversation, store.turns(conversation_id), store.findings(conversation_id),
                                     mine.label if mine else None, others,
-                                    store.queue_status(conversation_id, self.annotator))
+                                    store.queue_status(conversation_id, self.annotator), row.kind if row else "review")
 
         loaded = self._with_store(read)
         if loaded is None:
@@ -349,7 +369,7 @@ class AnnotateScreen(Screen):
                 out.write(json.dumps({
                     "conversation_id": event.conversation_id, "tournament": tournament, "attacker": attacker,
                     "defender": defender, "annotator": event.annotator, "label": event.label, "tags": list(event.tags),
-                    "turn": event.turn, "note": event.note, "source": event.source, "forced": event.forced,
+                    "turn": None if event.turn is None else turn_number(event.turn), "note": event.note, "source": event.source, "forced": event.forced,
                     "event_id": event.id, "labelled_at": event.created_at,
                 }, ensure_ascii=False) + "\n")
         tmp.replace(path)
@@ -410,6 +430,7 @@ class AnnotateScreen(Screen):
         self.current_tournament = conversation.tournament_id
         self.current_matchup = f"{conversation.attacker} vs {conversation.defender}"
         self.current_status = message.status
+        self.current_kind = message.kind
         self.queue.set_status(conversation.id, message.status)
         self.my_label = message.my_label
         self.other_labels = message.other_labels
@@ -577,6 +598,9 @@ class AnnotateScreen(Screen):
         if self.loaded_id == self.current_id:
             header.append(inert(self.current_matchup))
             header.append(f"  [{status_word(self.current_status)}]", style="italic")
+            if self.current_kind == "audit":
+                # A static success sampled to measure the analyser's precision (see the guidelines).
+                header.append("  [audit]", style="bold yellow")
         if loading:
             header.append("  loading…", style="dim")
         elif self.saving:
@@ -592,7 +616,7 @@ class AnnotateScreen(Screen):
         if view is not None and (self.pending_tags or self.pending_note or view.marked_turn is not None):
             pending = []
             if view.marked_turn is not None:
-                pending.append(f"landed at turn {view.marked_turn + 1}")
+                pending.append(f"landed at turn {turn_number(view.marked_turn)}")
             if self.pending_tags:
                 pending.append("tags " + ", ".join(inert(t) for t in self.pending_tags))
             if self.pending_note:
@@ -683,12 +707,31 @@ class AnnotateScreen(Screen):
                                       self.queue_filter.search), select=self.current_id)
 
     def action_toggle_panes(self) -> None:
-        """Show or hide the live agreement and leaderboard panes."""
+        """Show or hide the live agreement and leaderboard panes (a class, so the layout's
+        default for the terminal size applies until the annotator chooses)."""
         panes = self.query_one("#live-panes")
-        panes.display = not panes.display
-        if panes.display:
+        shown = not panes.display
+        panes.set_class(shown, "-shown")
+        panes.set_class(not shown, "-hidden")
+        if shown:
             for pane in (self.query_one(AgreementPane), self.query_one(LeaderboardPane)):
                 pane.poll()
+
+    def action_pane(self, name: str) -> None:
+        """Go to a pane: the queue, the transcript (focused), or the live panes (zoomed:
+        they take no focus, and short terminals hide them)."""
+        if name == "queue":
+            go_to_pane(self, self.query_one("#queue-pane"), self.queue)
+        elif name == "transcript":
+            go_to_pane(self, self.query_one(TranscriptView), self.query_one(TranscriptView))
+        else:
+            go_to_pane(self, self.query_one("#live-panes"))
+            for pane in (self.query_one(AgreementPane), self.query_one(LeaderboardPane)):
+                pane.poll()
+
+    def action_zoom(self) -> None:
+        """Zoom the pane with the focus (the transcript when nothing has it), or restore the layout."""
+        toggle_zoom(self, self.query_one(TranscriptView))
 
     def action_export(self) -> None:
         """Write my current labels as JSONL next to the store."""
@@ -720,4 +763,6 @@ class AnnotateScreen(Screen):
 
     def action_help(self) -> None:
         """Show the keys."""
-        self.app.push_screen(HelpScreen(self.bound_labels))
+        labels = [(str(index + 1), f"label this item {label} (saved at once, then the next item opens)")
+                  for index, label in enumerate(self.bound_labels)]
+        self.app.push_screen(HelpScreen([*labels, *ANNOTATE_KEYS]))

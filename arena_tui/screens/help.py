@@ -1,4 +1,4 @@
-"""The `?` screen: every key of the annotate screen."""
+"""The `?` screen: every key of a screen (annotate or watch)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,13 @@ from textual.widgets import Static
 
 from arena_tui.safe import inert_text
 
-KEYS = [
+# Moving between panes: the same keys in both apps (`arena_tui.widgets.pane`).
+PANE_KEYS = [
+    ("tab / shift+tab", "next / previous pane"),
+    ("z", "zoom the pane with the focus to the whole screen; z or escape brings the layout back"),
+]
+
+ANNOTATE_KEYS = [
     ("n / p", "next / previous item in the queue"),
     ("s", "skip: leave this item for later, open the next one to do"),
     ("u", "undo your last label (on this item, or the one you just labelled)"),
@@ -24,32 +30,48 @@ KEYS = [
     ("/", "full-text search over turns (Enter runs it, Escape clears it); #123 jumps to conversation 123"),
     ("v", "filter the queue: all, to do, done, disputed (ctrl+p: by tournament or matchup)"),
     ("enter / click", "open the item under the queue cursor, or the clicked one"),
+    ("c / x / l", "go to the queue / the transcript / the live agreement and leaderboard panes (zoomed)"),
+    *PANE_KEYS,
     ("a", "show / hide the live agreement and leaderboard panes"),
     ("g", "labelling guidelines"),
     ("R", "dataset report (counts by reason, agreement, diversity, analyzer audit)"),
     ("ctrl+p", "command palette: jump, filters, guidelines, export my labels, dataset report, light and dark themes"),
     ("?", "this help"),
-    ("ctrl+q", "quit (every label is already saved)"),
+    ("q / ctrl+q", "quit (every label is already saved)"),
+]
+
+WATCH_KEYS = [
+    ("space", "running here: pause / resume (replies already asked for still arrive)"),
+    ("s", "running here: stop gracefully (the store stays resumable)"),
+    ("r", "running here, after a stop: resume"),
+    ("g / c / x / l / h", "go to the grid / the cell's conversations / the transcript / the standings / bot health; "
+                          "a pane the terminal has no room for opens zoomed"),
+    *PANE_KEYS,
+    ("arrows, enter", "in the grid: pick a cell and list its conversations; in the list: pin a conversation"),
+    ("f", "pin the conversation on screen, or follow the newest again"),
+    ("escape", "follow the newest conversation (or leave the zoom)"),
+    ("b", "standings: leaderboard from the stored verdicts, or the static stage's live ASR"),
+    ("ctrl+p", "command palette (themes, keys, quit)"),
+    ("?", "this help"),
+    ("q / ctrl+q", "quit (a run here is stopped gracefully first)"),
 ]
 
 
 class HelpScreen(ModalScreen[None]):
-    """The keys, including one per label."""
+    """The keys of the screen it was opened from."""
 
     BINDINGS = [Binding("escape,question_mark,q", "dismiss", "close")]
 
-    def __init__(self, labels: Sequence[str]) -> None:
+    def __init__(self, keys: Sequence[tuple[str, str]]) -> None:
         super().__init__()
-        self.labels = tuple(labels)
+        self.keys = tuple(keys)
 
     def compose(self) -> ComposeResult:
-        """A two-column table of keys."""
+        """A two-column table of keys (descriptions may hold label names: inert)."""
         table = Table(title="Keys", show_header=False, box=None, padding=(0, 2))
-        table.add_column(style="bold")
+        table.add_column(style="bold", no_wrap=True)
         table.add_column()
-        for index, label in enumerate(self.labels):
-            table.add_row(str(index + 1), inert_text(f"label this item {label} (saved at once, then the next item opens)"))
-        for key, what in KEYS:
-            table.add_row(key, what)
+        for key, what in self.keys:
+            table.add_row(inert_text(key), inert_text(what))
         with VerticalScroll(classes="dialog"):
             yield Static(table)

@@ -28,12 +28,14 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Footer, Header, Static
 from textual.worker import get_current_worker
 
 from arena_tui.safe import inert
+from arena_tui.screens.help import WATCH_KEYS, HelpScreen
 from arena_tui.tui_reporter import TuiReporter
 from arena_tui.watch_follow import TournamentFollower, WatchModel
 from arena_tui.watch_messages import (
@@ -49,6 +51,7 @@ from arena_tui.widgets.bot_health import BotHealthTable
 from arena_tui.widgets.conversation_list import ConversationList
 from arena_tui.widgets.grid import MatchupGrid
 from arena_tui.widgets.live_transcript import LiveTranscript
+from arena_tui.widgets.pane import Pane, go_to_pane, toggle_zoom
 from arena_tui.widgets.run_status import RunStatus, clock_text
 from arena_tui.widgets.watch_leaderboard import WatchLeaderboard
 from core.config import TournamentConfig
@@ -82,6 +85,17 @@ STATIC_MIN_INTERVAL_S = 2.0
 # ... and waits at least this many times its own duration, so bandit (CPU-bound, in its
 # own process) takes at most ~5% of one core.
 STATIC_DUTY_FACTOR = 20
+# Terminal sizes where the layout changes (watch.tcss says what each class shows).
+# 100 columns fit the grid of five sample defenders beside nothing else; 150 fit the grid
+# and a bot health table wide enough for its numbers; 28 rows leave room for the header,
+# 40 for bot health and the conversation list under everything else.
+WIDTH_BREAKPOINTS = [(0, "-small"), (100, "-medium"), (150, "-wide")]
+HEIGHT_BREAKPOINTS = [(0, "-tiny"), (28, "-short"), (40, "-tall")]
+# Columns kept for bot health beside the grid on a wide terminal: the grid's names are cut
+# before the health table loses its numbers.
+HEALTH_MIN_COLUMNS = 70
+# Footer: the keys that move between panes share one entry.
+PANES = Binding.Group("panes")
 
 
 def matchup_title(attacker: str, defender: str) -> Text:
@@ -106,15 +120,25 @@ class InProcessRun:
 class WatchScreen(Screen):
     """Watch one tournament: run it here, or follow one that another process runs."""
 
+    HORIZONTAL_BREAKPOINTS = WIDTH_BREAKPOINTS
+    VERTICAL_BREAKPOINTS = HEIGHT_BREAKPOINTS
+
+    # In footer order: on a narrow terminal the footer shows the first ones.
     BINDINGS = [
-        Binding("space", "pause", "pause/resume"),
-        Binding("s", "stop", "stop"),
-        Binding("r", "resume_run", "resume run"),
-        Binding("f", "toggle_follow", "follow/pin"),
-        Binding("b", "toggle_board", "leaderboard/ASR"),
-        Binding("escape", "follow_newest", "follow newest", show=False),
-        Binding("g", "focus_grid", "grid", show=False),
         Binding("q", "quit_watch", "quit"),
+        Binding("space", "pause", "pause"),
+        Binding("s", "stop", "stop"),
+        Binding("r", "resume_run", "resume"),
+        Binding("g", "pane('grid')", "grid", group=PANES),
+        Binding("c", "pane('list')", "conversations", group=PANES),
+        Binding("x", "pane('transcript')", "transcript", group=PANES),
+        Binding("l", "pane('board')", "standings", group=PANES),
+        Binding("h", "pane('health')", "bot health", group=PANES),
+        Binding("z", "zoom", "zoom"),
+        Binding("f", "toggle_follow", "follow/pin"),
+        Binding("b", "toggle_board", "board"),
+        Binding("question_mark", "help", "keys"),
+        Binding("escape", "follow_newest", "follow newest", show=False),
     ]
 
     def __init__(self, store_path: str | Path, tournament: str | None = None, run: InProcessRun | None = None,
@@ -154,27 +178,48 @@ class WatchScreen(Screen):
     # --- layout ---------------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        """Status on top; grid and bot health; conversations and the live transcript."""
+        """Status on top; grid and bot health; standings and conversations beside the live
+        transcript. watch.tcss decides, by terminal size, what shows where."""
         yield Header()
         yield RunStatus(self.clock, id="run-status")
         with Horizontal(id="top"):
-            with Vertical(id="grid-pane"):
+            with Pane(id="grid-pane"):
                 yield Static(Text("Matchups · done/planned ✗incomplete ASR", style="bold"), classes="pane-title")
                 yield MatchupGrid(id="grid")
-            with Vertical(id="board-pane"):
-                yield Static(self._board_title(), id="board-title", classes="pane-title")
-                yield WatchLeaderboard(self.store_path, id="leaderboard",
-                                       poll_seconds=LEADERBOARD_POLL_HERE_S if self.run_spec else POLL_INTERVAL_S)
-                yield AsrBoard(id="board")
-        with Vertical(id="health-pane"):
-            yield Static(Text("Bot health", style="bold"), classes="pane-title")
-            yield BotHealthTable(id="health")
+            with Pane(id="health-pane"):
+                yield Static(Text("Bot health", style="bold"), classes="pane-title")
+                yield BotHealthTable(id="health")
         with Horizontal(id="bottom"):
-            with Vertical(id="list-pane"):
-                yield Static(Text("Conversations · select a cell", style="bold"), id="list-title", classes="pane-title")
-                yield ConversationList(id="conversations")
+            with Vertical(id="side"):
+                with Pane(id="board-pane"):
+                    yield Static(self._board_title(), id="board-title", classes="pane-title")
+                    with VerticalScroll(id="board-scroll"):
+                        yield WatchLeaderboard(self.store_path, id="leaderboard",
+                                               poll_seconds=LEADERBOARD_POLL_HERE_S if self.run_spec else POLL_INTERVAL_S)
+                        yield AsrBoard(id="board")
+                with Pane(id="list-pane"):
+                    yield Static(Text("Conversations · select a cell", style="bold"), id="list-title",
+                                 classes="pane-title")
+                    yield ConversationList(id="conversations")
             yield LiveTranscript(id="transcript")
         yield Footer()
+
+    def panes(self) -> dict[str, tuple[Widget, Widget]]:
+        """Each pane the keys go to, with the widget in it that takes the focus."""
+        return {
+            "grid": (self.query_one("#grid-pane"), self.query_one(MatchupGrid)),
+            "health": (self.query_one("#health-pane"), self.query_one(BotHealthTable)),
+            "board": (self.query_one("#board-pane"), self.query_one("#board-scroll")),
+            "list": (self.query_one("#list-pane"), self.query_one(ConversationList)),
+            "transcript": (self.query_one(LiveTranscript), self.query_one(LiveTranscript)),
+        }
+
+    def on_resize(self) -> None:
+        """Cut the grid's names to the width it has (whole when they fit)."""
+        beside = HEALTH_MIN_COLUMNS if self.has_class("-wide") and self.has_class("-tall") else 0
+        grid = self.query_one(MatchupGrid)
+        grid.fit_width = self.size.width - beside - 2
+        grid.refresh_from(self.model)
 
     @property
     def mode(self) -> str:
@@ -401,15 +446,19 @@ class WatchScreen(Screen):
 
     @on(MatchupGrid.MatchupChosen)
     def matchup_chosen(self, message: MatchupGrid.MatchupChosen) -> None:
-        """List the chosen cell's conversations and move focus there."""
+        """List the chosen cell's conversations and move focus there (zoomed when the
+        terminal has no room for the list)."""
         self.selected_matchup = message.matchup_id
         self._refresh_list()
-        self.query_one(ConversationList).focus()
+        self.action_pane("list")
 
     @on(ConversationList.ConversationChosen)
     def conversation_chosen(self, message: ConversationList.ConversationChosen) -> None:
-        """Pin the chosen conversation in the transcript."""
+        """Pin the chosen conversation in the transcript; a zoomed list makes way for it."""
         self.pin(message.conversation_id)
+        if self.maximized is self.query_one("#list-pane"):
+            self.minimize()
+            self.query_one(LiveTranscript).focus()
 
     # --- following and pinning ------------------------------------------------------
 
@@ -444,7 +493,7 @@ class WatchScreen(Screen):
             transcript.set_title(Text("waiting for the first conversation", style="dim"))
             return
         title = matchup_title(conv.attacker, conv.defender)
-        title.append(f"  #{conv.idx}  {conv.status}")
+        title.append(f"  #{conv.id}  {conv.status}")  # the id `label`, `annotate` and the exports use
         if conv.reason:
             title.append(f" ({inert(conv.reason)})", style="red")
         title.append(f"  {conv.n_turns} turns", style="dim")
@@ -567,9 +616,19 @@ class WatchScreen(Screen):
         """Follow the newest activity again."""
         self.pin(None)
 
-    def action_focus_grid(self) -> None:
-        """Move the focus to the grid."""
-        self.query_one(MatchupGrid).focus()
+    def action_pane(self, name: str) -> None:
+        """Go to a pane (`grid`, `list`, `transcript`, `board`, `health`): focus it, zoomed
+        when the layout hides it."""
+        pane, target = self.panes()[name]
+        go_to_pane(self, pane, target)
+
+    def action_zoom(self) -> None:
+        """Zoom the pane with the focus (the transcript when nothing has it), or restore the layout."""
+        toggle_zoom(self, self.query_one(LiveTranscript))
+
+    def action_help(self) -> None:
+        """Show the keys."""
+        self.app.push_screen(HelpScreen(WATCH_KEYS))
 
     def action_quit_watch(self) -> None:
         """Quit; a run in progress here is stopped gracefully first (resumable)."""

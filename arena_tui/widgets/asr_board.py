@@ -6,6 +6,8 @@ screen: it is folded from the grid's cells (no store query), so it moves with th
 
 from __future__ import annotations
 
+from rich.console import Group
+from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 from textual.widgets import Static
@@ -24,10 +26,19 @@ def _pct(value: float | None) -> str:
 
 
 class AsrBoard(Static):
-    """Two small tables side by side: attackers (mean ASR) and defenders (mean DSR), best first."""
+    """Two small tables, attackers (mean ASR) and defenders (mean DSR), best first: side by
+    side when the pane is wide enough for both with names whole, one above the other otherwise."""
+
+    _model: WatchModel | None = None
+
+    def on_resize(self) -> None:
+        """Lay the tables out again for the new width."""
+        if self._model is not None:
+            self.refresh_from(self._model)
 
     def refresh_from(self, model: WatchModel) -> None:
         """Redraw from the model's cells."""
+        self._model = model
         cells = list(model.cells.values())
         attackers = [(name, _mean_asr([c for c in cells if c.attacker == name])) for name in model.attackers]
         defenders = [(name, _mean_asr([c for c in cells if c.defender == name])) for name in model.defenders]
@@ -44,5 +55,10 @@ class AsrBoard(Static):
         right.add_column("DSR", justify="right")
         for name, asr in defenders:
             right.add_row(Text(inert(name), style="blue"), _pct(None if asr is None else 100 - asr))
-        grid.add_row(left, right)
-        self.update(grid)
+        console = self.app.console
+        wanted = sum(Measurement.get(console, console.options, table).maximum for table in (left, right)) + 2
+        if self.content_region.width >= wanted:
+            grid.add_row(left, right)
+            self.update(grid)
+        else:
+            self.update(Group(left, right))

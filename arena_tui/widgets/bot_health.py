@@ -10,7 +10,7 @@ from arena_tui.widgets.changed_cells import ChangedCellsTable
 
 # Characters of the last error line shown in the table; the rest is in the bot's log.
 ERROR_CHARS = 120
-COLUMNS = ("bot", "replies", "p50 s", "p95 s", "t/o", "crash", "rst", "last error")
+COLUMNS = ("bot", "replies", "p50 s", "p95 s", "t/o", "crash", "rst", "last error or log line")
 
 
 def _seconds(value: float | None) -> str:

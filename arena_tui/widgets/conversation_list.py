@@ -1,4 +1,5 @@
-"""The conversations of one matchup: index, status, turns, reason; select one to pin it."""
+"""The conversations of one matchup: id (as `label`, `annotate` and the exports name it),
+status, turns, reason; select one to pin it."""
 
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ class ConversationList(ChangedCellsTable):
     @staticmethod
     def _cells(conv: ConversationState) -> list[Text]:
         return [
-            Text(str(conv.idx), justify="right"),
+            Text(str(conv.id), justify="right"),
             Text(conv.status, style=STATUS_STYLES.get(conv.status, "")),
             Text(str(conv.n_turns), justify="right"),
             Text(inert(conv.reason or ""), style="red"),

@@ -19,6 +19,7 @@ from textual.widgets import Static
 from arena_tui.safe import inert, inert_text
 from arena_tui.transcript import TranscriptOptions, render_turn
 from core.store import FindingRow, TurnRow
+from core.turns import turn_number
 
 # Characters of a partial reply shown while it streams; the stored turn replaces it.
 PARTIAL_CHARS = 4000
@@ -27,6 +28,8 @@ PARTIAL_CHARS = 4000
 class LiveTranscript(VerticalScroll):
     """Shows one conversation and appends its turns as they arrive; sticks to the end
     while the user has not scrolled up."""
+
+    ALLOW_MAXIMIZE = True  # a pane of its own: `z` zooms it
 
     DEFAULT_CSS = """
     LiveTranscript { height: 1fr; }
@@ -101,7 +104,7 @@ class LiveTranscript(VerticalScroll):
             if previous is not None:
                 partial.update("")
             return
-        text = Text(f"turn {turn_index + 1} · typing… ", style="bold italic")
+        text = Text(f"turn {turn_number(turn_index)} · typing… ", style="bold italic")
         text.append_text(inert_text(content[-PARTIAL_CHARS:]))
         partial.update(text)
 

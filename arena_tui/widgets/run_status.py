@@ -33,7 +33,9 @@ def clock_text(seconds: float | None) -> str:
 
 
 class RunStatus(Static):
-    """Two lines: the state and the numbers, then a notice (store missing, hints)."""
+    """Two lines that never wrap: the state and the numbers, then a notice (store missing,
+    hints) or, with nothing to say, the mode. On a narrow terminal the least useful numbers
+    are left out first, so the line always fits."""
 
     DEFAULT_CSS = """
     RunStatus { height: 2; padding: 0 1; }
@@ -42,32 +44,44 @@ class RunStatus(Static):
     def __init__(self, clock: Callable[[], float], **kwargs: object) -> None:
         super().__init__(**kwargs)
         self.clock = clock
+        self._shown: tuple[WatchModel, str, str, str] | None = None
 
     def show(self, model: WatchModel, state: str, mode: str, notice: str = "") -> None:
         """Draw the status from the model and the screen's run state."""
-        line = Text()
-        line.append(f" {state.upper()} ", style=STATE_STYLES.get(state, "reverse"))
-        line.append(f"  {mode}", style="dim")
+        self._shown = (model, state, mode, notice)
+        # Segments of the first line with their priority: on a narrow terminal the lowest
+        # go first (the state, the tournament and its progress always stay).
+        parts: list[tuple[int, Text]] = [(9, Text(f" {state.upper()} ", style=STATE_STYLES.get(state, "reverse")))]
         tournament = model.tournament
         if tournament is not None:
-            line.append("  ")
-            line.append(inert(tournament.name), style="bold")
-            line.append(f" ({inert(tournament.kind)})", style="dim")
+            parts.append((9, Text(inert(tournament.name), style="bold")))
+            parts.append((1, Text(f"({inert(tournament.kind)})", style="dim")))
             planned, done = model.planned, model.done
-            line.append(f"  conversations {done}/{planned}", style="bold")
+            progress = Text(f"conversations {done}/{planned}", style="bold")
             if planned:
-                line.append(f" {done / planned * 100:3.0f}%")
+                progress.append(f" {done / planned * 100:.0f}%", style="")
+            parts.append((8, progress))
             if model.incomplete:
-                line.append(f"  ✗ {model.incomplete} incomplete", style="bold red")
+                parts.append((8, Text(f"✗ {model.incomplete} incomplete", style="bold red")))
             rate = model.replies_per_second()
-            line.append(f"  replies {model.replies}")
-            line.append(f"  {rate:,.1f}/s" if rate is not None else "  –/s")
+            parts.append((3, Text(f"replies {model.replies}")))
+            parts.append((5, Text(f"{rate:,.1f}/s" if rate is not None else "–/s")))
             started, finished = tournament.started_at, tournament.finished_at
             if started is not None:
                 end = finished if finished is not None and state in ("finished", "stopped") else self.clock()
-                line.append(f"  elapsed {clock_text(end - started)}")
+                parts.append((4, Text(f"elapsed {clock_text(end - started)}")))
             if state == "running":
-                line.append(f"  ETA {clock_text(model.eta_seconds())}")
-        second = Text(inert(notice), style="italic yellow" if notice else "dim")
+                parts.append((7, Text(f"ETA {clock_text(model.eta_seconds())}")))
+        width = self.content_region.width or self.app.size.width - 2
+        while len(parts) > 1 and sum(p.cell_len for _, p in parts) + 2 * (len(parts) - 1) > width:
+            parts.remove(min(parts, key=lambda part: part[0]))
+        line = Text("  ").join(p for _, p in parts)
+        second = Text(inert(notice), style="italic yellow") if notice else Text(inert(mode), style="dim")
+        status = Text("\n", no_wrap=True, overflow="ellipsis").join([line, second])
         # Two lines always: no layout pass is needed for new numbers.
-        self.update(Text("\n").join([line, second]), layout=False)
+        self.update(status, layout=False)
+
+    def on_resize(self) -> None:
+        """Fit the line to the new width."""
+        if self._shown is not None:
+            self.show(*self._shown)

@@ -22,6 +22,8 @@ class TranscriptView(VerticalScroll):
     Only the turns whose look changes are re-rendered when the cursor moves.
     """
 
+    ALLOW_MAXIMIZE = True  # a pane of its own: `z` zooms it
+
     DEFAULT_CSS = """
     TranscriptView { height: 1fr; }
     TranscriptView TurnBlock { height: auto; }
