@@ -31,7 +31,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from arena_tui.safe import inert
 from arena_tui.tui_reporter import TuiReporter
@@ -82,6 +82,7 @@ STATIC_MIN_INTERVAL_S = 2.0
 # ... and waits at least this many times its own duration, so bandit (CPU-bound, in its
 # own process) takes at most ~5% of one core.
 STATIC_DUTY_FACTOR = 20
+FINISHED_NOTICE = "finished: every planned conversation was played and scanned (q quits)"
 
 
 def matchup_title(attacker: str, defender: str) -> Text:
@@ -150,6 +151,7 @@ class WatchScreen(Screen):
         self._wake_follower = threading.Event()
         self._stop_loops = threading.Event()
         self._run_in_flight = threading.Event()
+        self._static_worker: Worker | None = None
 
     # --- layout ---------------------------------------------------------------------
 
@@ -183,7 +185,7 @@ class WatchScreen(Screen):
 
     def _board_title(self) -> Text:
         if self.board == "asr":
-            return Text.assemble(("Standing · static stage ASR, live", "bold"), ("  b: leaderboard", "dim"))
+            return Text.assemble(("Provisional standing · static stage ASR, live", "bold"), ("  b: leaderboard", "dim"))
         source = "verdicts refreshed live" if self.run_spec else "stored verdicts (arena-tui evaluate)"
         return Text.assemble((f"Leaderboard · {source}", "bold"), ("  b: static ASR", "dim"))
 
@@ -279,13 +281,22 @@ class WatchScreen(Screen):
                 counts = run_pass_in_child(self.store_path, tournament_id, cancelled)
                 if counts is None:
                     return
-                self.post_message(StaticPassed(counts))
+                self.post_message(StaticPassed(counts, final=last))
                 if last:
                     return
                 self._static_pause(max(STATIC_MIN_INTERVAL_S, STATIC_DUTY_FACTOR * (time.perf_counter() - started)))
         except (StaticPassError, OSError) as exc:
             if not self._stop_loops.is_set():
-                self.app.call_from_thread(self._set_notice, f"static stage stopped: {exc}")
+                self.app.call_from_thread(self._static_stopped, str(exc))
+
+    def _static_stopped(self, error: str) -> None:
+        """The static stage failed: say so; a run waiting for its final pass is finished without it."""
+        if self.run_state == "scanning":
+            self.run_state = "finished"
+            self.notice = f"finished, but the static stage stopped: {error} (arena-tui evaluate scans the rest)"
+        else:
+            self.notice = f"static stage stopped: {error}"
+        self._redraw_status()
 
     def _static_pause(self, seconds: float) -> None:
         """Sleep between static passes; cut short when the run ends or the screen closes."""
@@ -337,14 +348,20 @@ class WatchScreen(Screen):
     @on(RunStarted)
     def run_started(self, message: RunStarted) -> None:
         """The run has its tournament id: start the live static stage."""
-        self.static_stage(message.info.id, first_wait=0.0 if message.info.already_done else STATIC_MIN_INTERVAL_S)
+        self._static_worker = self.static_stage(message.info.id,
+                                                first_wait=0.0 if message.info.already_done else STATIC_MIN_INTERVAL_S)
 
     @on(StaticPassed)
     def static_passed(self, message: StaticPassed) -> None:
-        """A static pass ended: show the live ASR and re-read the findings on screen."""
+        """A static pass ended: show the live ASR and re-read the findings on screen; the
+        final pass of a finished run makes it FINISHED."""
         if not self.is_mounted or self._stop_loops.is_set():
             return
         self.model.apply_static(message.static)
+        if message.final and self.run_state == "scanning":
+            self.run_state = "finished"
+            self.notice = FINISHED_NOTICE
+            self._redraw_status()
         self.query_one(WatchLeaderboard).poll()
         self.follower.findings_generation += 1
         self._wake_follower.set()
@@ -380,6 +397,8 @@ class WatchScreen(Screen):
     @on(RunEnded)
     def run_ended(self, message: RunEnded) -> None:
         """Show finished / stopped / failed; quit if the user asked to."""
+        # Read before the static stage learns that the run ended: its final pass comes after.
+        final_pass_due = self._static_worker is not None and not self._static_worker.is_finished
         self._run_in_flight.clear()
         self._wake_follower.set()
         self._drain_reporter()
@@ -391,9 +410,15 @@ class WatchScreen(Screen):
         elif message.summary is not None and message.summary.stopped:
             self.run_state = "stopped"
             self.notice = "stopped: press r to resume here, or run `arena-tui run --resume` later"
+        elif final_pass_due:
+            # Every conversation is played; FINISHED once the final static pass has
+            # stored its verdicts (static_passed), so the standings are the final ones.
+            self.run_state = "scanning"
+            self.notice = ("every planned conversation was played; final static pass (bandit) running "
+                           "(q quits; arena-tui evaluate scans the rest later)")
         else:
             self.run_state = "finished"
-            self.notice = "finished: every planned conversation was played (q quits)"
+            self.notice = FINISHED_NOTICE
         self.refresh_bindings()
         self._redraw_status()
         if self.quit_after_run:
