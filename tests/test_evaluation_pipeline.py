@@ -240,7 +240,7 @@ def test_static_pass_in_a_child_process(tmp_path: Path) -> None:
     matchup = store.conversations(tid)[0].matchup_id
     assert run_pass_in_child(db, tid) == {matchup: (3, 1)}
     assert any(f.test_id == "B602" for f in store.findings(ids[0]))
-    assert store.standings_fingerprint([tid]) != ()
+    assert store.verdict_fingerprint([tid]) != ()
     assert run_pass_in_child(db, tid, cancelled=lambda: True) in (None, {matchup: (3, 1)})
     store.close()
     with pytest.raises(StaticPassError, match="no arena store"):

@@ -1,11 +1,10 @@
 """The leaderboard of the watch screen: the shared `LeaderboardPane`, recomputed only when
-the tournament's verdicts or conversation counts change.
+the tournament's verdicts change.
 
 A watched store changes many times a second (the run's batched writes), and the shared
 pane recomputes the leaderboard (BLEU, bootstrap) whenever the store changed at all. Here
-a cheap fingerprint of the verdicts and statuses (`Store.standings_fingerprint`) is read
-first, and the last standings are kept while it stands; a recompute is forced now and
-then for inputs the fingerprint does not see.
+a cheap fingerprint of the verdicts is read first, and the last standings are kept while
+it stands; a recompute is forced now and then for inputs the fingerprint does not see.
 """
 
 from __future__ import annotations
@@ -19,7 +18,10 @@ from arena_tui.widgets.leaderboard_pane import LeaderboardPane
 from core.store import Store
 
 # Seconds after which the standings are recomputed even with the same verdicts (utility
-# results and labels can move scores without changing a verdict).
+# results and labels can move scores without changing a verdict, and conversations that
+# finished since are the rates' denominators). Running here, every static pass changes
+# verdicts, so the denominators follow the run pass by pass; recomputing on every finished
+# conversation would cost the run a bootstrap every poll.
 FORCED_RECOMPUTE_S = 30.0
 
 
@@ -35,8 +37,8 @@ class WatchLeaderboard(LeaderboardPane):
         self._shown: RenderableType | None = None
 
     def compute(self, store: Store, tournament_ids: list[int]) -> RenderableType:
-        """The last standings while verdicts and statuses stand; recomputed when they change."""
-        fingerprint = (tuple(tournament_ids), store.standings_fingerprint(tournament_ids))
+        """The last standings while the verdicts stand; recomputed when they change."""
+        fingerprint = (tuple(tournament_ids), store.verdict_fingerprint(tournament_ids))
         now = time.monotonic()
         if self._content is None or fingerprint != self._fingerprint or now - self._computed_at > FORCED_RECOMPUTE_S:
             self._content = super().compute(store, tournament_ids)

@@ -95,19 +95,14 @@ class _FollowMixin:
             ).fetchall()
         )
 
-    def standings_fingerprint(self, tournament_ids: Sequence[int]) -> tuple:
-        """A cheap summary of what the standings are computed from: the stored verdicts
-        (count and id sum per verdict) and the conversation counts per status (the rates'
-        denominators; read from an index). It changes whenever either does, so standings
-        can be kept until then."""
+    def verdict_fingerprint(self, tournament_ids: Sequence[int]) -> tuple:
+        """A cheap summary of the tournaments' stored verdicts (count and id sum per
+        verdict): it changes whenever a verdict does, so standings can be kept until then."""
         if not tournament_ids:
             return ()
         marks = ",".join("?" * len(tournament_ids))
-        ids = list(tournament_ids)
-        verdicts = self.conn.execute(
+        return tuple(self.conn.execute(
             f"SELECT verdict, COUNT(*), TOTAL(conversation_id) FROM verdicts WHERE tournament_id IN ({marks})"
-            " GROUP BY verdict ORDER BY verdict", ids).fetchall()
-        statuses = self.conn.execute(
-            f"SELECT status, COUNT(*) FROM conversations WHERE tournament_id IN ({marks}) GROUP BY status ORDER BY status",
-            ids).fetchall()
-        return tuple(verdicts), tuple(statuses)
+            " GROUP BY verdict ORDER BY verdict",
+            list(tournament_ids),
+        ).fetchall())
