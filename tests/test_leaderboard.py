@@ -431,6 +431,10 @@ def test_cli_table_output(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     for text in ("Attackers", "Defenders", "prac: ASR %", "off: ASR %", "undecided", "No utility measured for d"):
         assert text in result.output
+    assert "PROVISIONAL ranking: 1 of 11 complete conversations are undecided" in result.output
+    final = CliRunner().invoke(main, ["leaderboard", "--db", str(db), "-t", "off", "--resamples", "100"],
+                               env={"COLUMNS": "200"})
+    assert final.exit_code == 0 and "provisional" not in final.output.lower() and "range" not in final.output
 
 
 @pytest.mark.parametrize("args", [["-t", "nope"], ["-t", "off", "--kind", "practice"]])
