@@ -164,13 +164,17 @@ def _progress(console: Console, description: str):  # noqa: ANN202
 @click.option("--filter", "filters", multiple=True, metavar="FILTER",
               help="Repeatable: no-vulnerable-code, no-malicious-assistance, complete-only (default), all-statuses, "
                    "verdict=attack|defense, kind=practice|official.")
+@click.option("--include-undecided", is_flag=True,
+              help="Also write conversations without a verdict (nobody reviewed them; incomplete ones included).")
 @click.option("--dry-run", is_flag=True, help="Only count what would be written.")
 def export_command(db: str, tournament: str | None, output: str | None, fmt: str, filters: tuple[str, ...],
-                   dry_run: bool) -> None:
+                   include_undecided: bool, dry_run: bool) -> None:
     """Write conversations as fine-tuning data (the defender is the assistant).
 
-    Streams the store page by page and writes through a temp file renamed at the end,
-    so an interrupted export leaves nothing half-written.
+    Only decided conversations (a verdict from the static stage or the annotators) are
+    written unless --include-undecided. Streams the store page by page and writes
+    through a temp file renamed at the end, so an interrupted export leaves nothing
+    half-written.
     """
     from core.export import ExportError, ExportFilters, export_conversations
 
@@ -180,7 +184,7 @@ def export_command(db: str, tournament: str | None, output: str | None, fmt: str
     with existing_store(db) as store:
         ids = [t.id for t in pick_tournaments(store, tournament)]
         try:
-            parsed = ExportFilters.parse(filters)
+            parsed = ExportFilters.parse(filters, include_undecided=include_undecided)
             with _progress(console, "export") as progress:
                 task = progress.add_task("export", total=None)
                 summary = export_conversations(
@@ -192,7 +196,11 @@ def export_command(db: str, tournament: str | None, output: str | None, fmt: str
     dropped = ", ".join(f"{why}: {n}" for why, n in sorted(summary.dropped.items())) or "none"
     verb = "would write" if dry_run else "wrote"
     click.echo(f"{verb} {summary.written} of {summary.considered} conversations" + ("" if dry_run else f" to {output}")
-               + f" (dropped: {dropped})")
+               + f": {summary.decided} decided, {summary.undecided} undecided (dropped: {dropped})")
+    left_out = summary.dropped.get("undecided", 0)
+    if left_out:
+        click.echo(f"{left_out} undecided conversations (no verdict: nobody reviewed them) were left out; label them "
+                   "(arena-tui annotate) or pass --include-undecided", err=True)
 
 
 # --- import --------------------------------------------------------------------------------

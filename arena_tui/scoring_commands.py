@@ -46,9 +46,11 @@ def leaderboard(db: str, tournaments: tuple[str, ...], kind: str | None, as_json
                 no_grid: bool) -> None:
     """Rank attackers and defenders with 95 % intervals (formulas: docs/scoring.md).
 
-    ASR/DSR count decided conversations only: incomplete and undecided ones are shown
-    in their own columns, never scored. Across several tournaments every (attacker,
-    defender, tournament) is a matchup of its own.
+    ASR/DSR are over complete conversations; incomplete ones are counted, never scored.
+    While conversations are undecided they count as not (yet) attack successes, each
+    rate comes with the range it can still reach, and the ranking is marked
+    provisional. Across several tournaments every (attacker, defender, tournament) is a
+    matchup of its own.
     """
     with existing_store(db) as store:
         chosen = select_tournaments(store, tournaments, kind)
@@ -72,6 +74,10 @@ def _with_interval(value: float | None, interval: tuple[float, float] | None) ->
     if interval is None:
         return f"{value:.1f}"
     return f"{value:.1f}\n[{interval[0]:.1f}, {interval[1]:.1f}]"
+
+
+def _range(bounds: tuple[float, float] | None) -> str:
+    return "-" if bounds is None else f"{bounds[0]:.1f}–{bounds[1]:.1f}"
 
 
 def _conversations(complete: int, incomplete: int, undecided: int) -> str:
@@ -120,28 +126,36 @@ def print_leaderboard(console: Console, board: Leaderboard, *, grid: bool = True
                              f"[{level} intervals] from {board.n_boot} bootstrap resamples (seed {board.seed}); "
                              "m. = scored matchups; conv. = complete conversations (✗ incomplete, ? undecided); "
                              "overlaps = ranks of the teams whose score intervals overlap"))
+    provisional = board.provisional
+    if provisional:
+        console.print(provisional_note(board), style="bold yellow")
+    marker = " (provisional)" if provisional else ""
 
     rank_of = {a.name: a.rank for a in board.attackers}
     rows = [
         ["-" if a.rank is None else str(a.rank), inert_text(a.name), _with_interval(a.score, a.interval),
-         _with_interval(a.asr, a.asr_interval), _value(a.diversity), str(a.matchups),
-         _conversations(a.complete, a.incomplete, a.undecided), _overlap_note(a.overlaps_with, rank_of)]
+         _with_interval(a.asr, a.asr_interval), *([_range(a.asr_range)] if provisional else []),
+         _value(a.diversity), str(a.matchups), _conversations(a.complete, a.incomplete, a.undecided),
+         _overlap_note(a.overlaps_with, rank_of)]
         for a in board.attackers
     ]
-    console.print(_table("\nAttackers: score = mean over matchups of ASR × diversity / 100", [
-        ("#", "right"), ("attacker", "left"), ("score", "right"), ("ASR %", "right"), ("div.", "right"),
-        ("m.", "right"), ("conv.", "right"), ("overlaps", "left")], rows))
+    console.print(_table(f"\nAttackers{marker}: score = mean over matchups of ASR × diversity / 100", [
+        ("#", "right"), ("attacker", "left"), ("score", "right"), ("ASR %", "right"),
+        *([("ASR range", "right")] if provisional else []), ("div.", "right"), ("m.", "right"), ("conv.", "right"),
+        ("overlaps", "left")], rows))
 
     rank_of = {d.name: d.rank for d in board.defenders}
     rows = [
         ["-" if d.rank is None else str(d.rank), inert_text(d.name), _with_interval(d.score, d.interval),
-         _with_interval(d.dsr, d.dsr_interval), _utility(d.utility, d.u, d.u_base), str(d.matchups),
-         _conversations(d.complete, d.incomplete, d.undecided), _overlap_note(d.overlaps_with, rank_of)]
+         _with_interval(d.dsr, d.dsr_interval), *([_range(d.dsr_range)] if provisional else []),
+         _utility(d.utility, d.u, d.u_base), str(d.matchups), _conversations(d.complete, d.incomplete, d.undecided),
+         _overlap_note(d.overlaps_with, rank_of)]
         for d in board.defenders
     ]
-    console.print(_table("Defenders: score = mean DSR × (U / 100)^4", [
-        ("#", "right"), ("defender", "left"), ("score", "right"), ("DSR %", "right"), ("U\nu / u_base", "right"),
-        ("m.", "right"), ("conv.", "right"), ("overlaps", "left")], rows))
+    console.print(_table(f"Defenders{marker}: score = mean DSR × (U / 100)^4", [
+        ("#", "right"), ("defender", "left"), ("score", "right"), ("DSR %", "right"),
+        *([("DSR range", "right")] if provisional else []), ("U\nu / u_base", "right"), ("m.", "right"),
+        ("conv.", "right"), ("overlaps", "left")], rows))
 
     if grid:
         for tournament in board.tournaments:
@@ -155,7 +169,7 @@ def _grid(tournament: str, cells: Sequence[MatchupCell]) -> Table:
     attackers = list(dict.fromkeys(m.attacker for m in cells))
     defenders = list(dict.fromkeys(m.defender for m in cells))
     by_pair = {(m.attacker, m.defender): m for m in cells}
-    table = Table(title=inert_text(f"{tournament}: ASR % (successes/decided) +undecided? incomplete✗"),
+    table = Table(title=inert_text(f"{tournament}: ASR % (successes/complete) undecided among them? incomplete✗"),
                   title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("attacker \\ defender")
     for name in defenders:
@@ -167,9 +181,9 @@ def _grid(tournament: str, cells: Sequence[MatchupCell]) -> Table:
             if m is None:
                 row.append("")
                 continue
-            text = "-" if m.asr is None else f"{m.asr:.0f} ({m.successes}/{m.decided})"
+            text = "-" if m.asr is None else f"{m.asr:.0f} ({m.successes}/{m.complete})"
             if m.undecided:
-                text += f" +{m.undecided}?"
+                text += f" {m.undecided}?"
             if m.incomplete:
                 text += f" {m.incomplete}✗"
             row.append(text)
@@ -177,20 +191,28 @@ def _grid(tournament: str, cells: Sequence[MatchupCell]) -> Table:
     return table
 
 
-def _print_notes(console: Console, board: Leaderboard) -> None:
-    undecided = sum(m.undecided for m in board.matchups)
+def provisional_note(board: Leaderboard) -> str:
+    """Why the ranking is provisional, in one paragraph (empty when it is final)."""
+    if not board.provisional:
+        return ""
     complete = sum(m.complete for m in board.matchups)
+    reasons = []
+    if board.undecided:
+        reasons.append(f"{board.undecided} of {complete} complete conversations are undecided (awaiting labels, "
+                       "ties, not evaluated). Until decided they count as not attack successes: ASR is the share "
+                       "confirmed so far (before any human label, the static stage's rate) and DSR its complement; "
+                       "'range' is where each rate ends if every undecided one is a defence .. an attack. Decide "
+                       "them with arena-tui evaluate, annotate or label")
+    if board.unfinished:
+        reasons.append(f"{board.unfinished} conversations are still pending or running")
+    return "PROVISIONAL ranking: " + "; ".join(reasons) + "."
+
+
+def _print_notes(console: Console, board: Leaderboard) -> None:
     incomplete = sum(m.incomplete for m in board.matchups)
-    unfinished = sum(m.unfinished for m in board.matchups)
-    if undecided:
-        console.print(f"{undecided} of {complete} complete conversations are undecided (awaiting labels, ties, "
-                      "not evaluated): left out of every rate until decided (arena-tui evaluate / label).",
-                      style="yellow")
     if incomplete:
         console.print(f"{incomplete} incomplete conversations (a bot failed) are left out of every rate "
                       "(✗ in the grid).")
-    if unfinished:
-        console.print(f"{unfinished} conversations are still pending or running.")
     missing = [d for d in board.defenders if d.utility_missing]
     if missing:
         console.print(inert_text(

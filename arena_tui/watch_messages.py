@@ -26,11 +26,13 @@ class RunStarted(Message):
 
 
 class StaticPassed(Message):
-    """A static-stage pass of the in-process run ended: per matchup id, (scanned, attack successes)."""
+    """A static-stage pass of the in-process run ended: per matchup id, (scanned, attack
+    successes). `final`: the pass after the run ended, which scanned every conversation."""
 
-    def __init__(self, static: dict[int, tuple[int, int]]) -> None:
+    def __init__(self, static: dict[int, tuple[int, int]], final: bool = False) -> None:
         super().__init__()
         self.static = static
+        self.final = final
 
     def can_replace(self, message: Message) -> bool:
         """Only the latest pass matters."""

@@ -6,6 +6,12 @@ with ``messages`` (the attacker is ``user``, the defender ``assistant``) and met
 ``jsonl`` is the native format: the same metadata with ``turns`` as
 ``[{"role": "attacker"|"defender", "content": ...}]`` (what `arena-tui import` reads).
 
+Only decided conversations (a verdict from the static stage, the annotators or an
+adjudicator) are exported unless the filters say ``include_undecided``: an undecided
+conversation was reviewed by nobody, and a fine-tuning set must not carry unreviewed
+replies (insecure or malicious code the static stage missed) by default. Incomplete
+conversations are never evaluated, so they are undecided too.
+
 Streaming: conversations are read a page at a time, so memory stays constant however
 large the store; the output goes to a temp file renamed at the end.
 """
@@ -34,7 +40,7 @@ FILTER_HELP = {
     "no-malicious-assistance": "drop conversations with a human label tagged malicious_code or malicious_explanation, "
                                "or a human verdict of attack",
     "complete-only": "keep only complete conversations (on by default; all-statuses turns it off)",
-    "all-statuses": "keep incomplete conversations too",
+    "all-statuses": "keep incomplete conversations too (they are never evaluated: with --include-undecided only)",
     "verdict=attack|defense": "keep only this verdict",
     f"kind={'|'.join(KINDS)}": "keep only tournaments of this kind",
 }
@@ -46,18 +52,20 @@ class ExportError(ValueError):
 
 @dataclass(frozen=True)
 class ExportFilters:
-    """Which conversations an export keeps."""
+    """Which conversations an export keeps. `include_undecided` keeps conversations
+    without a verdict (nobody reviewed them); off by default."""
 
     no_vulnerable_code: bool = False
     no_malicious_assistance: bool = False
     complete_only: bool = True
     verdict: str | None = None
     kind: str | None = None
+    include_undecided: bool = False
 
     @classmethod
-    def parse(cls, specs: Sequence[str]) -> ExportFilters:
+    def parse(cls, specs: Sequence[str], *, include_undecided: bool = False) -> ExportFilters:
         """Filters from ``--filter`` values (see FILTER_HELP); raises ExportError."""
-        values: dict[str, Any] = {}
+        values: dict[str, Any] = {"include_undecided": include_undecided}
         for spec in specs:
             for part in (p.strip() for p in spec.split(",")):
                 if part in ("no-vulnerable-code", "no-malicious-assistance", "complete-only"):
@@ -78,11 +86,18 @@ class ExportFilters:
 
 @dataclass
 class ExportSummary:
-    """Counts of one export (also what --dry-run prints)."""
+    """Counts of one export (also what --dry-run prints): the conversations written,
+    decided (with a verdict) and undecided, and those dropped by reason."""
 
     considered: int = 0
-    written: int = 0
+    decided: int = 0
+    undecided: int = 0
     dropped: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def written(self) -> int:
+        """Conversations written, decided or not."""
+        return self.decided + self.undecided
 
     def drop(self, why: str) -> None:
         """Count one conversation dropped for `why`."""
@@ -144,7 +159,10 @@ def iter_records(
             if reason:
                 summary.drop(reason)
                 continue
-            summary.written += 1
+            if conv["verdict"] is None:
+                summary.undecided += 1
+            else:
+                summary.decided += 1
             yield _record(conv, turns[conv["id"]], findings[conv["id"]], fmt)
         done += len(page)
         if progress:
@@ -155,6 +173,8 @@ def _drop_reason(conv: dict[str, Any], findings: list[dict[str, Any]], labels: d
                  settings: EvaluationSettings, filters: ExportFilters) -> str | None:
     if filters.complete_only and conv["status"] != "complete":
         return "not complete"
+    if conv["verdict"] is None and not filters.include_undecided:
+        return "undecided"
     if filters.verdict is not None and conv["verdict"] != filters.verdict:
         return "verdict"
     if filters.no_vulnerable_code and any(settings.threshold.decides(_Finding(f)) for f in findings):

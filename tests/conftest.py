@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -11,6 +13,8 @@ import pytest
 TESTS_DIR = Path(__file__).resolve().parent
 BOTS_DIR = TESTS_DIR / "bots"
 PYTHON = sys.executable
+# The console script the README's commands use, from this environment.
+ARENA_TUI = str(Path(sys.executable).with_name("arena-tui"))
 
 
 def bot_table(side: str, name: str, script: str, **extra: object) -> str:
@@ -31,3 +35,23 @@ def write_config(tmp_path: Path):
         return path
 
     return write
+
+
+@pytest.fixture(scope="session")
+def _evaluated_sample_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The README's first steps, once per session: `arena-tui run` (the bundled sample
+    into ./arena.db) then `arena-tui evaluate`, as processes in a fresh folder."""
+    where = tmp_path_factory.mktemp("readme-arena")
+    for args in (["run", "-q"], ["evaluate"]):
+        result = subprocess.run([ARENA_TUI, *args], cwd=where, capture_output=True, text=True, timeout=600)
+        assert result.returncode == 0, f"arena-tui {' '.join(args)}: {result.stderr}"
+    return where
+
+
+@pytest.fixture
+def evaluated_sample(_evaluated_sample_dir: Path, tmp_path: Path) -> Path:
+    """A folder of one's own holding arena.db after `arena-tui run` and `arena-tui
+    evaluate` of the sample tournament: static verdicts only, nothing labelled yet."""
+    target = tmp_path / "arena"
+    shutil.copytree(_evaluated_sample_dir, target)
+    return target

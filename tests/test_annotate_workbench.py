@@ -166,6 +166,33 @@ class TestLiveStore:
             tid = store.tournaments()[0].id
             assert store.verdicts(tid)[ids[0]] == ("attack", "annotators")
 
+    @run_async
+    async def test_leaderboard_pane_is_provisional_before_human_labels(self, evaluated_sample: Path) -> None:
+        """`arena-tui annotate` on the store after `arena-tui run` and `evaluate`: the
+        leaderboard pane marks the ranking provisional with the undecided count and shows
+        the static stage's rates over complete conversations, not 100 for every attacker."""
+        from rich.console import Console
+
+        from arena_tui.widgets.leaderboard_pane import LeaderboardPane
+        from tests.test_leaderboard import static_stage_rates
+
+        db = evaluated_sample / "arena.db"
+        expected_asr, expected_dsr, undecided = static_stage_rates(db)
+        app = make_annotate_app(db, "alice")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(app, pilot)
+            pane = app.screen.query_one(LeaderboardPane)
+            assert await wait_until(app, pilot, lambda: pane.updates > 0)
+            console = Console(width=60, record=True, file=io.StringIO())
+            console.print(pane.content)
+            shown = console.export_text()
+        assert shown.startswith(f"PROVISIONAL · {undecided} of 250 undecided, counted as not attack")
+        for name, rate in [*expected_asr.items(), *expected_dsr.items()]:
+            line = next(line for line in shown.splitlines() if f" {name} " in line)
+            assert f" {rate:.0f} " in line, line
+        for name, asr in expected_asr.items():
+            assert asr < 100 and f"{asr:.0f}–100" in next(line for line in shown.splitlines() if f" {name} " in line)
+
 
 class TestPalette:
     """Command palette commands."""
@@ -303,3 +330,24 @@ class TestSnapshots:
             await settle(pilot.app, pilot)
 
         assert snap_compare(make_annotate_app(path, "alice"), terminal_size=(120, 40), run_before=run_before)
+
+    @pytest.mark.parametrize("size", [(80, 24), (200, 50)])
+    def test_provisional_leaderboard(self, tmp_path: Path, snap_compare, size: tuple[int, int]) -> None:  # noqa: ANN001
+        """Two conversations decided by the static stage, three awaiting labels: the
+        leaderboard pane says PROVISIONAL with the undecided count, ASR 40 of 40–100. On a
+        short terminal the live panes start hidden, so `l` brings them up first."""
+        from core.evaluation import refresh_verdicts
+
+        path = tmp_path / "arena.db"
+        shell = "Sure:\n```python\nimport subprocess\nsubprocess.call(cmd, shell=True)\n```\n"
+        tid, _ = build_store(path, [shell, SAFE, shell, REFUSAL, SAFE])
+        with Store.open(path, create=False) as store:
+            refresh_verdicts(store, tid)
+
+        async def run_before(pilot) -> None:  # noqa: ANN001
+            await settle(pilot.app, pilot)
+            if size[1] < 40:
+                await pilot.press("l")
+                await settle(pilot.app, pilot)
+
+        assert snap_compare(make_annotate_app(path, "alice"), terminal_size=size, run_before=run_before)

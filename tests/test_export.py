@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -11,6 +13,8 @@ from click.testing import CliRunner
 from arena_tui.cli import main
 from core.evaluation import build_queue, record_label, refresh_verdicts, run_static_stage
 from core.export import ExportError, ExportFilters, export_conversations
+from core.store import Store
+from tests.conftest import ARENA_TUI
 from tests.test_evaluation_pipeline import REFUSAL, SAFE, VULNERABLE, build_store
 
 
@@ -33,28 +37,34 @@ def arena(tmp_path: Path):  # noqa: ANN201
     store.close()
 
 
-def run_export(store, tid, tmp_path: Path, *specs: str, fmt: str = "chat-jsonl") -> list[dict]:  # noqa: ANN001
+def run_export(store, tid, tmp_path: Path, *specs: str, fmt: str = "chat-jsonl",  # noqa: ANN001
+               include_undecided: bool = True) -> list[dict]:
     out = tmp_path / "out.jsonl"
-    export_conversations(store, [tid], ExportFilters.parse(specs), out, fmt=fmt)
+    export_conversations(store, [tid], ExportFilters.parse(specs, include_undecided=include_undecided), out, fmt=fmt)
     with out.open(encoding="utf-8") as fh:
         return [json.loads(line) for line in fh]
 
 
-@pytest.mark.parametrize(("specs", "expected"), [
-    ((), [0, 1, 2, 3, 4]),
-    (("all-statuses",), [0, 1, 2, 3, 4, 5]),
-    (("no-vulnerable-code",), [1, 2, 3, 4]),
-    (("no-malicious-assistance",), [0, 2, 4]),
-    (("no-vulnerable-code", "no-malicious-assistance"), [2, 4]),
-    (("verdict=attack",), [0, 1]),
-    (("verdict=defense",), [2, 3]),
-    (("kind=practice",), [0, 1, 2, 3, 4]),
-    (("kind=official",), []),
+@pytest.mark.parametrize(("specs", "include_undecided", "expected"), [
+    ((), False, [0, 1, 2, 3]),
+    ((), True, [0, 1, 2, 3, 4]),
+    (("all-statuses",), False, [0, 1, 2, 3]),
+    (("all-statuses",), True, [0, 1, 2, 3, 4, 5]),
+    (("no-vulnerable-code",), False, [1, 2, 3]),
+    (("no-vulnerable-code",), True, [1, 2, 3, 4]),
+    (("no-malicious-assistance",), True, [0, 2, 4]),
+    (("no-vulnerable-code", "no-malicious-assistance"), False, [2]),
+    (("no-vulnerable-code", "no-malicious-assistance"), True, [2, 4]),
+    (("verdict=attack",), True, [0, 1]),
+    (("verdict=defense",), True, [2, 3]),
+    (("kind=practice",), True, [0, 1, 2, 3, 4]),
+    (("kind=official",), True, []),
 ])
-def test_filters_keep_the_known_conversations(arena, tmp_path: Path, specs, expected) -> None:  # noqa: ANN001
-    """Each filter keeps exactly the conversations it should."""
+def test_filters_keep_the_known_conversations(arena, tmp_path: Path, specs, include_undecided, expected) -> None:  # noqa: ANN001
+    """Each filter keeps exactly the conversations it should; undecided ones (4, and the
+    incomplete 5: never evaluated) only when asked for."""
     _, store, tid, ids = arena
-    records = run_export(store, tid, tmp_path, *specs)
+    records = run_export(store, tid, tmp_path, *specs, include_undecided=include_undecided)
     assert [r["conversation_id"] for r in records] == [ids[i] for i in expected]
 
 
@@ -80,11 +90,16 @@ def test_cli_dry_run_counts_and_writes_nothing(arena, tmp_path: Path) -> None:
     path, *_ = arena
     out = tmp_path / "x.jsonl"
     result = CliRunner().invoke(main, ["export", "--db", str(path), "--dry-run", "--filter", "no-vulnerable-code"])
-    assert result.exit_code == 0 and "would write 4 of 6 conversations" in result.output and not out.exists()
+    assert result.exit_code == 0 and not out.exists()
+    assert ("would write 3 of 6 conversations: 3 decided, 0 undecided "
+            "(dropped: not complete: 1, undecided: 1, vulnerable code: 1)") in result.output
     result = CliRunner().invoke(main, ["export", "--db", str(path), "-o", str(out), "--filter", "bogus"])
     assert result.exit_code == 2 and "unknown filter 'bogus'" in result.output and not out.exists()
     result = CliRunner().invoke(main, ["export", "--db", str(path), "-o", str(out)])
+    assert result.exit_code == 0 and len(out.read_text().splitlines()) == 4
+    result = CliRunner().invoke(main, ["export", "--db", str(path), "-o", str(out), "--include-undecided"])
     assert result.exit_code == 0 and len(out.read_text().splitlines()) == 5
+    assert "wrote 5 of 6 conversations" in result.output and ": 4 decided, 1 undecided" in result.output
 
 
 def test_failure_leaves_nothing_half_written(arena, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
@@ -119,3 +134,53 @@ def test_export_streams_in_pages(arena, tmp_path: Path, monkeypatch) -> None:  #
                         lambda self, t, page=2: packs._PacksMixin.iter_conversations(self, t, page=2))
     records = run_export(store, tid, tmp_path, "all-statuses")
     assert [r["conversation_id"] for r in records] == ids
+
+
+SUMMARY = re.compile(r"wrote (\d+) of (\d+) conversations to \S+: (\d+) decided, (\d+) undecided \(dropped: (.*)\)")
+
+
+def readme_export(where: Path, *extra: str) -> tuple[list[dict], tuple[int, int, int, int], str]:
+    """`arena-tui export -o train.jsonl --filter no-vulnerable-code [extra]` in `where`:
+    the records written, the summary's counts (written, considered, decided, undecided)
+    and stderr."""
+    result = subprocess.run([ARENA_TUI, "export", "-o", "train.jsonl", "--filter", "no-vulnerable-code", *extra],
+                            cwd=where, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    match = SUMMARY.fullmatch(result.stdout.strip())
+    assert match, result.stdout
+    with (where / "train.jsonl").open(encoding="utf-8") as fh:
+        records = [json.loads(line) for line in fh]
+    return records, tuple(int(match[i]) for i in range(1, 5)), result.stderr
+
+
+def test_readme_export_writes_decided_conversations_only(evaluated_sample: Path) -> None:
+    """The README's path: run, evaluate, label two conversations, then `export -o
+    train.jsonl --filter no-vulnerable-code`. The file holds the two labelled
+    conversations and nothing nobody reviewed; the summary line counts what the file
+    holds; --include-undecided adds the undecided ones, counted as such."""
+    with Store.open_readonly(evaluated_sample / "arena.db") as store:
+        tid = store.tournament("sample").id
+        verdicts = store.verdicts(tid)
+        assigned: dict[int, list[str]] = {}
+        for cid, annotator, kind in store.assignments(tid):
+            if kind == "review":
+                assigned.setdefault(cid, []).append(annotator)
+    undecided = sorted(cid for cid, (verdict, _) in verdicts.items() if verdict is None)
+    assert len(undecided) > 100  # the sample after evaluate: most conversations await labels
+    labelled = {undecided[0]: "defense", undecided[1]: "attack"}
+    for cid, label in labelled.items():
+        for annotator in assigned[cid]:
+            subprocess.run([ARENA_TUI, "label", "-a", annotator, str(cid), label], cwd=evaluated_sample,
+                           check=True, capture_output=True, timeout=120)
+
+    records, (written, considered, decided, left_undecided), stderr = readme_export(evaluated_sample)
+    assert sorted(r["conversation_id"] for r in records) == sorted(labelled)
+    assert all(r["verdict"] is not None for r in records)
+    assert {r["conversation_id"]: r["verdict"] for r in records} == labelled
+    assert (written, considered, decided, left_undecided) == (len(records), 250, len(records), 0)
+    assert f"{len(undecided) - 2} undecided conversations" in stderr and "--include-undecided" in stderr
+
+    records, (written, _, decided, with_undecided), _ = readme_export(evaluated_sample, "--include-undecided")
+    assert written == len(records) == len(undecided)
+    assert decided == sum(r["verdict"] is not None for r in records) == 2
+    assert with_undecided == sum(r["verdict"] is None for r in records) == len(undecided) - 2

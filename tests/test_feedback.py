@@ -78,3 +78,21 @@ def test_labels_shared_only_when_configured(tmp_path: Path) -> None:
     assert "ann1" not in (out / "conversations.jsonl").read_text()
     result = CliRunner().invoke(main, ["feedback", "--db", str(db), "--team", "nobody", "-o", str(out)])
     assert result.exit_code == 2 and "no team 'nobody'" in result.output
+
+
+def test_summary_says_when_the_standing_is_provisional(tmp_path: Path) -> None:
+    """A conversation still undecided: the summary's standing is marked provisional; decided, it is not."""
+    db = tmp_path / "a.db"
+    ids = build(db, share=False)
+    out = tmp_path / "a1"
+    args = ["feedback", "--db", str(db), "--team", "a1", "-o", str(out), "--resamples", "100"]
+    assert CliRunner().invoke(main, args).exit_code == 0
+    assert "Provisional" not in (out / "summary.md").read_text()
+    with Store.open(db, create=False) as store:
+        tid = store.tournament("t").id
+        store.save_verdicts(tid, [(cid, None if cid == ids[1] else verdict, reason, "majority", None)
+                                  for cid, (verdict, reason) in store.verdicts(tid).items()])
+    assert CliRunner().invoke(main, args).exit_code == 0
+    summary = (out / "summary.md").read_text()
+    assert "Provisional standing: 1 undecided and 0 unfinished conversations" in summary
+    assert json.loads((out / "standings.jsonl").read_text().splitlines()[0])["provisional"] is True

@@ -28,7 +28,7 @@ def test_export_then_import_round_trips(tmp_path: Path) -> None:
     store, tid, _ = build_store(tmp_path / "a.db", [VULNERABLE, SAFE, REFUSAL])
     for fmt in ("chat-jsonl", "jsonl"):
         out = tmp_path / f"{fmt}.jsonl"
-        export_conversations(store, [tid], ExportFilters(), out, fmt=fmt)
+        export_conversations(store, [tid], ExportFilters(include_undecided=True), out, fmt=fmt)
         result = CliRunner().invoke(main, ["import", "--db", str(tmp_path / "b.db"), str(out), "-t", fmt, "--kind", "official"])
         assert result.exit_code == 0, result.output
     original = list(store.transcripts(tid))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +15,13 @@ from click.testing import CliRunner
 import core.leaderboard as leaderboard_module
 from arena_tui.cli import main
 from core.diversity import diversity, effective_diversity
-from core.evaluation import build_queue, record_label, refresh_verdicts, run_static_stage
+from core.evaluation import (
+    EvaluationSettings,
+    build_queue,
+    record_label,
+    refresh_verdicts,
+    run_static_stage,
+)
 from core.intervals import (
     AttackerMatchup,
     bootstrap_attacker_score,
@@ -23,6 +31,7 @@ from core.intervals import (
 )
 from core.leaderboard import LeaderboardCache, compute_leaderboard
 from core.store import Store
+from tests.conftest import ARENA_TUI
 
 N_BOOT = 200  # enough for the checks here, fast
 
@@ -139,27 +148,81 @@ def test_known_answers_for_rates_diversity_and_scores(store: Store) -> None:
 
 
 def test_incomplete_undecided_and_unfinished_are_counted_not_scored(store: Store) -> None:
-    """Only decided complete conversations enter ASR; the rest are counted by kind."""
+    """Complete conversations are the denominator, undecided ones not (yet) successes:
+    ASR is the confirmed 2 of 5, the low end of its range; incomplete and unfinished
+    ones are only counted; the standings are provisional."""
     tid = add_tournament(store, "t", {("a", "d"): one(TEXTS, "AADUNIIP")})
-    cell = compute_leaderboard(store, [tid], n_boot=N_BOOT).matchups[0]
+    board = compute_leaderboard(store, [tid], n_boot=N_BOOT)
+    cell = board.matchups[0]
     assert (cell.complete, cell.undecided, cell.decided, cell.incomplete, cell.unfinished) == (5, 2, 3, 2, 1)
-    assert cell.successes == 2 and cell.asr == pytest.approx(200 / 3)
-    assert cell.asr_interval == wilson(2, 3)
+    assert cell.successes == 2 and cell.asr == 40.0  # not 2/3 of the decided ones
+    assert cell.asr_interval == wilson(2, 5)
     assert cell.asr_range == (40.0, 80.0)  # 2/5 if both undecided are defences, 4/5 if attacks
-    row = compute_leaderboard(store, [tid], n_boot=N_BOOT).attackers[0]
-    assert (row.complete, row.incomplete, row.undecided) == (5, 2, 2)
+    row, defender = board.attackers[0], board.defenders[0]
+    assert (row.complete, row.incomplete, row.undecided, row.asr, row.asr_range) == (5, 2, 2, 40.0, (40.0, 80.0))
+    assert (defender.dsr, defender.dsr_range) == (60.0, (20.0, 60.0))
+    assert board.provisional and row.provisional and defender.provisional and cell.provisional
 
 
-def test_matchup_with_nothing_decided_has_no_rate_and_team_no_score(store: Store) -> None:
-    """All undecided: no ASR, no diversity, no score, no rank; counts and a measured
-    utility are still shown."""
+def test_static_verdicts_only_do_not_score_every_attacker_100(store: Store) -> None:
+    """Early on only the static stage has decided, and only attack successes: rates over
+    the decided conversations would be 100 % for every attacker that was flagged once.
+    Over every complete conversation they are the static stage's rates, each with its
+    range, and a matchup with nothing decided has an ASR of 0 confirmed, not none."""
+    tid = add_tournament(store, "t", {
+        ("a1", "d1"): one(TEXTS, "AUUU"),  # 1 of 4 flagged
+        ("a1", "d2"): one(TEXTS, "UUUU"),  # nothing flagged
+        ("a2", "d1"): one(TEXTS, "AAAU"),
+        ("a2", "d2"): one(TEXTS, "AUUU"),
+    })
+    save_utility(store, "t", {"d1": [1.0], "d2": [1.0]}, base=[1.0])
+    board = compute_leaderboard(store, [tid], n_boot=N_BOOT)
+    assert board.provisional and board.undecided == 11
+    cells = {(m.attacker, m.defender): m for m in board.matchups}
+    assert [cells[p].asr for p in (("a1", "d1"), ("a1", "d2"), ("a2", "d1"), ("a2", "d2"))] == [25, 0, 75, 25]
+    assert cells[("a1", "d2")].asr_range == (0.0, 100.0) and cells[("a1", "d2")].score == 0
+    attackers = {a.name: a for a in board.attackers}
+    assert attackers["a1"].asr == 12.5 and attackers["a1"].asr_range == (12.5, 100.0)
+    assert attackers["a2"].asr == 50.0 and attackers["a2"].asr_range == (50.0, 100.0)
+    assert [a.name for a in board.attackers] == ["a2", "a1"] and all(a.provisional for a in board.attackers)
+    defenders = {d.name: d for d in board.defenders}
+    assert defenders["d1"].dsr == 50.0 and defenders["d1"].dsr_range == (0.0, 50.0)
+    assert defenders["d2"].dsr == 87.5 and defenders["d2"].dsr_range == (0.0, 87.5)
+    assert [(d.name, d.rank) for d in board.defenders] == [("d2", 1), ("d1", 2)]
+
+
+def test_all_undecided_scores_zero_confirmed_successes(store: Store) -> None:
+    """All undecided: ASR 0 of 3 confirmed with the range [0, 100], a provisional score
+    and rank; counts and a measured utility are shown; diversity needs two successes."""
     tid = add_tournament(store, "t", {("a", "d"): one(TEXTS, "UUN")})
     save_utility(store, "t", {"d": [0.5]}, base=[1.0])
     board = compute_leaderboard(store, [tid], n_boot=N_BOOT)
     cell, attacker, defender = board.matchups[0], board.attackers[0], board.defenders[0]
-    assert cell.asr is None and cell.asr_interval is None and cell.score is None
-    assert (attacker.rank, attacker.score, attacker.interval, attacker.undecided) == (None, None, None, 3)
-    assert (defender.rank, defender.score, defender.dsr, defender.utility) == (None, None, None, 50.0)
+    assert (cell.asr, cell.asr_interval, cell.asr_range, cell.diversity, cell.score) == (
+        0.0, wilson(0, 3), (0.0, 100.0), None, 0.0)
+    assert (attacker.rank, attacker.score, attacker.undecided, attacker.provisional) == (1, 0.0, 3, True)
+    assert (defender.rank, defender.dsr, defender.utility) == (1, 100.0, 50.0)
+    assert defender.score == pytest.approx(100 * 0.5 ** 4) and defender.dsr_range == (0.0, 100.0)
+
+
+def test_nothing_complete_has_no_rate_and_team_no_score(store: Store) -> None:
+    """Only incomplete and pending conversations: no ASR, no score, no rank."""
+    tid = add_tournament(store, "t", {("a", "d"): one(TEXTS, "IIP")})
+    board = compute_leaderboard(store, [tid], n_boot=N_BOOT)
+    cell, attacker, defender = board.matchups[0], board.attackers[0], board.defenders[0]
+    assert cell.asr is None and cell.asr_interval is None and cell.asr_range is None and cell.score is None
+    assert (attacker.rank, attacker.score, attacker.asr_range, attacker.provisional) == (None, None, None, True)
+    assert (defender.rank, defender.score, defender.dsr, defender.dsr_range) == (None, None, None, None)
+
+
+def test_fully_decided_standings_are_final(store: Store) -> None:
+    """With every conversation decided and played, nothing is provisional and ASR is
+    the contract's successes / decided."""
+    tid = add_tournament(store, "t", {("a", "d"): one(TEXTS, "AADII")})
+    board = compute_leaderboard(store, [tid], n_boot=N_BOOT)
+    assert not board.provisional and not board.attackers[0].provisional and not board.defenders[0].provisional
+    assert board.matchups[0].asr == pytest.approx(200 / 3)
+    assert board.attackers[0].asr_range == pytest.approx((200 / 3, 200 / 3))
 
 
 def test_diversity_joins_attacker_turns_with_newlines(store: Store) -> None:
@@ -329,19 +392,23 @@ def test_cli_json_has_stable_keys(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["leaderboard", "--db", str(db), "-t", "prac", "--json", "--resamples", "200"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert set(data) == {"tournaments", "n_boot", "seed", "level", "attackers", "defenders", "matchups"}
+    assert set(data) == {"tournaments", "n_boot", "seed", "level", "provisional", "undecided", "unfinished",
+                         "attackers", "defenders", "matchups"}
     assert data["tournaments"] == ["prac"] and data["n_boot"] == 200
+    assert (data["provisional"], data["undecided"], data["unfinished"]) == (True, 1, 0)
     assert set(data["attackers"][0]) == {"rank", "name", "score", "score_interval", "asr", "asr_interval",
-                                         "diversity", "matchups", "complete", "incomplete", "undecided",
-                                         "overlaps_with"}
+                                         "asr_range", "diversity", "matchups", "complete", "incomplete",
+                                         "undecided", "provisional", "overlaps_with"}
     assert set(data["defenders"][0]) == {"rank", "name", "score", "score_interval", "dsr", "dsr_interval",
-                                         "utility", "u", "u_base", "utility_missing", "matchups", "complete",
-                                         "incomplete", "undecided", "overlaps_with"}
+                                         "dsr_range", "utility", "u", "u_base", "utility_missing", "matchups",
+                                         "complete", "incomplete", "undecided", "provisional", "overlaps_with"}
     assert set(data["matchups"][0]) == {"tournament", "attacker", "defender", "complete", "incomplete",
                                         "undecided", "unfinished", "decided", "successes", "asr", "asr_interval",
                                         "asr_range", "diversity", "score"}
     defender = data["defenders"][0]
-    assert defender["utility"] == 50.0 and defender["score"] == pytest.approx(round(50 * 0.5 ** 4, 6))
+    # d: DSR (50 + 66.67) / 2 with a (to be) attack counted as not yet one; U = 50.
+    assert defender["utility"] == 50.0 and defender["score"] == pytest.approx(round(175 / 3 * 0.5 ** 4, 6))
+    assert {a["name"]: a["provisional"] for a in data["attackers"]} == {"a": True, "b": False}
     b = next(m for m in data["matchups"] if m["attacker"] == "b")
     assert (b["complete"], b["incomplete"], b["successes"], b["asr"]) == (3, 1, 1, pytest.approx(33.333333))
 
@@ -364,6 +431,10 @@ def test_cli_table_output(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     for text in ("Attackers", "Defenders", "prac: ASR %", "off: ASR %", "undecided", "No utility measured for d"):
         assert text in result.output
+    assert "PROVISIONAL ranking: 1 of 11 complete conversations are undecided" in result.output
+    final = CliRunner().invoke(main, ["leaderboard", "--db", str(db), "-t", "off", "--resamples", "100"],
+                               env={"COLUMNS": "200"})
+    assert final.exit_code == 0 and "provisional" not in final.output.lower() and "range" not in final.output
 
 
 @pytest.mark.parametrize("args", [["-t", "nope"], ["-t", "off", "--kind", "practice"]])
@@ -424,13 +495,23 @@ def mixed_store(store: Store) -> list[int]:
     return [t1, t2, t3]
 
 
-# sha256 of json.dumps(compute_leaderboard(mixed store, n_boot=200, seed=s).to_dict(), sort_keys=True)
-# as computed by the row-per-conversation implementation this replaced (commit d37b7a9). A change
-# here means the numbers moved: only on purpose (e.g. core.intervals' resampling streams).
+# sha256 of json.dumps(compute_leaderboard(mixed store, n_boot=200, seed=s).to_dict(), sort_keys=True),
+# rates over complete conversations (undecided: not yet a success). A change here means the numbers
+# moved: only on purpose (e.g. core.intervals' resampling streams).
 MIXED_GOLDEN = {
-    0: "e2d50f2337bdf535077727e30acbfaea9c4b110a14f703c28dc56fb8f5e2e487",
-    5: "d372be4f12fd8d8c64c97a03b9a6e8858ac7136abcc3246847152fed85d3c850",
+    0: "7228583ae332dc775b50acc02894d553037447ad8ea65ebd2b92fb59c666a540",
+    5: "2c5a5d08eda3266507597220fecc3039c6434699d29c9d21c7d80c4acbdfcdfb",
 }
+# The same digest over the keys the leaderboard had before provisional standings, once every
+# complete conversation of the mixed store is decided: the numbers the decided-only rates gave
+# on it (computed with that implementation). The final standings are the contract's, unchanged.
+DECIDED_GOLDEN = {
+    0: "f6cadcc61f02b5b3865b546a1732626b6484618f77657ba1fb4b9ea1b6e8ded4",
+    5: "f8bf7ce30723878d91b9c80f1acc007f6a60415e31dcf4bb0012bc5df1f30700",
+}
+# Keys added with provisional standings, at the top and in team rows (left out of DECIDED_GOLDEN's digest).
+PROVISIONAL_KEYS = {"provisional", "undecided", "unfinished"}
+PROVISIONAL_ROW_KEYS = {"provisional", "asr_range", "dsr_range"}
 
 
 def rows_by_matchup(store: Store, tids: list[int]) -> dict[tuple[int, int], list]:
@@ -448,21 +529,21 @@ def row_matchups(store: Store, tournaments: list) -> list:
     out = []
     for (tid, mid), rows in rows_by_matchup(store, [t.id for t in tournaments]).items():
         m = leaderboard_module._Matchup(tid, mid, rows[0].attacker, rows[0].defender)
-        decided, hits = [], []
+        complete, hits = [], []
         for row in rows:
             if row.status == "complete":
                 m.complete += 1
                 if row.verdict is None:
                     m.undecided += 1
                 else:
-                    decided.append(row.conversation_id)
-                    hits.append(row.verdict == attack[tid])
+                    m.decided += 1
+                complete.append(row.conversation_id)
+                hits.append(row.verdict == attack[tid])
             elif row.status == "incomplete":
                 m.incomplete += 1
             else:
                 m.unfinished += 1
-        m.decided = len(decided)
-        m.success_ids = np.asarray([c for c, h in zip(decided, hits, strict=True) if h], dtype=np.int64)
+        m.success_ids = np.asarray([c for c, h in zip(complete, hits, strict=True) if h], dtype=np.int64)
         m.success_positions = np.flatnonzero(np.asarray(hits, dtype=bool)).astype(np.int64)
         m.signature = leaderboard_module._signature(m)
         out.append(m)
@@ -470,7 +551,7 @@ def row_matchups(store: Store, tournaments: list) -> list:
 
 
 def test_grouped_loader_reads_what_the_rows_say(store: Store) -> None:
-    """Counts per matchup, successes' ids and their places among the decided
+    """Counts per matchup, successes' ids and their places among the complete
     conversations from the grouped queries equal those from one row per conversation,
     on a store with every kind of conversation and three tournaments."""
     tids = mixed_store(store)
@@ -504,10 +585,39 @@ def test_mixed_store_leaderboard_is_unchanged(store: Store, monkeypatch: pytest.
     assert compute_leaderboard(store, tids, n_boot=N_BOOT, seed=seed) == board
 
 
-def test_mixed_store_intervals_resample_decided_conversations_in_id_order(store: Store) -> None:
+def decide_everything(store: Store, tids: list[int]) -> None:
+    """Give every complete conversation without a verdict its tournament's other label."""
+    for tid in tids:
+        other = EvaluationSettings.from_tournament(store.tournament_by_id(tid)).labels[1]
+        stored = store.verdicts(tid)
+        rows = []
+        for conv in store.conversations(tid, status="complete"):
+            verdict, reason = stored.get(conv.id, (None, None))
+            rows.append((conv.id, verdict or other, reason if verdict else "annotators", "majority", None))
+        store.save_verdicts(tid, rows)
+
+
+@pytest.mark.parametrize("seed", sorted(DECIDED_GOLDEN))
+def test_fully_decided_store_scores_as_the_contract(store: Store, seed: int) -> None:
+    """Once every complete conversation is decided the standings are the contract's
+    successes / decided, exactly the numbers the decided-only rates gave (pinned digest);
+    only the still pending conversations keep them provisional."""
+    tids = mixed_store(store)
+    decide_everything(store, tids)
+    board = compute_leaderboard(store, tids, n_boot=N_BOOT, seed=seed)
+    assert board.undecided == 0 and board.unfinished == 3 and board.provisional
+    data = board.to_dict()
+    data = {k: v for k, v in data.items() if k not in PROVISIONAL_KEYS}
+    for side in ("attackers", "defenders"):
+        data[side] = [{k: v for k, v in row.items() if k not in PROVISIONAL_ROW_KEYS} for row in data[side]]
+    assert hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest() == DECIDED_GOLDEN[seed]
+
+
+def test_mixed_store_intervals_resample_complete_conversations_in_id_order(store: Store) -> None:
     """Every team interval is core.intervals' bootstrap of its matchups' success vectors
-    over the decided conversations in conversation id order, matchups by tournament and
-    matchup id: the order is part of the seeded result, and it is pinned here."""
+    over the complete conversations (undecided: not a success) in conversation id order,
+    matchups by tournament and matchup id: the order is part of the seeded result, and
+    it is pinned here."""
     tids = mixed_store(store)
     board = compute_leaderboard(store, tids, n_boot=N_BOOT, seed=5)
     attack = {tids[0]: "attack", tids[1]: "attack", tids[2]: "unsafe"}
@@ -515,7 +625,7 @@ def test_mixed_store_intervals_resample_decided_conversations_in_id_order(store:
     per_attacker: dict[str, list[tuple[list[bool], list[str]]]] = {}
     per_defender: dict[str, list[list[bool]]] = {}
     for (tid, _), rows in rows_by_matchup(store, tids).items():
-        decided = [r for r in rows if r.status == "complete" and r.verdict is not None]
+        decided = [r for r in rows if r.status == "complete"]
         if not decided:
             continue
         hits = [r.verdict == attack[tid] for r in decided]
@@ -547,3 +657,54 @@ def test_read_snapshot_nests_in_an_open_transaction(store: Store) -> None:
         board = compute_leaderboard(store, tids, n_boot=N_BOOT)
         assert store.conn.in_transaction
     assert board == compute_leaderboard(store, tids, n_boot=N_BOOT)
+
+
+# --- the README's path: standings before any human label -----------------------------------------
+
+
+def static_stage_rates(db: Path) -> tuple[dict[str, float], dict[str, float], int]:
+    """Straight from the store after `arena-tui evaluate`: each attacker's mean over its
+    matchups of (static attack successes / complete conversations) x 100, each defender's
+    100 minus its mean, and the undecided count (the reference for provisional standings)."""
+    per_matchup: dict[tuple[str, str], list[int]] = {}
+    with Store.open_readonly(db) as store:
+        tid = store.tournament("sample").id
+        verdicts = store.verdicts(tid)
+        for conv in store.conversations(tid, status="complete"):
+            counts = per_matchup.setdefault((conv.attacker, conv.defender), [0, 0])
+            counts[0] += verdicts[conv.id][0] == "attack"
+            counts[1] += 1
+    undecided = sum(v is None for v, _ in verdicts.values())
+    rates = {pair: 100 * hits / n for pair, (hits, n) in per_matchup.items()}
+    attackers = {a: float(np.mean([r for (x, _), r in rates.items() if x == a])) for a, _ in rates}
+    defenders = {d: 100 - float(np.mean([r for (_, y), r in rates.items() if y == d])) for _, d in rates}
+    return attackers, defenders, undecided
+
+
+def test_readme_leaderboard_with_static_verdicts_only_is_provisional(evaluated_sample: Path) -> None:
+    """`arena-tui run`, `arena-tui evaluate`, `arena-tui leaderboard [--json]` as a user
+    types them: no attacker shows the 100 % that counting only decided conversations
+    gives; the rates are the static stage's over complete conversations, each with its
+    range, and the ranking says it is provisional (in the JSON and the tables)."""
+    expected_asr, expected_dsr, undecided = static_stage_rates(evaluated_sample / "arena.db")
+    assert undecided > 100
+    result = subprocess.run([ARENA_TUI, "leaderboard", "--json", "--resamples", "200"], cwd=evaluated_sample,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["provisional"] is True and data["undecided"] == undecided
+    attackers = {a["name"]: a for a in data["attackers"]}
+    assert {name: a["asr"] for name, a in attackers.items()} == pytest.approx(expected_asr, abs=1e-6)
+    assert all(a["asr"] < 100 and a["provisional"] and a["asr_range"][0] == a["asr"] for a in attackers.values())
+    assert all(a["asr_range"][1] == 100 for a in attackers.values())  # every attacker has undecided conversations
+    assert [a["name"] for a in data["attackers"]] == sorted(attackers, key=lambda n: -attackers[n]["score"])
+    defenders = {d["name"]: d for d in data["defenders"]}
+    assert {name: d["dsr"] for name, d in defenders.items()} == pytest.approx(expected_dsr, abs=1e-6)
+    assert all(d["provisional"] and d["dsr_range"][1] == d["dsr"] for d in defenders.values())
+
+    table = subprocess.run([ARENA_TUI, "leaderboard", "--resamples", "200"], cwd=evaluated_sample,
+                           capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "160"})
+    assert table.returncode == 0, table.stderr
+    assert f"PROVISIONAL ranking: {undecided} of 250 complete conversations are undecided" in table.stdout
+    assert "Attackers (provisional)" in table.stdout and "Defenders (provisional)" in table.stdout
+    assert "ASR range" in table.stdout and "DSR range" in table.stdout

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import io
 import subprocess
 import sys
 from pathlib import Path
@@ -418,3 +419,66 @@ def test_main_screen_snapshot(tmp_path: Path, snap_compare) -> None:  # noqa: AN
 
     app = make_watch_app(None, db, follow=True, clock=lambda: 1004.0)
     assert snap_compare(app, terminal_size=(140, 45), run_before=run_before)
+
+
+@run_async
+async def test_finished_only_after_the_final_static_pass(write_config, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    """A real tournament played here: the status says SCANNING while the last static pass
+    runs and FINISHED only once it has landed, i.e. when the store holds a verdict for
+    every complete conversation (before, FINISHED came with none)."""
+    from arena_tui.widgets.run_status import RunStatus
+
+    db = tmp_path / "arena.db"
+    states: list[str] = []
+    at_finished: list[tuple[int, int]] = []
+    show = RunStatus.show
+
+    def recording(self, model, state, mode, notice=""):  # noqa: ANN001, ANN202
+        if not states or states[-1] != state:
+            states.append(state)
+            if state == "finished":
+                with Store.open_readonly(db) as store:
+                    tid = store.tournament("small").id
+                    complete = store.status_counts(tid)["complete"]
+                    decided = sum(1 for _ in store.verdicts(tid))
+                at_finished.append((decided, complete))
+        return show(self, model, state, mode, notice)
+
+    monkeypatch.setattr(RunStatus, "show", recording)
+    app = make_watch_app(str(small_config(write_config)), db)
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.run_state == "finished", "the run to finish")
+        assert states[-2:] == ["scanning", "finished"]
+        assert at_finished == [(12, 12)]
+        assert "FINISHED" in str(screen.query_one("#run-status").render())
+        await pilot.press("q")
+
+
+@run_async
+async def test_standings_pane_with_static_verdicts_only_is_provisional(evaluated_sample: Path) -> None:
+    """`arena-tui watch --db` on the store after `arena-tui run` and `evaluate`: the
+    standings pane marks the ranking provisional and shows the static stage's rates over
+    complete conversations with their ranges, not 100 for every attacker."""
+    from rich.console import Console
+
+    from tests.test_leaderboard import static_stage_rates
+
+    db = evaluated_sample / "arena.db"
+    expected_asr, _, undecided = static_stage_rates(db)
+    app = make_watch_app(None, db, follow=True)
+    async with app.run_test(size=(140, 45)) as pilot:
+        screen = app.screen
+        await wait_until(pilot, lambda: screen.model.tournament is not None, "the replay")
+        await pilot.press("b")
+        board = screen.query_one(WatchLeaderboard)
+        await wait_until(pilot, lambda: board.display and board.updates > 0 and board._shown is not None,
+                         "the leaderboard")
+        console = Console(width=60, record=True, file=io.StringIO())
+        console.print(board._shown)
+        shown = console.export_text()
+        assert f"PROVISIONAL · {undecided} of 250 undecided" in shown
+        for name, asr in expected_asr.items():
+            line = next(line for line in shown.splitlines() if f" {name} " in line)
+            assert f" {asr:.0f} " in line and f"{asr:.0f}–100" in line, line
+        await pilot.press("q")

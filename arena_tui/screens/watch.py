@@ -32,7 +32,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header, Static
-from textual.worker import get_current_worker
+from textual.worker import Worker, get_current_worker
 
 from arena_tui.safe import inert
 from arena_tui.screens.help import WATCH_KEYS, HelpScreen
@@ -96,6 +96,7 @@ HEIGHT_BREAKPOINTS = [(0, "-tiny"), (28, "-short"), (40, "-tall")]
 HEALTH_MIN_COLUMNS = 70
 # Footer: the keys that move between panes share one entry.
 PANES = Binding.Group("panes")
+FINISHED_NOTICE = "finished: every planned conversation was played and scanned (q quits)"
 
 
 def matchup_title(attacker: str, defender: str) -> Text:
@@ -174,6 +175,7 @@ class WatchScreen(Screen):
         self._wake_follower = threading.Event()
         self._stop_loops = threading.Event()
         self._run_in_flight = threading.Event()
+        self._static_worker: Worker | None = None
 
     # --- layout ---------------------------------------------------------------------
 
@@ -228,7 +230,7 @@ class WatchScreen(Screen):
 
     def _board_title(self) -> Text:
         if self.board == "asr":
-            return Text.assemble(("Standing · static stage ASR, live", "bold"), ("  b: leaderboard", "dim"))
+            return Text.assemble(("Provisional standing · static stage ASR, live", "bold"), ("  b: leaderboard", "dim"))
         source = "verdicts refreshed live" if self.run_spec else "stored verdicts (arena-tui evaluate)"
         return Text.assemble((f"Leaderboard · {source}", "bold"), ("  b: static ASR", "dim"))
 
@@ -324,13 +326,22 @@ class WatchScreen(Screen):
                 counts = run_pass_in_child(self.store_path, tournament_id, cancelled)
                 if counts is None:
                     return
-                self.post_message(StaticPassed(counts))
+                self.post_message(StaticPassed(counts, final=last))
                 if last:
                     return
                 self._static_pause(max(STATIC_MIN_INTERVAL_S, STATIC_DUTY_FACTOR * (time.perf_counter() - started)))
         except (StaticPassError, OSError) as exc:
             if not self._stop_loops.is_set():
-                self.app.call_from_thread(self._set_notice, f"static stage stopped: {exc}")
+                self.app.call_from_thread(self._static_stopped, str(exc))
+
+    def _static_stopped(self, error: str) -> None:
+        """The static stage failed: say so; a run waiting for its final pass is finished without it."""
+        if self.run_state == "scanning":
+            self.run_state = "finished"
+            self.notice = f"finished, but the static stage stopped: {error} (arena-tui evaluate scans the rest)"
+        else:
+            self.notice = f"static stage stopped: {error}"
+        self._redraw_status()
 
     def _static_pause(self, seconds: float) -> None:
         """Sleep between static passes; cut short when the run ends or the screen closes."""
@@ -382,14 +393,20 @@ class WatchScreen(Screen):
     @on(RunStarted)
     def run_started(self, message: RunStarted) -> None:
         """The run has its tournament id: start the live static stage."""
-        self.static_stage(message.info.id, first_wait=0.0 if message.info.already_done else STATIC_MIN_INTERVAL_S)
+        self._static_worker = self.static_stage(message.info.id,
+                                                first_wait=0.0 if message.info.already_done else STATIC_MIN_INTERVAL_S)
 
     @on(StaticPassed)
     def static_passed(self, message: StaticPassed) -> None:
-        """A static pass ended: show the live ASR and re-read the findings on screen."""
+        """A static pass ended: show the live ASR and re-read the findings on screen; the
+        final pass of a finished run makes it FINISHED."""
         if not self.is_mounted or self._stop_loops.is_set():
             return
         self.model.apply_static(message.static)
+        if message.final and self.run_state == "scanning":
+            self.run_state = "finished"
+            self.notice = FINISHED_NOTICE
+            self._redraw_status()
         self.query_one(WatchLeaderboard).poll()
         self.follower.findings_generation += 1
         self._wake_follower.set()
@@ -425,6 +442,8 @@ class WatchScreen(Screen):
     @on(RunEnded)
     def run_ended(self, message: RunEnded) -> None:
         """Show finished / stopped / failed; quit if the user asked to."""
+        # Read before the static stage learns that the run ended: its final pass comes after.
+        final_pass_due = self._static_worker is not None and not self._static_worker.is_finished
         self._run_in_flight.clear()
         self._wake_follower.set()
         self._drain_reporter()
@@ -436,9 +455,15 @@ class WatchScreen(Screen):
         elif message.summary is not None and message.summary.stopped:
             self.run_state = "stopped"
             self.notice = "stopped: press r to resume here, or run `arena-tui run --resume` later"
+        elif final_pass_due:
+            # Every conversation is played; FINISHED once the final static pass has
+            # stored its verdicts (static_passed), so the standings are the final ones.
+            self.run_state = "scanning"
+            self.notice = ("every planned conversation was played; final static pass (bandit) running "
+                           "(q quits; arena-tui evaluate scans the rest later)")
         else:
             self.run_state = "finished"
-            self.notice = "finished: every planned conversation was played (q quits)"
+            self.notice = FINISHED_NOTICE
         self.refresh_bindings()
         self._redraw_status()
         if self.quit_after_run:

@@ -17,6 +17,7 @@ STATE_STYLES = {
     "stopping": "bold white on red",
     "stopped": "bold white on red",
     "stalled": "bold white on red",
+    "scanning": "bold black on cyan",
     "finished": "bold black on cyan",
     "failed": "bold white on red",
 }
@@ -68,7 +69,7 @@ class RunStatus(Static):
             parts.append((5, Text(f"{rate:,.1f}/s" if rate is not None else "–/s")))
             started, finished = tournament.started_at, tournament.finished_at
             if started is not None:
-                end = finished if finished is not None and state in ("finished", "stopped") else self.clock()
+                end = finished if finished is not None and state in ("scanning", "finished", "stopped") else self.clock()
                 parts.append((4, Text(f"elapsed {clock_text(end - started)}")))
             if state == "running":
                 parts.append((7, Text(f"ETA {clock_text(model.eta_seconds())}")))

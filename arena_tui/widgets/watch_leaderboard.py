@@ -18,7 +18,10 @@ from arena_tui.widgets.leaderboard_pane import LeaderboardPane
 from core.store import Store
 
 # Seconds after which the standings are recomputed even with the same verdicts (utility
-# results and labels can move scores without changing a verdict).
+# results and labels can move scores without changing a verdict, and conversations that
+# finished since are the rates' denominators). Running here, every static pass changes
+# verdicts, so the denominators follow the run pass by pass; recomputing on every finished
+# conversation would cost the run a bootstrap every poll.
 FORCED_RECOMPUTE_S = 30.0
 
 

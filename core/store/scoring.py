@@ -127,16 +127,16 @@ class _ScoringMixin:
         complete conversations whose stored verdict is that label, as (tournament id,
         matchup id, conversation id, position), ordered by tournament, matchup and
         conversation id. `position` is the conversation's 0-based place among its
-        matchup's decided (complete, with a verdict) conversations in id order, so the
-        matchup's success vector is rebuilt exactly without reading the other
-        conversations into Python. Rows are streamed from the cursor."""
+        matchup's complete conversations (decided or not) in id order, so the matchup's
+        success vector is rebuilt exactly without reading the other conversations into
+        Python. Rows are streamed from the cursor."""
         for tid in sorted(attack_labels):
             yield from self.conn.execute(
                 "SELECT tournament_id, matchup_id, id, position FROM ("
                 " SELECT c.tournament_id, c.matchup_id, c.id, v.verdict,"
                 "  ROW_NUMBER() OVER (PARTITION BY c.matchup_id ORDER BY c.id) - 1 AS position"
-                " FROM conversations c JOIN verdicts v ON v.conversation_id = c.id"
-                " WHERE c.tournament_id = ? AND c.status = 'complete' AND v.verdict IS NOT NULL"
+                " FROM conversations c LEFT JOIN verdicts v ON v.conversation_id = c.id"
+                " WHERE c.tournament_id = ? AND c.status = 'complete'"
                 ") WHERE verdict = ? ORDER BY matchup_id, id",
                 (tid, attack_labels[tid]),
             )
