@@ -1,7 +1,8 @@
 """Keeper of one bot process: nothing a bot starts outlives it.
 
-``python -I -S botkeeper.py ARENA_PID LIMITS_JSON COMMAND...`` — the arena (core.bots)
-starts every process bot through a keeper of its own. The keeper
+``python -I -S botkeeper.py ARENA_PID MEMORY_MB CPU_SECONDS FILE_MB COMMAND...`` (limits
+in MB and seconds, 0 for none): the arena (core.bots) starts every process bot through a
+keeper of its own. The keeper
 
 - makes itself a child subreaper (Linux ``PR_SET_CHILD_SUBREAPER``), so every process the
   bot starts stays the keeper's descendant, even after ``setsid()`` or a double fork;
@@ -21,7 +22,6 @@ Stdlib only, and no import of ``core``: it runs isolated (``-I -S``).
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import resource
 import signal
@@ -45,7 +45,7 @@ def _prctl(option: int, value: int) -> None:
         pass
 
 
-def _apply_limits(limits: dict[str, int]) -> None:
+def _apply_limits(memory_mb: int, cpu_seconds: int, file_mb: int) -> None:
     """Resource limits of the bot (0 disables one); never above a hard limit already set."""
 
     def cap(which: int, value: int) -> None:
@@ -57,27 +57,30 @@ def _apply_limits(limits: dict[str, int]) -> None:
         except (ValueError, OSError):
             pass
 
-    if limits["memory_mb"]:
-        cap(resource.RLIMIT_AS, limits["memory_mb"] << 20)
-    if limits["cpu_seconds"]:
-        cap(resource.RLIMIT_CPU, limits["cpu_seconds"])
-    if limits["file_mb"]:
-        cap(resource.RLIMIT_FSIZE, limits["file_mb"] << 20)
+    if memory_mb:
+        cap(resource.RLIMIT_AS, memory_mb << 20)
+    if cpu_seconds:
+        cap(resource.RLIMIT_CPU, cpu_seconds)
+    if file_mb:
+        cap(resource.RLIMIT_FSIZE, file_mb << 20)
     cap(resource.RLIMIT_CORE, 0)
 
 
-def _start(command: list[str], limits: dict[str, int], mask: set[signal.Signals]) -> int:
+def _start(command: list[str], limits: list[int], mask: set[signal.Signals]) -> int:
     """Fork and exec the bot; returns its pid. A bot that cannot start exits with 127."""
+    keeper = os.getpid()
     pid = os.fork()
     if pid:
         return pid
     try:
         os.setpgid(0, 0)
         _prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != keeper:  # the keeper died before the bot could ask to be told
+            os._exit(1)
         for sig in (signal.SIGPIPE, signal.SIGXFSZ):  # ignored by Python, default for the bot
             signal.signal(sig, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        _apply_limits(limits)
+        _apply_limits(*limits)
         os.execvp(command[0], command)
     except BaseException as exc:  # noqa: BLE001 - whatever it is, the bot did not start
         os.write(2, f"arena: cannot start {command[0]}: {exc}\n".encode(errors="replace"))
@@ -152,7 +155,7 @@ def _exit_like(status: int) -> None:
 
 
 def main(argv: list[str]) -> None:
-    arena, limits, command = int(argv[1]), json.loads(argv[2]), argv[3:]
+    arena, limits, command = int(argv[1]), [int(n) for n in argv[2:5]], argv[5:]
     # Signals are taken synchronously (sigwait), so none can interrupt the clean-up.
     waited = {signal.SIGCHLD, *STOP_SIGNALS}
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, waited)

@@ -121,8 +121,9 @@ def bot_argv(spec: BotSpec) -> list[str]:
 
 def keeper_argv(spec: BotSpec) -> list[str]:
     """The command line that starts one instance: the bot under its keeper."""
-    limits = {"memory_mb": spec.limits.memory_mb, "cpu_seconds": spec.limits.cpu_seconds, "file_mb": spec.limits.file_mb}
-    return [sys.executable, "-I", "-S", str(KEEPER), str(os.getpid()), json.dumps(limits), *bot_argv(spec)]
+    limits = spec.limits
+    return [sys.executable, "-I", "-S", str(KEEPER), str(os.getpid()),
+            *(str(n) for n in (limits.memory_mb, limits.cpu_seconds, limits.file_mb)), *bot_argv(spec)]
 
 
 def bot_env(spec: BotSpec) -> dict[str, str]:
