@@ -330,12 +330,12 @@ class _Instance:
             self.inflight[request["id"]] = future
         if not self.alive and not future.done():
             future.set_exception(BotFailure(CRASH, "the process died before the request was sent"))
-        written = future.done()
+        written = False
         try:
             async with asyncio.timeout(timeout):
-                if not written:
+                if not future.done():
                     await self._send(request)
-                    written = True
+                written = True
                 return await future
         except (ConnectionError, BrokenPipeError, RuntimeError) as exc:  # from _send
             await self.fail(CRASH, f"cannot write to the bot: {exc}")

@@ -5,6 +5,7 @@ stops reading its stdin, grandchildren a bot leaves behind, a bot that never say
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sqlite3
@@ -19,7 +20,7 @@ import pytest
 from core.orchestrator import StoreWriter
 from core.store import Store
 
-from .conftest import BOTS_DIR, bot_table
+from .conftest import BOTS_DIR, PYTHON, bot_table
 
 ARENA = [sys.executable, "-m", "arena_tui.cli"]
 # A guard against hangs only: every run here finishes in a few seconds when it works.
@@ -144,13 +145,14 @@ def test_ctrl_c_stops_a_run_stuck_writing_to_a_bot(write_config, tmp_path: Path)
 def spawner_config(write_config, marker: str, *, crash: bool = False, n: int = 2, delay_ms: int = 0) -> Path:
     body = f'name = "spawn"\nconversations_per_matchup = {n}\nmax_pairs = 2\ntimeout = 600\n'
     body += bot_table("attacker", "a", "good_bot.py") + f'env = {{ GOOD_BOT_DELAY_MS = "{delay_ms}" }}\n'
-    body += bot_table("defender", "spawner", "spawner_bot.py")
-    body += f'env = {{ SPAWN_MARKER = "{marker}", SPAWN_CRASH = "{int(crash)}" }}\nmax_restarts = 0\n'
+    body += f'[[defenders]]\nname = "spawner"\ncommand = ["{PYTHON}", "{BOTS_DIR / "spawner_bot.py"}", "{marker}"]\n'
+    body += f'env = {{ SPAWN_CRASH = "{int(crash)}" }}\nmax_restarts = 0\n'
     return write_config(body)
 
 
 def marked(marker: str) -> list[str]:
-    """Command lines of the running processes that carry the marker."""
+    """Command lines of the running processes that carry the marker: the bot, its
+    keeper and its grandchildren."""
     found = subprocess.run(["pgrep", "-a", "-f", marker], capture_output=True, text=True).stdout
     return found.splitlines()
 
@@ -165,10 +167,12 @@ def assert_all_gone(marker: str) -> None:
 
 @pytest.fixture
 def marker():
-    """A unique argv[0] for a test's grandchildren; any survivor is killed afterwards."""
+    """A unique marker for a test's spawner bot; any survivor is killed afterwards."""
     name = f"arena-grandchild-{uuid.uuid4().hex}"
     yield name
-    subprocess.run(["pkill", "-9", "-f", name], capture_output=True)
+    for line in marked(name):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(int(line.split()[0]), signal.SIGKILL)
 
 
 def test_grandchildren_are_killed_after_a_normal_finish(write_config, tmp_path: Path, marker: str) -> None:
@@ -192,13 +196,13 @@ def test_grandchildren_are_killed_when_their_bot_crashes(write_config, tmp_path:
 
 
 def test_grandchildren_are_killed_when_the_arena_is_killed(write_config, tmp_path: Path, marker: str) -> None:
-    """kill -9 of the arena mid-run: the bots and both their grandchildren are gone."""
+    """kill -9 of the arena mid-run: the bot, its keeper and both its grandchildren are gone."""
     db = tmp_path / "killed.db"
     proc = subprocess.Popen([*ARENA, "run", str(spawner_config(write_config, marker, n=50, delay_ms=100)), "--db", str(db), "-q"],
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 60
-        while len(marked(marker)) < 2 or stored_turns(db) == 0:
+        while not {f"{marker}-group", f"{marker}-session"} <= {line.split()[1] for line in marked(marker)} or stored_turns(db) == 0:
             assert proc.poll() is None, "the run ended early"
             assert time.monotonic() < deadline, "the bot never started its grandchildren"
             time.sleep(0.05)
@@ -208,7 +212,6 @@ def test_grandchildren_are_killed_when_the_arena_is_killed(write_config, tmp_pat
             proc.kill()
         proc.wait()
     assert_all_gone(marker)
-    assert not subprocess.run(["pgrep", "-f", str(BOTS_DIR / "spawner_bot.py")], capture_output=True).stdout
 
 
 # --- the handshake ---------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Starts two long-lived grandchildren at the handshake, then answers normally.
 
-Both run `sleep 1000` with the marker from SPAWN_MARKER as their argv[0], so a test can
-find them with `pgrep -f`: one plain child (same process group, inherits stdin/stdout, as
+Usage: spawner_bot.py MARKER. Both grandchildren run `sleep 1000` with MARKER-group or
+MARKER-session as their argv[0], so a test can find them (and the bot) with `pgrep -f`: one plain child (same process group, inherits stdin/stdout, as
 `subprocess.Popen` does by default), one daemon (double fork + setsid: a new session,
 reparented away from the bot). With SPAWN_CRASH=1 the bot exits with code 1 on its
 first turn request.
@@ -10,10 +10,11 @@ first turn request.
 import os
 import shutil
 import subprocess
+import sys
 
 from _proto import answer, send, serve
 
-MARKER = os.environ["SPAWN_MARKER"]
+MARKER = sys.argv[1]
 SLEEP = shutil.which("sleep")
 
 
