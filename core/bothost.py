@@ -94,7 +94,12 @@ class Host:
         self.slots = asyncio.Semaphore(self.concurrency)
 
     def send(self, message: dict[str, Any]) -> None:
-        self.out.write(json.dumps(message, ensure_ascii=False).encode("utf-8") + b"\n")
+        try:
+            line = json.dumps(message, ensure_ascii=False).encode("utf-8")
+        except UnicodeEncodeError:
+            # A lone surrogate in a str: send it as a JSON escape (the arena replaces it).
+            line = json.dumps(message).encode("ascii")
+        self.out.write(line + b"\n")
         self.out.flush()
 
     def hello(self, message: dict[str, Any]) -> None:

@@ -4,12 +4,15 @@ Every bot, whatever its kind, is used the same way: ``await bot.ask(request, tim
 returns a `Reply` or raises `BotFailure` carrying one of the documented reasons
 (docs/bot-protocol.md). Process bots are supervised here: scrubbed environment, resource
 limits, stderr to a capped log, restart after a crash or a stuck request, and a bounded
-number of consecutive failed restarts before the bot is given up.
+number of consecutive failed restarts before the bot is given up. Each process bot runs
+under a keeper (core.botkeeper) that kills everything the bot started when it ends.
+Text from a bot is made valid Unicode where it enters (`valid_text`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
@@ -23,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from core.bothost import PROTOCOL_VERSION
-from core.config import BotSpec, Limits
+from core.config import BotSpec
 
 # Reasons a conversation can be stored as incomplete (docs/bot-protocol.md).
 TIMEOUT = "timeout"
@@ -34,9 +37,13 @@ BOT_ERROR = "bot_error"
 UNAVAILABLE = "bot_unavailable"
 INTERRUPTED = "interrupted"
 NO_EXCHANGE = "no_exchange"
+STORE_ERROR = "store_error"
 
-# Time a bot gets to exit after "bye" before it is killed.
+# Time a bot gets to read "bye" and exit before it is killed.
 SHUTDOWN_GRACE_S = 2.0
+# Time a keeper gets to kill its bot's processes when told to; then it is killed itself.
+KEEPER_GRACE_S = 5.0
+KEEPER = Path(__file__).with_name("botkeeper.py")
 # Environment variables passed through to bot processes; everything else is dropped so
 # the organizer's API keys and tokens never reach a bot.
 PASSTHROUGH_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
@@ -80,16 +87,43 @@ def _no_event(bot: str, kind: str, detail: str) -> None:
     return None
 
 
+def valid_text(text: str) -> str:
+    """`text` with each lone surrogate (a JSON escape such as ``\\ud800`` that is half of
+    a pair, not a character) replaced by U+FFFD, so it can be stored and sent on."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
+
+
+def decode_message(line: bytes) -> Any:
+    """One protocol line: JSON whose top-level strings are valid text (`valid_text`).
+
+    Raises UnicodeDecodeError or ValueError for a line that is not UTF-8 JSON."""
+    message = json.loads(line.decode("utf-8"))
+    if isinstance(message, dict):
+        message = {key: valid_text(value) if isinstance(value, str) else value for key, value in message.items()}
+    return message
+
+
 # --- process bots ---------------------------------------------------------------------
 
 
 def bot_argv(spec: BotSpec) -> list[str]:
-    """The command line that starts one instance of a process bot."""
+    """The command line of one instance of a process bot."""
     if spec.kind == "command":
         return list(spec.command)
     if spec.kind == "python":
         return [sys.executable, "-m", "core.bothost", spec.python]
     raise ValueError(f"{spec.name} is not a process bot")
+
+
+def keeper_argv(spec: BotSpec) -> list[str]:
+    """The command line that starts one instance: the bot under its keeper."""
+    limits = spec.limits
+    return [sys.executable, "-I", "-S", str(KEEPER), str(os.getpid()),
+            *(str(n) for n in (limits.memory_mb, limits.cpu_seconds, limits.file_mb)), *bot_argv(spec)]
 
 
 def bot_env(spec: BotSpec) -> dict[str, str]:
@@ -104,45 +138,6 @@ def bot_env(spec: BotSpec) -> dict[str, str]:
         env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
     env.update(spec.env)
     return env
-
-
-def _die_with_parent() -> None:
-    """Linux: have the kernel kill the bot if the arena dies (even by kill -9), so no bot
-    outlives a killed run. Elsewhere bots exit when their stdin closes."""
-    try:
-        import ctypes
-
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG = 1
-    except (OSError, AttributeError):
-        pass
-
-
-def _limit_setter(limits: Limits) -> Callable[[], None]:
-    """A preexec function applying the resource limits in the child."""
-
-    def apply() -> None:
-        import resource
-
-        def cap(which: int, value: int) -> None:
-            try:
-                _, hard = resource.getrlimit(which)
-                if hard != resource.RLIM_INFINITY:
-                    value = min(value, hard)
-                resource.setrlimit(which, (value, value if which != resource.RLIMIT_CPU else value + 5))
-            except (ValueError, OSError):
-                pass
-
-        _die_with_parent()
-        if limits.memory_mb:
-            cap(resource.RLIMIT_AS, limits.memory_mb << 20)
-        if limits.cpu_seconds:
-            cap(resource.RLIMIT_CPU, limits.cpu_seconds)
-        if limits.file_mb:
-            cap(resource.RLIMIT_FSIZE, limits.file_mb << 20)
-        cap(resource.RLIMIT_CORE, 0)
-
-    return apply
 
 
 class BotLog:
@@ -201,21 +196,21 @@ class _Instance:
         spec = self.bot.spec
         limits = spec.limits
         self.proc = await asyncio.create_subprocess_exec(
-            *bot_argv(spec),
+            *keeper_argv(spec),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
             cwd=str(spec.workdir),
             env=bot_env(spec),
             start_new_session=True,
-            preexec_fn=_limit_setter(limits),
             limit=limits.max_reply_bytes + 1024,
         )
         self.tasks = [asyncio.create_task(self._pump_stderr())]
         started = time.perf_counter()
         try:
-            await self._send({"type": "hello", "protocol": PROTOCOL_VERSION, "name": spec.name, "side": spec.side})
-            line = await asyncio.wait_for(self.proc.stdout.readline(), self.bot.handshake_timeout)
+            async with asyncio.timeout(self.bot.handshake_timeout):
+                await self._send({"type": "hello", "protocol": PROTOCOL_VERSION, "name": spec.name, "side": spec.side})
+                line = await self.proc.stdout.readline()
         except TimeoutError:
             await self.kill()
             raise BotFailure(UNAVAILABLE, f"no handshake within {self.bot.handshake_timeout:g}s") from None
@@ -229,7 +224,7 @@ class _Instance:
             last = self.bot.log.last_line
             raise BotFailure(UNAVAILABLE, f"exited with code {code} before the handshake" + (f": {last}" if last else ""))
         try:
-            hello = json.loads(line.decode("utf-8"))
+            hello = decode_message(line)
             if not isinstance(hello, dict) or hello.get("type") != "hello":
                 raise ValueError("expected a hello message")
             if hello.get("protocol") != PROTOCOL_VERSION:
@@ -284,7 +279,7 @@ class _Instance:
                 await self.fail(CRASH, f"process exited with code {code}")
                 return
             try:
-                message = json.loads(line.decode("utf-8"))
+                message = decode_message(line)
             except UnicodeDecodeError:
                 await self.fail(PROTOCOL_ERROR, "a reply line is not valid UTF-8")
                 return
@@ -328,21 +323,30 @@ class _Instance:
         self.bot.instance_failed(self, reason, detail)
 
     async def ask(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """Write the request and wait for its reply, both within `timeout`."""
         future = self.inflight.get(request["id"])
         if future is None:
             future = asyncio.get_running_loop().create_future()
             self.inflight[request["id"]] = future
         if not self.alive and not future.done():
             future.set_exception(BotFailure(CRASH, "the process died before the request was sent"))
-        if not future.done():
-            try:
-                await self._send(request)
-            except (ConnectionError, BrokenPipeError, RuntimeError) as exc:
-                await self.fail(CRASH, f"cannot write to the bot: {exc}")
+        written = False
         try:
-            return await asyncio.wait_for(future, timeout)
+            async with asyncio.timeout(timeout):
+                if not future.done():
+                    await self._send(request)
+                written = True
+                return await future
+        except (ConnectionError, BrokenPipeError, RuntimeError) as exc:  # from _send
+            await self.fail(CRASH, f"cannot write to the bot: {exc}")
+            return await future  # raises the failure just set
         except TimeoutError:
             self.inflight.pop(request["id"], None)
+            if not written:
+                # The bot does not read its stdin: nothing more can be sent to it.
+                detail = f"did not read the request within {timeout:g}s"
+                await self.fail(TIMEOUT, detail)
+                raise BotFailure(TIMEOUT, detail) from None
             if self.concurrency == 1:
                 # A one-at-a-time bot that is stuck would block every later request.
                 await self.fail(TIMEOUT, f"restarted after request {request['id']} timed out")
@@ -351,20 +355,24 @@ class _Instance:
             self.inflight.pop(request["id"], None)
 
     async def kill(self) -> None:
-        """Kill the whole process group."""
+        """Stop the bot and every process it started: its keeper kills them and exits.
+
+        A keeper that does not exit in time (the bot may have stopped it) is killed; the
+        bot dies with it (parent-death signal)."""
         self.alive = False
         proc = self.proc
         if proc is None:
             return
         if proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(proc.pid, signal.SIGTERM)
             try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            try:
-                await asyncio.wait_for(proc.wait(), 5.0)
+                await asyncio.wait_for(proc.wait(), KEEPER_GRACE_S)
             except TimeoutError:
-                pass
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(proc.wait(), 5.0)
         await self._stop_tasks()
         # Close the pipes now, on this loop: left to the garbage collector, the transport
         # would try to close them on a loop that may already be closed.
@@ -393,10 +401,11 @@ class _Instance:
         self.failed = True  # exiting now is expected, not a crash
         if proc.returncode is None:
             try:
-                await self._send({"type": "bye"})
-                assert proc.stdin is not None
-                proc.stdin.close()
-                await asyncio.wait_for(proc.wait(), SHUTDOWN_GRACE_S)
+                async with asyncio.timeout(SHUTDOWN_GRACE_S):
+                    await self._send({"type": "bye"})
+                    assert proc.stdin is not None
+                    proc.stdin.close()
+                    await proc.wait()
             except (TimeoutError, ConnectionError, BrokenPipeError, RuntimeError):
                 pass
         await self.kill()
@@ -409,8 +418,8 @@ class ProcessBot:
         self,
         spec: BotSpec,
         log_path: Path | None,
-        on_event: EventSink = _no_event,
-        handshake_timeout: float = 45.0,
+        on_event: EventSink,
+        handshake_timeout: float,
     ) -> None:
         self.spec = spec
         self.log = BotLog(log_path, spec.limits.log_mb << 20)
@@ -643,6 +652,7 @@ class HttpBot:
                 content = ""
             if not isinstance(content, str):
                 raise TypeError("content is not a string")
+            content = valid_text(content)
         except (ValueError, KeyError, IndexError, TypeError) as exc:
             raise BotFailure(PROTOCOL_ERROR, f"not a chat-completions response: {exc}") from None
         if len(content.encode("utf-8")) > self.spec.limits.max_reply_bytes:
@@ -659,8 +669,9 @@ class HttpBot:
 Bot = ProcessBot | HttpBot
 
 
-def make_bot(spec: BotSpec, log_dir: Path | None, on_event: EventSink = _no_event, handshake_timeout: float = 45.0) -> Bot:
-    """A client for one configured bot (not started yet)."""
+def make_bot(spec: BotSpec, log_dir: Path | None, *, handshake_timeout: float, on_event: EventSink = _no_event) -> Bot:
+    """A client for one configured bot (not started yet); a process bot gets
+    `handshake_timeout` seconds for its hello (the config's `timeout`)."""
     log_path = log_dir / f"{spec.name}.log" if log_dir is not None else None
     if spec.kind == "http":
         return HttpBot(spec, log_path)  # no instances to restart: it reports no events

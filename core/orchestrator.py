@@ -11,12 +11,22 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import sqlite3
 import time
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from core.bots import INTERRUPTED, NO_EXCHANGE, UNAVAILABLE, Bot, BotFailure, make_bot
+from core.bots import (
+    INTERRUPTED,
+    NO_EXCHANGE,
+    STORE_ERROR,
+    UNAVAILABLE,
+    Bot,
+    BotFailure,
+    make_bot,
+    valid_text,
+)
 from core.config import TournamentConfig
 from core.reporter import (
     BotStats,
@@ -31,6 +41,9 @@ from core.store import ConversationRow, Store
 # Turns are flushed to the store at least this often, so a watcher in another process
 # sees them promptly, and in batches, so 50,000 replies cost few transactions.
 FLUSH_INTERVAL_S = 0.05
+# Errors caused by one row's values, not by the store: a batch that raises one is written
+# again row by row, so only that row's conversation suffers.
+ROW_ERRORS = (ValueError, OverflowError, sqlite3.IntegrityError, sqlite3.DataError, sqlite3.InterfaceError)
 
 
 class RunError(Exception):
@@ -105,12 +118,19 @@ class RunControl:
 
 
 class StoreWriter:
-    """Queues store writes and applies them in batched transactions off the event loop."""
+    """Queues store writes and applies them in batched transactions off the event loop.
+
+    A row the store refuses (`ROW_ERRORS`) never costs the rest of its batch: the batch is
+    written again one row at a time, and the conversation of the refused row is finished
+    as incomplete with reason ``store_error`` (a refused finish leaves it running, for
+    ``--resume`` to redo; a refused event or bot version is dropped).
+    """
 
     def __init__(self, store: Store, interval: float = FLUSH_INTERVAL_S) -> None:
         self.store = store
         self.interval = interval
         self.ops: list[tuple[str, tuple[Any, ...]]] = []
+        self.refused: dict[int, str] = {}  # conversation id -> why one of its rows was refused
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
 
@@ -142,12 +162,31 @@ class StoreWriter:
             if not self.ops:
                 return
             ops, self.ops = self.ops, []
-            write = asyncio.ensure_future(asyncio.to_thread(self.store.apply, ops))
+            write = asyncio.ensure_future(asyncio.to_thread(self._write, ops))
             try:
                 await asyncio.shield(write)
             except asyncio.CancelledError:
                 await write
                 raise
+
+    def _write(self, ops: list[tuple[str, tuple[Any, ...]]]) -> None:
+        try:
+            self.store.apply([self._checked(op, args) for op, args in ops])
+        except ROW_ERRORS:
+            for op, args in ops:
+                try:
+                    self.store.apply([self._checked(op, args)])
+                except ROW_ERRORS as exc:
+                    if op in ("start", "turn", "finish"):
+                        what = f"turn {args[1]}" if op == "turn" else f"its {op}"
+                        self.refused.setdefault(args[0], valid_text(f"{what} could not be stored: {exc}")[:1000])
+
+    def _checked(self, op: str, args: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
+        """The op to write: the finish of a conversation with a refused row says so."""
+        if op == "finish" and args[0] in self.refused:
+            cid, tid, _status, _reason, _detail, _ended_by, n_turns, at = args
+            return op, (cid, tid, "incomplete", STORE_ERROR, self.refused[cid], None, n_turns, at)
+        return op, args
 
     async def close(self) -> None:
         """Stop the periodic flush and write what is left."""
@@ -176,7 +215,7 @@ class _Run:
         self.control = control
         self.writer = StoreWriter(store)
         self.stats = {b.name: BotStats(b.name, b.side) for b in config.bots}
-        self.bots: dict[str, Bot] = {b.name: make_bot(b, log_dir, self.on_bot_event) for b in config.bots}
+        self.bots: dict[str, Bot] = {b.name: make_bot(b, log_dir, handshake_timeout=config.timeout, on_event=self.on_bot_event) for b in config.bots}
         self.requests: dict[str, tuple[ConversationRef, int]] = {}
         self.replies = 0
         self.played = 0
