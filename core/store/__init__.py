@@ -32,7 +32,7 @@ from core.store.scoring import UTILITY_RESULTS_SCHEMA, ScoringRow, UtilityResult
 
 __all__ = [
     "SCHEMA_VERSION", "ConversationRow", "EventRow", "FindingRow", "LabelEvent", "ScoringRow", "Store",
-    "StoreError", "TournamentRow", "TurnRow", "UtilityResultRow",
+    "StoreError", "TournamentRow", "TurnRow", "UtilityResultRow", "damaged", "is_damage",
 ]
 
 SCHEMA_VERSION = 1
@@ -40,6 +40,9 @@ SCHEMA_VERSION = 1
 # How long a writer waits for another process's transaction before giving up. Annotators
 # and a runner may share one store; 30 s is far longer than any transaction we make.
 BUSY_TIMEOUT_MS = 30_000
+# How long a closing writer waits for other connections to let it checkpoint the whole
+# WAL; if they keep it busy longer, one of them is still writing and checkpoints later.
+CLOSE_CHECKPOINT_MS = 2_000
 
 CONVERSATION_STATUSES = ("pending", "running", "complete", "incomplete")
 
@@ -224,7 +227,25 @@ def _not_a_store(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
     delete the WAL under this process's connections."""
     if getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB":
         return StoreError(f"{path} is not an arena store (not an SQLite database)")
+    if is_damage(exc):
+        return damaged(path, str(exc))
     return StoreError(f"{path}: cannot read store: {exc}")
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether an SQLite error says the file is damaged (SQLITE_CORRUPT and its kinds, or a
+    header that no longer reads as SQLite)."""
+    name = getattr(exc, "sqlite_errorname", "")
+    return name.startswith("SQLITE_CORRUPT") or name == "SQLITE_NOTADB"
+
+
+def damaged(path: str | Path | None, detail: str) -> StoreError:
+    """The one-line error for a damaged store (`path` None: the store of the command)."""
+    where = "the store" if path is None else str(path)
+    # quick_check's first line names the schema ("*** in database main ***"), the next the page.
+    lines = [line for line in detail.splitlines() if line.strip() and not line.startswith("***")]
+    return StoreError(f"{where} is damaged ({lines[0] if lines else 'integrity check failed'}): restore it from a"
+                      " backup, or salvage what is readable with sqlite3's .recover")
 
 
 class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _PacksMixin):
@@ -238,8 +259,23 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
     # --- opening ------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path, *, create: bool = True) -> Store:
-        """Open (and, if `create`, create) a store for reading and writing."""
+    def open(cls, path: str | Path, *, create: bool = True, check: bool = True) -> Store:
+        """Open (and, if `create`, create) a store for reading and writing.
+
+        Nothing is written into a file before it is known to be a sound arena store: one
+        that holds no store (empty, or an SQLite database without one) is refused unless
+        `create`, and an existing store must pass SQLite's ``quick_check`` (`check`;
+        False only to reopen a store this process, or its parent, has just opened with
+        the check).
+
+        Journals: an arena store is in WAL mode (a runner, watchers and annotators share
+        it) and `close` checkpoints the WAL, so once no process writes to it the store is
+        its one file. A pack (meta ``pack_id``) is labelled by one person, often on
+        removable media: it stays in rollback-journal mode with full syncs, so every
+        committed label is in the pack file itself when the commit returns, whatever
+        happens to the process after; a pack left in WAL mode (an earlier version, a
+        ``kill -9``) has its WAL folded in here.
+        """
         path = Path(path)
         if path.exists():
             if path.is_dir():
@@ -253,16 +289,23 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             # Check what the file is before changing anything in it.
-            fresh = store._check_version() is None
-            conn.execute("PRAGMA journal_mode = WAL")
+            version = store._check_version()
+            if version is None and not create:
+                raise StoreError(f"{path} holds no arena store (an empty "
+                                 f"{'file' if path.stat().st_size == 0 else 'SQLite database'})")
+            if version is not None and check:
+                store._quick_check()
+            pack = version is not None and store.conn.execute("SELECT 1 FROM meta WHERE key = 'pack_id'").fetchone()
+            conn.execute(f"PRAGMA journal_mode = {'DELETE' if pack else 'WAL'}")
             # NORMAL is durable across application crashes (kill -9) in WAL mode; only an
-            # OS crash or power loss can drop the last transactions.
-            conn.execute("PRAGMA synchronous = NORMAL")
+            # OS crash or power loss can drop the last transactions. A pack syncs every
+            # commit: a USB stick pulled out after "saved" still has the label.
+            conn.execute(f"PRAGMA synchronous = {'FULL' if pack else 'NORMAL'}")
             conn.execute("PRAGMA foreign_keys = ON")
-            store._create_schema(fresh)
+            store._create_schema(version is None)
         except sqlite3.DatabaseError as exc:
             conn.close()
-            if getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB":
+            if getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB" or is_damage(exc):
                 raise _not_a_store(path, exc) from None
             raise StoreError(f"{path}: cannot open store: {exc}") from None
         except StoreError:
@@ -280,7 +323,9 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
         store = cls(conn, path, readonly=True)
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            store._check_version()
+            if store._check_version() is None:
+                raise StoreError(f"{path} holds no arena store (an empty "
+                                 f"{'file' if path.stat().st_size == 0 else 'SQLite database'})")
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise _not_a_store(path, exc) from None
@@ -288,6 +333,12 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
             conn.close()
             raise
         return store
+
+    def _quick_check(self) -> None:
+        """Refuse a damaged store (SQLite's quick_check: page structure, not index contents)."""
+        rows = self.conn.execute("PRAGMA quick_check(1)").fetchall()
+        if rows != [("ok",)]:
+            raise damaged(self.path, str(rows[0][0]) if rows else "")
 
     def _check_version(self) -> int | None:
         tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -334,7 +385,16 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
             )
 
     def close(self) -> None:
-        """Close the connection (idempotent)."""
+        """Close the connection (idempotent). A writer first checkpoints the WAL into the
+        main file (waiting at most `CLOSE_CHECKPOINT_MS` for other connections), so the
+        file is whole even if a read-only connection is the last to close (it cannot
+        checkpoint) and the store is then copied without its ``-wal``."""
+        try:
+            if not self.readonly:
+                self.conn.execute(f"PRAGMA busy_timeout = {CLOSE_CHECKPOINT_MS}")
+                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # a no-op in rollback-journal mode
+        except sqlite3.Error:
+            pass  # closed already, or the media is gone: the next writer folds the WAL in
         try:
             self.conn.close()
         except sqlite3.Error:
