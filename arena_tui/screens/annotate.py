@@ -308,7 +308,7 @@ class AnnotateScreen(Screen):
 
     @work(thread=True, group="verdicts", exit_on_error=False)
     def _refresh_verdicts(self) -> None:
-        store = Store.open(self.store_path, create=False, check=False)
+        store = Store.open(self.store_path, create=False, helper=True)  # `_store` holds it open
         try:
             while True:
                 with self._verdict_lock:

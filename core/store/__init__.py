@@ -255,18 +255,21 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
         self.conn = conn
         self.path = path
         self.readonly = readonly
+        self._checkpoint_on_close = not readonly
 
     # --- opening ------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path, *, create: bool = True, check: bool = True) -> Store:
+    def open(cls, path: str | Path, *, create: bool = True, check: bool = True, helper: bool = False) -> Store:
         """Open (and, if `create`, create) a store for reading and writing.
 
         Nothing is written into a file before it is known to be a sound arena store: one
         that holds no store (empty, or an SQLite database without one) is refused unless
         `create`, and an existing store must pass SQLite's ``quick_check`` (`check`;
-        False only to reopen a store this process, or its parent, has just opened with
-        the check).
+        False only to reopen a store the program has just opened with the check). A
+        `helper` is a short-lived extra connection (a worker thread, a child process)
+        while another connection of the program holds the store open: it is not
+        checked, and its close leaves the WAL checkpoint to the holder's.
 
         Journals: an arena store is in WAL mode (a runner, watchers and annotators share
         it) and `close` checkpoints the WAL, so once no process writes to it the store is
@@ -286,6 +289,7 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
             raise StoreError(f"folder {path.parent} does not exist")
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         store = cls(conn, path, readonly=False)
+        store._checkpoint_on_close = not helper
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             # Check what the file is before changing anything in it.
@@ -293,7 +297,7 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
             if version is None and not create:
                 raise StoreError(f"{path} holds no arena store (an empty "
                                  f"{'file' if path.stat().st_size == 0 else 'SQLite database'})")
-            if version is not None and check:
+            if version is not None and check and not helper:
                 store._quick_check()
             pack = version is not None and store.conn.execute("SELECT 1 FROM meta WHERE key = 'pack_id'").fetchone()
             conn.execute(f"PRAGMA journal_mode = {'DELETE' if pack else 'WAL'}")
@@ -385,12 +389,12 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
             )
 
     def close(self) -> None:
-        """Close the connection (idempotent). A writer first checkpoints the WAL into the
-        main file (waiting at most `CLOSE_CHECKPOINT_MS` for other connections), so the
-        file is whole even if a read-only connection is the last to close (it cannot
-        checkpoint) and the store is then copied without its ``-wal``."""
+        """Close the connection (idempotent). A writer (not a `helper`) first checkpoints
+        the WAL into the main file (waiting at most `CLOSE_CHECKPOINT_MS` for other
+        connections), so the file is whole even if a read-only connection is the last to
+        close (it cannot checkpoint) and the store is then copied without its ``-wal``."""
         try:
-            if not self.readonly:
+            if self._checkpoint_on_close:
                 self.conn.execute(f"PRAGMA busy_timeout = {CLOSE_CHECKPOINT_MS}")
                 self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # a no-op in rollback-journal mode
         except sqlite3.Error:
