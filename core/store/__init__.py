@@ -232,6 +232,11 @@ def _not_a_store(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
     return StoreError(f"{path}: cannot read store: {exc}")
 
 
+def _no_store(path: Path) -> StoreError:
+    """The error for a file that holds no store yet: never made into one by a reader."""
+    return StoreError(f"{path} holds no arena store (an empty {'file' if path.stat().st_size == 0 else 'SQLite database'})")
+
+
 def is_damage(exc: BaseException) -> bool:
     """Whether an SQLite error says the file is damaged (SQLITE_CORRUPT and its kinds, or a
     header that no longer reads as SQLite)."""
@@ -276,8 +281,8 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
         its one file. A pack (meta ``pack_id``) is labelled by one person, often on
         removable media: it stays in rollback-journal mode with full syncs, so every
         committed label is in the pack file itself when the commit returns, whatever
-        happens to the process after; a pack left in WAL mode (an earlier version, a
-        ``kill -9``) has its WAL folded in here.
+        happens to the process after (a journal a killed process left is rolled back by
+        SQLite); a pack left in WAL mode by an earlier version has its WAL folded in here.
         """
         path = Path(path)
         if path.exists():
@@ -295,11 +300,10 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
             # Check what the file is before changing anything in it.
             version = store._check_version()
             if version is None and not create:
-                raise StoreError(f"{path} holds no arena store (an empty "
-                                 f"{'file' if path.stat().st_size == 0 else 'SQLite database'})")
+                raise _no_store(path)
             if version is not None and check and not helper:
                 store._quick_check()
-            pack = version is not None and store.conn.execute("SELECT 1 FROM meta WHERE key = 'pack_id'").fetchone()
+            pack = version is not None and store.meta_get("pack_id") is not None
             conn.execute(f"PRAGMA journal_mode = {'DELETE' if pack else 'WAL'}")
             # NORMAL is durable across application crashes (kill -9) in WAL mode; only an
             # OS crash or power loss can drop the last transactions. A pack syncs every
@@ -309,7 +313,7 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
             store._create_schema(version is None)
         except sqlite3.DatabaseError as exc:
             conn.close()
-            if getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB" or is_damage(exc):
+            if is_damage(exc):
                 raise _not_a_store(path, exc) from None
             raise StoreError(f"{path}: cannot open store: {exc}") from None
         except StoreError:
@@ -328,8 +332,7 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             if store._check_version() is None:
-                raise StoreError(f"{path} holds no arena store (an empty "
-                                 f"{'file' if path.stat().st_size == 0 else 'SQLite database'})")
+                raise _no_store(path)
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise _not_a_store(path, exc) from None
