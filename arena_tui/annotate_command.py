@@ -24,14 +24,20 @@ def annotator_key() -> str:
 def make_annotate_app(store_path: str | Path, annotator: str | None = None):  # noqa: ANN201 - keeps Textual out of CLI start-up
     """The annotate app for `annotator` on the store at `store_path`.
 
-    Without `annotator`, the name last used on this store from this account. Raises
-    `ArenaError` when the store is missing, no name is given or remembered, or the name
-    is on no tournament's roster (annotators and adjudicators). The name is remembered
-    in the store. Used by the command and by the tests.
+    Without `annotator`: on a pack, the pack's annotator; otherwise the name last used on
+    this store from this account. Raises `ArenaError` when the store is missing, no name
+    is given or remembered, the name is on no tournament's roster (annotators and
+    adjudicators), or the store is another annotator's pack. The name is remembered in
+    the store. Used by the command and by the tests.
     """
     with existing_store(str(store_path)) as store:
         rosters = [EvaluationSettings.from_tournament(t) for t in store.tournaments()]
         known = sorted({name for s in rosters for name in s.annotators + s.adjudicators})
+        owner = store.meta_get("pack_annotator")  # a pack is one annotator's
+        if owner is not None and annotator not in (None, owner):
+            raise ArenaError(f"{store_path} is the pack of {owner!r}, not of {annotator!r}: open it with --annotator"
+                             f" {owner!r}, or ask for a pack of your own (arena-tui pack export -a {annotator!r})")
+        annotator = annotator or owner
         if annotator is None:
             annotator = store.meta_get(annotator_key())
             if annotator is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sqlite3
 import sys
 import tempfile
 from collections.abc import Sequence
@@ -23,7 +24,7 @@ from core import __version__
 from core.bots import BotFailure, check_bot
 from core.config import ConfigError, TournamentConfig, load_config
 from core.orchestrator import RunControl, RunError, run_tournament
-from core.store import Store, StoreError, TournamentRow
+from core.store import Store, StoreError, TournamentRow, damaged, is_damage
 
 DEFAULT_DB = "arena.db"
 
@@ -55,7 +56,11 @@ def read_config(path: str | None, **overrides: object) -> TournamentConfig:
 
 
 def open_store(path: str | Path, *, create: bool = True) -> Store:
-    """Open the store for writing, turning problems into ArenaError."""
+    """Open the store for writing, turning problems into ArenaError (a damaged store
+    among them: `Store.open` checks it before anything writes into it)."""
+    context = click.get_current_context(silent=True)
+    if context is not None:
+        context.meta[_STORE_KEY] = str(path)
     try:
         return Store.open(path, create=create)
     except StoreError as exc:
@@ -78,7 +83,24 @@ def open_run_store(cfg: TournamentConfig, db: str | Path, resume: bool, retry_in
     return store
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+# Where `open_store` notes the command's store, for `ArenaGroup`'s message.
+_STORE_KEY = "arena_tui.store"
+
+
+class ArenaGroup(click.Group):
+    """The command group: SQLite reporting a damaged file in the middle of any command
+    (pages `quick_check` passed at open, or damage that came later) is one line, exit 2."""
+
+    def invoke(self, ctx: click.Context):  # noqa: ANN201 - click's signature
+        try:
+            return super().invoke(ctx)
+        except sqlite3.DatabaseError as exc:
+            if not is_damage(exc):
+                raise
+            raise ArenaError(str(damaged(ctx.meta.get(_STORE_KEY), str(exc)))) from None
+
+
+@click.group(cls=ArenaGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, "--version", "-V", prog_name="arena-tui")
 def main() -> None:
     """Adversarial Arena: attacker-vs-defender chatbot tournaments.

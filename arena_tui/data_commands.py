@@ -5,6 +5,7 @@ feedback and the dataset report. Thin shells over `core.packs`, `core.export`,
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import click
@@ -66,7 +67,10 @@ def pack_merge(db: str, packs: tuple[str, ...], resamples: int) -> None:
     """Merge the labels made in PACKS back into the store.
 
     Every pack is checked first (same arena, content intact, items still in the store);
-    if any is unusable nothing is written. Merging a pack twice changes nothing.
+    if any is unusable nothing is written. Merging a pack twice changes nothing. A pack
+    that holds no label made after export, or whose labels may be in a journal file that
+    did not travel with it, is reported with a warning and the exit code is 1 (the
+    labels of the other packs are merged).
     """
     from core.packs import PackError, merge_packs
 
@@ -76,6 +80,10 @@ def pack_merge(db: str, packs: tuple[str, ...], resamples: int) -> None:
         except PackError as exc:
             raise ArenaError(str(exc)) from None
         _after_label_merge(store, result, resamples)
+    for warning in result.warnings:
+        click.echo(f"arena-tui: warning: {inert(warning)}", err=True)
+    if result.warnings:
+        sys.exit(1)
 
 
 def _after_label_merge(store, result, resamples: int) -> None:  # noqa: ANN001

@@ -4,7 +4,10 @@ A **pack** is one self-contained file that is itself a valid arena store (same s
 written through `Store`): one annotator's assigned conversations with their turns, code
 blocks, findings, assignments and tournament row (settings: label set, tags,
 guidelines), plus that annotator's own earlier labels, so `arena-tui annotate PACK` works
-on it unchanged. Conversation ids are the source store's, so labels map back.
+on it unchanged. Conversation ids are the source store's, so labels map back. A pack is
+in rollback-journal mode (`Store.open`): every saved label is in the pack file itself,
+so the file travels alone; a ``PACK-journal`` beside it is a save cut short by a killed
+process, and SQLite rolls it back on the next open (merging copies it along).
 
 Pack metadata lives in the pack's ``meta`` table (keys ``pack_*``): pack id, source arena
 id, annotator, exported_at, a sha256 over every exported row (`pack_checksum`), the id of
@@ -16,6 +19,9 @@ Merging validates every pack first (pack file readable, same arena, known pack, 
 equal to the pack's meta and to the source's record, items still in the store, each new
 event well formed) and only then appends the new events in one transaction with source
 ``pack:<id>`` and a provenance row each (``pack_merges``), so merging again adds nothing.
+A pack that holds no label made after export, or that was left in WAL mode (by an
+earlier version of arena-tui) without its ``PACK-wal`` beside it, is merged with a
+warning (`MergeResult.warnings`): its labels may be in a file that did not travel.
 """
 
 from __future__ import annotations
@@ -70,6 +76,8 @@ class MergeResult:
     skipped: int = 0
     conflicts: list[str] = field(default_factory=list)
     tournament_ids: set[int] = field(default_factory=set)
+    # One line each: a pack that brought no new label, or whose labels may be missing.
+    warnings: list[str] = field(default_factory=list)
 
 
 # --- export -----------------------------------------------------------------------------
@@ -148,6 +156,7 @@ class _ValidatedPack:
     conflicts: list[str]
     tournament_ids: set[int]
     merged: dict[int, int]  # pack event id -> store label id of events merged before
+    warnings: list[str]
 
 
 def _check_event(where: str, action: Any, label: Any, tags: Any, turn: Any, settings: EvaluationSettings,
@@ -185,16 +194,23 @@ def _resolve_undo(where: str, event: dict[str, Any], target: Any, stored: dict[A
         raise PackError(f"{where}: undo of an unknown event {target!r}")
 
 
-def _read_pack(path: Path) -> tuple[dict[str, str], list[int], dict[str, Any], list[tuple[Any, ...]], list[tuple[Any, ...]], dict[int, EvaluationSettings]]:
-    """Open a copy of the pack (never the file itself) and read what merging needs."""
+def _read_pack(path: Path) -> tuple[dict[str, str], list[int], dict[str, Any], list[tuple[Any, ...]], list[tuple[Any, ...]], dict[int, EvaluationSettings], bool]:
+    """Open a copy of the pack (never the file itself), with any journal beside it, and
+    read what merging needs. The last value: the pack was left in WAL mode and its WAL
+    is not beside it (labels saved last may be in that missing file)."""
     if not path.is_file():
         raise PackError(f"no pack at {path}")
     with tempfile.TemporaryDirectory(prefix="arena-pack-") as tmp:
         copy = Path(tmp) / "pack.db"
         shutil.copyfile(path, copy)
-        wal = path.with_name(path.name + "-wal")
-        if wal.exists():
-            shutil.copyfile(wal, Path(tmp) / "pack.db-wal")
+        for suffix in ("-wal", "-journal"):
+            journal = path.with_name(path.name + suffix)
+            if journal.exists():
+                shutil.copyfile(journal, Path(tmp) / f"pack.db{suffix}")
+        with copy.open("rb") as fh:  # the copy: no lock of this process is on it
+            header = fh.read(20)
+        # Bytes 18-19 of the SQLite header are 2 in WAL mode.
+        wal_missing = header[18:20] == b"\x02\x02" and not (Path(tmp) / "pack.db-wal").exists()
         try:
             with Store.open(copy, create=False) as pack:
                 meta = pack.meta()
@@ -212,7 +228,7 @@ def _read_pack(path: Path) -> tuple[dict[str, str], list[int], dict[str, Any], l
             if isinstance(exc, PackError):
                 raise
             raise PackError(f"{path}: damaged or truncated pack ({_first_line(exc)})") from None
-    return meta, ids, content, old_labels, all_labels, settings
+    return meta, ids, content, old_labels, all_labels, settings, wal_missing
 
 
 def _first_line(exc: BaseException) -> str:
@@ -223,7 +239,7 @@ def validate_pack(store: Store, path: str | Path) -> _ValidatedPack:
     """Check one pack against the store and collect the events to append; raises
     `PackError` (one line) for anything that makes it unusable. Writes nothing."""
     path = Path(path)
-    meta, ids, content, old_labels, all_labels, settings = _read_pack(path)
+    meta, ids, content, old_labels, all_labels, settings, wal_missing = _read_pack(path)
     pack_id, annotator = meta["pack_id"], meta["pack_annotator"]
     if meta.get("pack_source_arena_id") != store.arena_id:
         raise PackError(f"{path} was exported from another arena ({meta.get('pack_source_arena_id')}), not from {store.path}")
@@ -290,7 +306,13 @@ def validate_pack(store: Store, path: str | Path) -> _ValidatedPack:
     for cid in sorted(relabelled & {e["conversation_id"] for e in events}):
         conflicts.append(f"pack {pack_id}: conversation {cid} was also labelled by {annotator!r} in the store since export;"
                          " the pack's label is appended after it and is now current")
-    return _ValidatedPack(pack_id, annotator, events, skipped, conflicts, set(conv_tournament.values()), merged)
+    warnings = []
+    if wal_missing:
+        warnings.append(f"{path} was left in WAL mode and {path.name}-wal is not beside it: the labels saved last may be"
+                        " in that file; copy it next to the pack and merge again")
+    if not any(row[0] > base for row in all_labels):
+        warnings.append(f"{path} holds no label made after export (pack {pack_id} of {annotator!r}): nothing merged from it")
+    return _ValidatedPack(pack_id, annotator, events, skipped, conflicts, set(conv_tournament.values()), merged, warnings)
 
 
 def merge_packs(store: Store, paths: Sequence[str | Path]) -> MergeResult:
@@ -314,6 +336,7 @@ def merge_packs(store: Store, paths: Sequence[str | Path]) -> MergeResult:
             batch.append(event)
         result.skipped += v.skipped
         result.conflicts.extend(v.conflicts)
+        result.warnings.extend(v.warnings)
         result.already_merged += len(v.merged)
         if v.events:
             result.tournament_ids |= v.tournament_ids

@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
     if hasattr(os, "nice"):
         os.nice(19)  # behind the tournament: this pass takes the cycles it leaves
     try:
-        with Store.open(Path(args[0]), create=False) as store:
+        # The watch that starts this pass holds the store open (and checked it).
+        with Store.open(Path(args[0]), create=False, helper=True) as store:
             counts = static_pass(store, int(args[1]))
     except (StoreError, EvaluationError) as exc:
         print(str(exc).splitlines()[0] if str(exc) else type(exc).__name__, file=sys.stderr)

@@ -203,9 +203,10 @@ class AnnotateScreen(Screen):
     # --- store access (worker threads only) ---------------------------------------
 
     def _with_store(self, fn: Callable[[Store], T]) -> T:
+        # `make_annotate_app` opened the store with its integrity check: no second check.
         with self._store_lock:
             if self._store is None:
-                self._store = Store.open(self.store_path, create=False)
+                self._store = Store.open(self.store_path, create=False, check=False)
             return fn(self._store)
 
     def _read_queue(self, store: Store, queue_filter: QueueFilter) -> tuple:
@@ -327,7 +328,7 @@ class AnnotateScreen(Screen):
 
     @work(thread=True, group="verdicts", exit_on_error=False)
     def _refresh_verdicts(self) -> None:
-        store = Store.open(self.store_path, create=False)
+        store = Store.open(self.store_path, create=False, helper=True)  # `_store` holds it open
         try:
             while True:
                 with self._verdict_lock:

@@ -32,7 +32,7 @@ from core.store.scoring import UTILITY_RESULTS_SCHEMA, ScoringRow, UtilityResult
 
 __all__ = [
     "SCHEMA_VERSION", "ConversationRow", "EventRow", "FindingRow", "LabelEvent", "ScoringRow", "Store",
-    "StoreError", "TournamentRow", "TurnRow", "UtilityResultRow",
+    "StoreError", "TournamentRow", "TurnRow", "UtilityResultRow", "damaged", "is_damage",
 ]
 
 SCHEMA_VERSION = 1
@@ -40,6 +40,9 @@ SCHEMA_VERSION = 1
 # How long a writer waits for another process's transaction before giving up. Annotators
 # and a runner may share one store; 30 s is far longer than any transaction we make.
 BUSY_TIMEOUT_MS = 30_000
+# How long a closing writer waits for other connections to let it checkpoint the whole
+# WAL; if they keep it busy longer, one of them is still writing and checkpoints later.
+CLOSE_CHECKPOINT_MS = 2_000
 
 CONVERSATION_STATUSES = ("pending", "running", "complete", "incomplete")
 
@@ -224,7 +227,30 @@ def _not_a_store(path: Path, exc: sqlite3.DatabaseError) -> StoreError:
     delete the WAL under this process's connections."""
     if getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB":
         return StoreError(f"{path} is not an arena store (not an SQLite database)")
+    if is_damage(exc):
+        return damaged(path, str(exc))
     return StoreError(f"{path}: cannot read store: {exc}")
+
+
+def _no_store(path: Path) -> StoreError:
+    """The error for a file that holds no store yet: never made into one by a reader."""
+    return StoreError(f"{path} holds no arena store (an empty {'file' if path.stat().st_size == 0 else 'SQLite database'})")
+
+
+def is_damage(exc: BaseException) -> bool:
+    """Whether an SQLite error says the file is damaged (SQLITE_CORRUPT and its kinds, or a
+    header that no longer reads as SQLite)."""
+    name = getattr(exc, "sqlite_errorname", "")
+    return name.startswith("SQLITE_CORRUPT") or name == "SQLITE_NOTADB"
+
+
+def damaged(path: str | Path | None, detail: str) -> StoreError:
+    """The one-line error for a damaged store (`path` None: the store of the command)."""
+    where = "the store" if path is None else str(path)
+    # quick_check's first line names the schema ("*** in database main ***"), the next the page.
+    lines = [line for line in detail.splitlines() if line.strip() and not line.startswith("***")]
+    return StoreError(f"{where} is damaged ({lines[0] if lines else 'integrity check failed'}): restore it from a"
+                      " backup, or salvage what is readable with sqlite3's .recover")
 
 
 class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _PacksMixin):
@@ -234,12 +260,30 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
         self.conn = conn
         self.path = path
         self.readonly = readonly
+        self._checkpoint_on_close = not readonly
 
     # --- opening ------------------------------------------------------------------
 
     @classmethod
-    def open(cls, path: str | Path, *, create: bool = True) -> Store:
-        """Open (and, if `create`, create) a store for reading and writing."""
+    def open(cls, path: str | Path, *, create: bool = True, check: bool = True, helper: bool = False) -> Store:
+        """Open (and, if `create`, create) a store for reading and writing.
+
+        Nothing is written into a file before it is known to be a sound arena store: one
+        that holds no store (empty, or an SQLite database without one) is refused unless
+        `create`, and an existing store must pass SQLite's ``quick_check`` (`check`;
+        False only to reopen a store the program has just opened with the check). A
+        `helper` is a short-lived extra connection (a worker thread, a child process)
+        while another connection of the program holds the store open: it is not
+        checked, and its close leaves the WAL checkpoint to the holder's.
+
+        Journals: an arena store is in WAL mode (a runner, watchers and annotators share
+        it) and `close` checkpoints the WAL, so once no process writes to it the store is
+        its one file. A pack (meta ``pack_id``) is labelled by one person, often on
+        removable media: it stays in rollback-journal mode with full syncs, so every
+        committed label is in the pack file itself when the commit returns, whatever
+        happens to the process after (a journal a killed process left is rolled back by
+        SQLite); a pack left in WAL mode by an earlier version has its WAL folded in here.
+        """
         path = Path(path)
         if path.exists():
             if path.is_dir():
@@ -250,19 +294,26 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
             raise StoreError(f"folder {path.parent} does not exist")
         conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
         store = cls(conn, path, readonly=False)
+        store._checkpoint_on_close = not helper
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
             # Check what the file is before changing anything in it.
-            fresh = store._check_version() is None
-            conn.execute("PRAGMA journal_mode = WAL")
+            version = store._check_version()
+            if version is None and not create:
+                raise _no_store(path)
+            if version is not None and check and not helper:
+                store._quick_check()
+            pack = version is not None and store.meta_get("pack_id") is not None
+            conn.execute(f"PRAGMA journal_mode = {'DELETE' if pack else 'WAL'}")
             # NORMAL is durable across application crashes (kill -9) in WAL mode; only an
-            # OS crash or power loss can drop the last transactions.
-            conn.execute("PRAGMA synchronous = NORMAL")
+            # OS crash or power loss can drop the last transactions. A pack syncs every
+            # commit: a USB stick pulled out after "saved" still has the label.
+            conn.execute(f"PRAGMA synchronous = {'FULL' if pack else 'NORMAL'}")
             conn.execute("PRAGMA foreign_keys = ON")
-            store._create_schema(fresh)
+            store._create_schema(version is None)
         except sqlite3.DatabaseError as exc:
             conn.close()
-            if getattr(exc, "sqlite_errorname", "") == "SQLITE_NOTADB":
+            if is_damage(exc):
                 raise _not_a_store(path, exc) from None
             raise StoreError(f"{path}: cannot open store: {exc}") from None
         except StoreError:
@@ -280,7 +331,8 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
         store = cls(conn, path, readonly=True)
         try:
             conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            store._check_version()
+            if store._check_version() is None:
+                raise _no_store(path)
         except sqlite3.DatabaseError as exc:
             conn.close()
             raise _not_a_store(path, exc) from None
@@ -288,6 +340,12 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
             conn.close()
             raise
         return store
+
+    def _quick_check(self) -> None:
+        """Refuse a damaged store (SQLite's quick_check: page structure, not index contents)."""
+        rows = self.conn.execute("PRAGMA quick_check(1)").fetchall()
+        if rows != [("ok",)]:
+            raise damaged(self.path, str(rows[0][0]) if rows else "")
 
     def _check_version(self) -> int | None:
         tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -334,7 +392,16 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
             )
 
     def close(self) -> None:
-        """Close the connection (idempotent)."""
+        """Close the connection (idempotent). A writer (not a `helper`) first checkpoints
+        the WAL into the main file (waiting at most `CLOSE_CHECKPOINT_MS` for other
+        connections), so the file is whole even if a read-only connection is the last to
+        close (it cannot checkpoint) and the store is then copied without its ``-wal``."""
+        try:
+            if self._checkpoint_on_close:
+                self.conn.execute(f"PRAGMA busy_timeout = {CLOSE_CHECKPOINT_MS}")
+                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # a no-op in rollback-journal mode
+        except sqlite3.Error:
+            pass  # closed already, or the media is gone: the next writer folds the WAL in
         try:
             self.conn.close()
         except sqlite3.Error:

@@ -21,7 +21,9 @@ class _Transaction:
     def __exit__(self, exc_type: object, *rest: object) -> None:
         if exc_type is None:
             self.conn.execute("COMMIT")
-        else:
+        elif self.conn.in_transaction:
+            # SQLite rolls back by itself on some errors (a damaged page, a full disk);
+            # a second ROLLBACK would raise and hide the error that says what happened.
             self.conn.execute("ROLLBACK")
 
 
