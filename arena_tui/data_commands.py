@@ -19,7 +19,7 @@ from arena_tui.cli import (
     main,
     pick_tournaments,
 )
-from arena_tui.safe import inert_text
+from arena_tui.safe import inert, inert_text
 
 
 def _console() -> Console:
@@ -79,7 +79,7 @@ def pack_merge(db: str, packs: tuple[str, ...], resamples: int) -> None:
 
 
 def _after_label_merge(store, result, resamples: int) -> None:  # noqa: ANN001
-    from core.evaluation import agreement, refresh_verdicts
+    from core.evaluation import agreement, agreement_shortfall, refresh_verdicts
 
     console = _console()
     console.print(inert_text(f"appended {result.appended} label events ({result.already_merged} were already merged, "
@@ -89,7 +89,7 @@ def _after_label_merge(store, result, resamples: int) -> None:  # noqa: ANN001
     for t in store.tournaments():
         if t.id in result.tournament_ids:
             refresh_verdicts(store, t.id)
-            _print_agreement(console, t.name, agreement(store, t.id, resamples=resamples))
+            _print_agreement(console, t.name, agreement(store, t.id, resamples=resamples), agreement_shortfall(store, t.id))
 
 
 # --- labels JSONL -------------------------------------------------------------------------
@@ -151,8 +151,10 @@ def labels_import(db: str, file: str, resamples: int) -> None:
 def _progress(console: Console, description: str):  # noqa: ANN202
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    return Progress(TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=console, transient=True)
+    # markup=False: the description may hold names (hostile text). Off the terminal (a
+    # pipe, a log file) there is no progress display at all.
+    return Progress(TextColumn(description, markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console, transient=True, disable=not console.is_terminal)
 
 
 @main.command("export")
@@ -288,7 +290,13 @@ def report_command(db: str, tournament: str | None, output: str | None, resample
         raise ArenaError(f"unknown embedding {embedding!r} (hashed or st:MODEL)")
     with existing_store(db) as store:
         ids = [t.id for t in pick_tournaments(store, tournament)]
-        text = to_markdown(build_report(store, ids, resamples=resamples, embed=embed, embedding_name=name))
+        # Progress on stderr (shown on a terminal only): the markdown may go to stdout.
+        with _progress(Console(highlight=False, stderr=True), "report: {task.fields[step]}") as progress:
+            task = progress.add_task("report", total=None, step="")
+            report = build_report(store, ids, resamples=resamples, embed=embed, embedding_name=name,
+                                  progress=lambda done, total, step: progress.update(task, completed=done, total=total,
+                                                                                     step=inert(step)))
+        text = to_markdown(report)
     if output is None:
         click.echo(text, nl=False)
         return

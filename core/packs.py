@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.evaluation import EvaluationSettings, current_labels
+from core.evaluation import EvaluationError, EvaluationSettings, check_annotator, current_labels
 from core.store import LabelEvent, Store, StoreError
 
 PACK_FORMAT = "1"
@@ -92,12 +92,10 @@ def export_pack(store: Store, annotator: str, out: str | Path, tournament_ids: S
     record it in the store. Raises `PackError` when the annotator has nothing assigned."""
     out = Path(out)
     wanted = [t for t in store.tournaments() if tournament_ids is None or t.id in tournament_ids]
-    roster: set[str] = set()
-    for t in wanted:
-        ev_settings = EvaluationSettings.from_tournament(t)
-        roster.update(ev_settings.annotators + ev_settings.adjudicators)
-    if annotator not in roster:
-        raise PackError(f"unknown annotator {annotator!r} (roster: {', '.join(sorted(roster)) or 'none configured'})")
+    try:
+        check_annotator(annotator, wanted)
+    except EvaluationError as exc:
+        raise PackError(str(exc)) from None
     conversation_ids = sorted({cid for t in wanted for cid, who, _ in store.assignments(t.id) if who == annotator})
     if not conversation_ids:
         raise PackError(f"nothing is assigned to {annotator!r}: run arena-tui evaluate first")
