@@ -19,7 +19,7 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-from arena_tui.safe import inert_text
+from arena_tui.safe import inert, inert_text
 from core import __version__
 
 if TYPE_CHECKING:  # the engine (numpy, bandit, sqlite) loads only when a command runs
@@ -35,7 +35,8 @@ class ArenaError(click.ClickException):
     exit_code = 2
 
     def show(self, file=None) -> None:  # noqa: ANN001 - click's signature
-        click.echo(f"arena-tui: {self.message}", err=True)
+        # Messages quote names and file contents: shown inert (no escape sequences).
+        click.echo(f"arena-tui: {inert(self.message)}", err=True)
 
 
 def sample_config_path() -> Path:
@@ -54,7 +55,10 @@ def read_config(path: str | None, **overrides: object) -> TournamentConfig:
     except ConfigError as exc:
         raise ArenaError(str(exc)) from None
     changes = {k: v for k, v in overrides.items() if v is not None}
-    return config.with_overrides(**changes) if changes else config
+    try:
+        return config.with_overrides(**changes) if changes else config
+    except ConfigError as exc:  # an override from the command line: --name
+        raise ArenaError(f"--{exc.key}: {exc.problem}") from None
 
 
 def open_store(path: str | Path, *, create: bool = True) -> Store:

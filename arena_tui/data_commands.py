@@ -214,13 +214,12 @@ def import_command(db: str, file: str, name: str | None, kind: str, like: str | 
     Every record is checked first; a bad record is reported with its line number and
     nothing is written (unless --skip-invalid). Then run `arena-tui evaluate`.
     """
-    from core.importer import ImportError_, import_conversations, parse_lines
+    from core.importer import ImportError_, check_name, import_conversations, parse_lines
 
     try:
-        with open(file, encoding="utf-8") as fh:
+        check_name(name or Path(file).stem)
+        with open(file, "rb") as fh:  # decoded line by line: a bad line is reported with its number
             parsed = parse_lines(fh, skip_invalid=skip_invalid, origin=Path(file).name)
-    except UnicodeDecodeError:
-        raise ArenaError(f"{file} is not UTF-8 text") from None
     except ImportError_ as exc:
         raise ArenaError(str(exc)) from None
     from arena_tui.cli import open_store
@@ -235,9 +234,10 @@ def import_command(db: str, file: str, name: str | None, kind: str, like: str | 
         except ImportError_ as exc:
             raise ArenaError(str(exc)) from None
     for message in parsed.skipped:
-        click.echo(f"skipped {message}", err=True)
+        click.echo(inert(f"skipped {message}"), err=True)
+    skipped = f", skipped {len(parsed.skipped)} invalid lines (listed above)" if parsed.skipped else ""
     click.echo(f"imported {len(parsed.conversations)} conversations ({len(parsed.pairs)} matchups) as tournament "
-               f"{name or Path(file).stem!r} (id {tid}); next: arena-tui evaluate --db {db}")
+               f"{name or Path(file).stem!r} (id {tid}){skipped}; next: arena-tui evaluate --db {db}")
 
 
 # --- team feedback -------------------------------------------------------------------------
@@ -260,8 +260,8 @@ def feedback_command(db: str, tournament: str | None, team: str, output: str, re
             summary = write_feedback(store, team, ids, Path(output), n_boot=resamples)
         except FeedbackError as exc:
             raise ArenaError(str(exc)) from None
-    click.echo(f"wrote {summary.conversations} conversations for {team} to {output} "
-               f"(labels {'shared' if summary.labels_shared else 'not shared'})")
+    click.echo(inert(f"wrote {summary.conversations} conversations for {team} to {output} "
+                     f"(labels {'shared' if summary.labels_shared else 'not shared'})"))
 
 
 # --- dataset report ------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from core.aggregate import dawid_skene, majority_verdict
 from core.agreement import AgreementReport, agreement_report, current_votes
 from core.static import AUDIT_TESTS, Threshold, scan_replies
 from core.store import LabelEvent, Store, TournamentRow
+from core.text import surrogate_problem
 
 # Conversations scanned per batch: big enough for the worker pool to pay off, small
 # enough for a smooth progress bar and bounded memory.
@@ -316,6 +317,9 @@ def record_label(
     unknown_tags = [t for t in tags if t not in settings.tags]
     if unknown_tags:
         raise EvaluationError(f"unknown tag {unknown_tags[0]!r} (tags: {', '.join(settings.tags) or 'none'})")
+    problem = surrogate_problem(note, "the note")
+    if problem:
+        raise EvaluationError(problem)
     if turn is not None and not 0 <= turn < max(conv.n_turns, 1):
         raise EvaluationError(f"turn {turn} is out of range: conversation {conversation_id} has {conv.n_turns} turns")
     if conv.status != "complete":

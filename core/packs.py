@@ -34,6 +34,7 @@ from typing import Any
 
 from core.evaluation import EvaluationError, EvaluationSettings, check_annotator, current_labels
 from core.store import LabelEvent, Store, StoreError
+from core.text import surrogate_problem
 
 PACK_FORMAT = "1"
 LABELS_FORMAT = 1
@@ -379,6 +380,9 @@ def import_labels(store: Store, lines: Iterable[str], *, origin: str = "labels")
             raise PackError(f"{where}: not JSON ({exc.msg})") from None
         if not isinstance(record, dict):
             raise PackError(f"{where}: expected an object")
+        problem = surrogate_problem(record)
+        if problem:
+            raise PackError(f"{where}: {problem}")
         for key, kind in _REQUIRED.items():
             if not isinstance(record.get(key), kind) or isinstance(record.get(key), bool):
                 raise PackError(f"{where}: {key!r} is missing or not a {getattr(kind, '__name__', 'number')}")

@@ -34,6 +34,7 @@ from core.evaluation import (
 )
 from core.intervals import Interval, wilson
 from core.store import Store
+from core.text import markdown_text
 
 # Buckets of the hashed n-gram space: 4096 keeps a 1,500-text matrix at 24 MB (float32)
 # while collisions stay rare for the few thousand distinct n-grams of a typical text.
@@ -267,14 +268,14 @@ def to_markdown(report: DatasetReport) -> str:
              "| tournament | kind | conversations | complete | incomplete | vulnerable code | malicious assistance "
              "| defended | undecided |", "|---|---|---|---|---|---|---|---|---|"]
     for c in report.counts:
-        lines.append(f"| {c.tournament} | {c.kind} | {c.conversations} | {c.complete} | {c.incomplete} | {c.vulnerable_code} "
+        lines.append(f"| {markdown_text(c.tournament)} | {c.kind} | {c.conversations} | {c.complete} | {c.incomplete} | {c.vulnerable_code} "
                      f"| {c.malicious_assistance} | {c.defended} | {c.undecided} |")
     lines += ["", "## Inter-annotator agreement (Table 1; 95 % bootstrap intervals)", "",
               "| tournament | scope | items | Fleiss' κ | Krippendorff's α |", "|---|---|---|---|---|"]
     for a in report.agreement:
-        lines.append(f"| {a.tournament} | overall | {a.items} | {fmt_estimate(a.fleiss_kappa)} | {fmt_estimate(a.krippendorff_alpha)} |")
+        lines.append(f"| {markdown_text(a.tournament)} | overall | {a.items} | {fmt_estimate(a.fleiss_kappa)} | {fmt_estimate(a.krippendorff_alpha)} |")
         for label, (kappa, alpha) in a.per_label.items():
-            lines.append(f"| {a.tournament} | {label} vs rest | {a.items} | {fmt_estimate(kappa)} | {fmt_estimate(alpha)} |")
+            lines.append(f"| {markdown_text(a.tournament)} | {markdown_text(label)} vs rest | {a.items} | {fmt_estimate(kappa)} | {fmt_estimate(alpha)} |")
     lines += ["", f"## Semantic diversity (Table 2; {report.embedding})", "",
               "| level | groups | texts | mean distance within | mean distance between |", "|---|---|---|---|---|"]
     for d in report.diversity:
@@ -284,5 +285,5 @@ def to_markdown(report: DatasetReport) -> str:
               "|---|---|---|---|---|"]
     for r in report.audit:
         precision = "–" if r.precision is None else f"{r.precision:.1f} %"
-        lines.append(f"| {r.tournament} | {r.judged} | {r.confirmed} | {precision} | {r.interval.lo:.1f}–{r.interval.hi:.1f} % |")
+        lines.append(f"| {markdown_text(r.tournament)} | {r.judged} | {r.confirmed} | {precision} | {r.interval.lo:.1f}–{r.interval.hi:.1f} % |")
     return "\n".join(lines) + "\n"
