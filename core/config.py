@@ -364,7 +364,8 @@ def _class_problem(path: Path, cls: str) -> str | None:
         return None
     if cls in names.bound or names.dynamic:
         return None
-    listed = f" (classes: {', '.join(names.classes)})" if names.classes else ""
+    public = [name for name in names.classes if not name.startswith("_")]
+    listed = f" (classes: {', '.join(public)})" if public else ""
     return f"defines no class {cls}{listed}"
 
 
