@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from arena_tui.cli import DEFAULT_DB, ArenaError, existing_store, main
-from core.evaluation import EvaluationSettings
 
 
 def annotator_key() -> str:
@@ -30,9 +29,9 @@ def make_annotate_app(store_path: str | Path, annotator: str | None = None):  # 
     adjudicators), or the store is another annotator's pack. The name is remembered in
     the store. Used by the command and by the tests.
     """
+    from core.evaluation import EvaluationError, check_annotator, roster
+
     with existing_store(str(store_path)) as store:
-        rosters = [EvaluationSettings.from_tournament(t) for t in store.tournaments()]
-        known = sorted({name for s in rosters for name in s.annotators + s.adjudicators})
         owner = store.meta_get("pack_annotator")  # a pack is one annotator's
         if owner is not None and annotator not in (None, owner):
             raise ArenaError(f"{store_path} is the pack of {owner!r}, not of {annotator!r}: open it with --annotator"
@@ -42,9 +41,11 @@ def make_annotate_app(store_path: str | Path, annotator: str | None = None):  # 
             annotator = store.meta_get(annotator_key())
             if annotator is None:
                 raise ArenaError(f"who is labelling? give --annotator NAME the first time on this store"
-                                 f" (roster: {', '.join(known) or 'none configured'})")
-        if annotator not in known:
-            raise ArenaError(f"unknown annotator {annotator!r} (roster: {', '.join(known) or 'none configured'})")
+                                 f" (roster: {', '.join(roster(store.tournaments())) or 'none configured'})")
+        try:
+            check_annotator(annotator, store.tournaments())
+        except EvaluationError as exc:
+            raise ArenaError(str(exc)) from None
         if store.meta_get(annotator_key()) != annotator:
             store.meta_set(annotator_key(), annotator)
     from arena_tui.app import AnnotateApp

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import sqlite3
 import sys
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.console import Console
@@ -21,10 +21,10 @@ from rich.table import Table
 
 from arena_tui.safe import inert, inert_text
 from core import __version__
-from core.bots import BotFailure, check_bot
-from core.config import ConfigError, TournamentConfig, load_config
-from core.orchestrator import RunControl, RunError, run_tournament
-from core.store import Store, StoreError, TournamentRow, damaged, is_damage
+
+if TYPE_CHECKING:  # the engine (numpy, bandit, sqlite) loads only when a command runs
+    from core.config import TournamentConfig
+    from core.store import Store, TournamentRow
 
 DEFAULT_DB = "arena.db"
 
@@ -47,17 +47,24 @@ def sample_config_path() -> Path:
 
 def read_config(path: str | None, **overrides: object) -> TournamentConfig:
     """Load CONFIG (or the bundled sample), apply CLI overrides, turn problems into ArenaError."""
+    from core.config import ConfigError, load_config
+
     try:
         config = load_config(path or sample_config_path())
     except ConfigError as exc:
         raise ArenaError(str(exc)) from None
     changes = {k: v for k, v in overrides.items() if v is not None}
-    return config.with_overrides(**changes) if changes else config
+    try:
+        return config.with_overrides(**changes) if changes else config
+    except ConfigError as exc:  # an override from the command line: --name
+        raise ArenaError(f"--{exc.key}: {exc.problem}") from None
 
 
 def open_store(path: str | Path, *, create: bool = True) -> Store:
     """Open the store for writing, turning problems into ArenaError (a damaged store
     among them: `Store.open` checks it before anything writes into it)."""
+    from core.store import Store, StoreError
+
     context = click.get_current_context(silent=True)
     if context is not None:
         context.meta[_STORE_KEY] = str(path)
@@ -94,7 +101,12 @@ class ArenaGroup(click.Group):
     def invoke(self, ctx: click.Context):  # noqa: ANN201 - click's signature
         try:
             return super().invoke(ctx)
-        except sqlite3.DatabaseError as exc:
+        except Exception as exc:
+            sqlite3 = sys.modules.get("sqlite3")  # not loaded: the error cannot be SQLite's
+            if sqlite3 is None or not isinstance(exc, sqlite3.DatabaseError):
+                raise
+            from core.store import damaged, is_damage
+
             if not is_damage(exc):
                 raise
             raise ArenaError(str(damaged(ctx.meta.get(_STORE_KEY), str(exc)))) from None
@@ -129,6 +141,7 @@ def run(config: str | None, db: str, resume: bool, retry_incomplete: bool, concu
     """
     cfg = read_config(config, concurrency=concurrency, conversations_per_matchup=conversations, name=name)
     from arena_tui.headless import HeadlessReporter, print_summary
+    from core.orchestrator import RunControl, RunError
 
     console = Console(highlight=False, stderr=False)
     store = open_run_store(cfg, db, resume, retry_incomplete)
@@ -148,6 +161,8 @@ def run(config: str | None, db: str, resume: bool, retry_incomplete: bool, concu
 
 
 async def _run_with_signals(cfg, store, reporter, resume, retry_incomplete, control):  # noqa: ANN001, ANN202
+    from core.orchestrator import run_tournament
+
     loop = asyncio.get_running_loop()
 
     def on_interrupt() -> None:
@@ -180,6 +195,8 @@ def bots_check(config: str | None, timeout: float | None) -> None:
 
     Exits with code 1 if any bot fails.
     """
+    from core.bots import BotFailure, check_bot
+
     cfg = read_config(config)
     limit = timeout or cfg.timeout
 
@@ -289,17 +306,19 @@ def _print_evaluation(console: Console, name: str, static, queue, verdicts) -> N
     from collections import Counter
 
     outcome = Counter((v.verdict or "undecided", v.reason) for v in verdicts)
-    console.print(inert_text(
-        f"{name}: scanned {static.scanned} new conversations ({static.replies} replies, {static.blocks} code blocks, "
-        f"{static.skipped_blocks} skipped), {static.flagged} flagged as vulnerable code; queued {queue.review_items} "
-        f"for review and {queue.audit_items} for analyzer audit ({queue.assignments} assignments)"
-    ))
+    # What this pass did, told apart from the totals in the table below.
+    scanned = (f"scanned {static.scanned} new conversations ({static.replies} replies, {static.blocks} code blocks, "
+               f"{static.skipped_blocks} skipped), {static.flagged} of them flagged as vulnerable code"
+               if static.scanned else "no new conversations to scan")
+    queued = (f"queued {queue.review_items} for review and {queue.audit_items} for analyzer audit "
+              f"({queue.assignments} assignments)" if queue.assignments else "nothing new to queue")
+    console.print(inert_text(f"{name}: {scanned}; {queued}"))
     if queue.no_roster:
         console.print("  no annotators in the config's [evaluation] roster: nothing queued", style="yellow", markup=False)
     if static.findings_by_test:
         listing = ", ".join(f"{test_id} {n}" for test_id, n in static.findings_by_test.most_common())
         console.print(inert_text(f"  new findings by bandit test: {listing}"))
-    table = Table(title="Verdicts", title_justify="left")
+    table = Table(title=f"Verdicts of all {len(verdicts)} complete conversations", title_justify="left")
     for column in ("verdict", "reason", "conversations"):
         table.add_column(column, justify="right" if column == "conversations" else "left")
     for (verdict, reason), n in sorted(outcome.items()):
@@ -353,6 +372,7 @@ def label(db: str, annotator: str, conversation_id: int, label: str | None, tags
 def queue(db: str, tournament: str | None, annotator: str, show_all: bool) -> None:
     """List the conversations assigned to an annotator (to do first), with matchup and findings."""
     from arena_tui.widgets.queue import STATUS_WORDS
+    from core.evaluation import EvaluationError, check_annotator
     from core.store.annotate import QUEUE_TO_DO, QueueFilter
 
     console = Console(highlight=False)
@@ -361,7 +381,12 @@ def queue(db: str, tournament: str | None, annotator: str, show_all: bool) -> No
         table.add_column(column, justify="right" if column in ("id", "turns", "findings") else "left")
     todo = done = 0
     with existing_store(db) as store:
-        for t in pick_tournaments(store, tournament):
+        chosen = pick_tournaments(store, tournament)
+        try:
+            check_annotator(annotator, chosen)
+        except EvaluationError as exc:
+            raise ArenaError(str(exc)) from None
+        for t in chosen:
             ids, statuses = store.annotator_queue_ids(annotator, QueueFilter(tournament_id=t.id))
             shown = [(cid, status) for cid, status in zip(ids, statuses, strict=True)
                      if show_all or status == QUEUE_TO_DO]
@@ -388,15 +413,17 @@ def agreement(db: str, tournament: str | None, as_json: bool, resamples: int) ->
     import json as json_module
 
     from core.evaluation import agreement as compute
+    from core.evaluation import agreement_shortfall
 
     with existing_store(db) as store:
-        reports = [(t.name, compute(store, t.id, resamples=resamples)) for t in pick_tournaments(store, tournament)]
+        reports = [(t.name, compute(store, t.id, resamples=resamples), agreement_shortfall(store, t.id))
+                   for t in pick_tournaments(store, tournament)]
     if as_json:
-        click.echo(json_module.dumps({name: _report_dict(r) for name, r in reports}, indent=2))
+        click.echo(json_module.dumps({name: _report_dict(r) for name, r, _ in reports}, indent=2))
         return
     console = Console(highlight=False)
-    for name, report in reports:
-        _print_agreement(console, name, report)
+    for name, report, shortfall in reports:
+        _print_agreement(console, name, report, shortfall)
 
 
 def _estimate(e) -> dict:  # noqa: ANN001
@@ -424,11 +451,15 @@ def _report_dict(report) -> dict:  # noqa: ANN001
     }
 
 
-def _print_agreement(console: Console, name: str, report) -> None:  # noqa: ANN001
+def _print_agreement(console: Console, name: str, report, shortfall: str | None = None) -> None:  # noqa: ANN001
+    """The agreement tables of one tournament, or why it has none yet (`shortfall`)."""
     from core.report import fmt_estimate
 
-    console.print(inert_text(f"{name}: {report.items} items with 2+ labels, {report.labels} labels, "
-                             f"{len(report.annotators)} annotators"))
+    if shortfall is not None:
+        console.print(inert_text(f"{name}: {shortfall}"))
+        return
+    console.print(inert_text(f"{name}: {report.items} items labelled by 2+ annotators ({report.labels} labels, "
+                             f"{len(report.annotators)} annotators)"))
     table = Table(title="Agreement (95 % bootstrap interval)", title_justify="left")
     table.add_column("statistic")
     table.add_column("value")

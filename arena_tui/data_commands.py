@@ -87,7 +87,7 @@ def pack_merge(db: str, packs: tuple[str, ...], resamples: int) -> None:
 
 
 def _after_label_merge(store, result, resamples: int) -> None:  # noqa: ANN001
-    from core.evaluation import agreement, refresh_verdicts
+    from core.evaluation import agreement, agreement_shortfall, refresh_verdicts
 
     console = _console()
     console.print(inert_text(f"appended {result.appended} label events ({result.already_merged} were already merged, "
@@ -97,7 +97,7 @@ def _after_label_merge(store, result, resamples: int) -> None:  # noqa: ANN001
     for t in store.tournaments():
         if t.id in result.tournament_ids:
             refresh_verdicts(store, t.id)
-            _print_agreement(console, t.name, agreement(store, t.id, resamples=resamples))
+            _print_agreement(console, t.name, agreement(store, t.id, resamples=resamples), agreement_shortfall(store, t.id))
 
 
 # --- labels JSONL -------------------------------------------------------------------------
@@ -159,8 +159,10 @@ def labels_import(db: str, file: str, resamples: int) -> None:
 def _progress(console: Console, description: str):  # noqa: ANN202
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    return Progress(TextColumn(description), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                    console=console, transient=True)
+    # markup=False: the description may hold names (hostile text). Off the terminal (a
+    # pipe, a log file) there is no progress display at all.
+    return Progress(TextColumn(description, markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                    console=console, transient=True, disable=not console.is_terminal)
 
 
 @main.command("export")
@@ -228,13 +230,12 @@ def import_command(db: str, file: str, name: str | None, kind: str, like: str | 
     Every record is checked first; a bad record is reported with its line number and
     nothing is written (unless --skip-invalid). Then run `arena-tui evaluate`.
     """
-    from core.importer import ImportError_, import_conversations, parse_lines
+    from core.importer import ImportError_, check_name, import_conversations, parse_lines
 
     try:
-        with open(file, encoding="utf-8") as fh:
+        check_name(name or Path(file).stem)
+        with open(file, "rb") as fh:  # decoded line by line: a bad line is reported with its number
             parsed = parse_lines(fh, skip_invalid=skip_invalid, origin=Path(file).name)
-    except UnicodeDecodeError:
-        raise ArenaError(f"{file} is not UTF-8 text") from None
     except ImportError_ as exc:
         raise ArenaError(str(exc)) from None
     from arena_tui.cli import open_store
@@ -249,9 +250,10 @@ def import_command(db: str, file: str, name: str | None, kind: str, like: str | 
         except ImportError_ as exc:
             raise ArenaError(str(exc)) from None
     for message in parsed.skipped:
-        click.echo(f"skipped {message}", err=True)
+        click.echo(inert(f"skipped {message}"), err=True)
+    skipped = f", skipped {len(parsed.skipped)} invalid lines (listed above)" if parsed.skipped else ""
     click.echo(f"imported {len(parsed.conversations)} conversations ({len(parsed.pairs)} matchups) as tournament "
-               f"{name or Path(file).stem!r} (id {tid}); next: arena-tui evaluate --db {db}")
+               f"{name or Path(file).stem!r} (id {tid}){skipped}; next: arena-tui evaluate --db {db}")
 
 
 # --- team feedback -------------------------------------------------------------------------
@@ -274,8 +276,8 @@ def feedback_command(db: str, tournament: str | None, team: str, output: str, re
             summary = write_feedback(store, team, ids, Path(output), n_boot=resamples)
         except FeedbackError as exc:
             raise ArenaError(str(exc)) from None
-    click.echo(f"wrote {summary.conversations} conversations for {team} to {output} "
-               f"(labels {'shared' if summary.labels_shared else 'not shared'})")
+    click.echo(inert(f"wrote {summary.conversations} conversations for {team} to {output} "
+                     f"(labels {'shared' if summary.labels_shared else 'not shared'})"))
 
 
 # --- dataset report ------------------------------------------------------------------------
@@ -304,7 +306,13 @@ def report_command(db: str, tournament: str | None, output: str | None, resample
         raise ArenaError(f"unknown embedding {embedding!r} (hashed or st:MODEL)")
     with existing_store(db) as store:
         ids = [t.id for t in pick_tournaments(store, tournament)]
-        text = to_markdown(build_report(store, ids, resamples=resamples, embed=embed, embedding_name=name))
+        # Progress on stderr (shown on a terminal only): the markdown may go to stdout.
+        with _progress(Console(highlight=False, stderr=True), "report: {task.fields[step]}") as progress:
+            task = progress.add_task("report", total=None, step="")
+            report = build_report(store, ids, resamples=resamples, embed=embed, embedding_name=name,
+                                  progress=lambda done, total, step: progress.update(task, completed=done, total=total,
+                                                                                     step=inert(step)))
+        text = to_markdown(report)
     if output is None:
         click.echo(inert(text), nl=False)  # names in it are hostile text
         return

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import click
 from rich import box
@@ -28,8 +29,9 @@ from arena_tui.cli import (
 )
 from arena_tui.safe import inert, inert_text
 from core.config import KINDS
-from core.intervals import DEFAULT_N_BOOT
-from core.leaderboard import Leaderboard, MatchupCell, compute_leaderboard
+
+if TYPE_CHECKING:  # numpy and the engine load only when a command runs
+    from core.leaderboard import Leaderboard, MatchupCell
 
 
 @main.command()
@@ -38,7 +40,7 @@ from core.leaderboard import Leaderboard, MatchupCell, compute_leaderboard
               help="A tournament to rank (repeatable; default: every tournament in the store).")
 @click.option("--kind", type=click.Choice(KINDS), help="Only tournaments of this kind.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output (stable keys).")
-@click.option("--resamples", default=DEFAULT_N_BOOT, show_default=True, type=click.IntRange(100, 100_000),
+@click.option("--resamples", default=1000, show_default=True, type=click.IntRange(100, 100_000),
               help="Bootstrap resamples for the intervals.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Bootstrap seed (same seed, same intervals).")
 @click.option("--no-grid", is_flag=True, help="Leave out the attacker × defender ASR grid.")
@@ -52,6 +54,8 @@ def leaderboard(db: str, tournaments: tuple[str, ...], kind: str | None, as_json
     provisional. Across several tournaments every (attacker, defender, tournament) is a
     matchup of its own.
     """
+    from core.leaderboard import compute_leaderboard
+
     with existing_store(db) as store:
         chosen = select_tournaments(store, tournaments, kind)
         board = compute_leaderboard(store, [t.id for t in chosen], n_boot=resamples, seed=seed)
@@ -225,6 +229,24 @@ def _print_notes(console: Console, board: Leaderboard) -> None:
 # --- utility --------------------------------------------------------------------------------
 
 
+def _explain_zero_sets(console: Console, run, sets) -> None:  # noqa: ANN001
+    """Say why a code set scores 0 for a bot when no reply defined the function its tests
+    call: one line per set, bots grouped by how many items that hit."""
+    by_set: dict[str, dict[int, list[str]]] = {}
+    examples: dict[str, list[str]] = {}
+    for bot in (run.base, *run.defenders):
+        for set_name, item_ids in bot.undefined.items():
+            if bot.per_set.get(set_name) == 0:
+                by_set.setdefault(set_name, {}).setdefault(len(item_ids), []).append(bot.name)
+                entry_points = {item.id: item.entry_point for item in sets[set_name]}
+                examples.setdefault(set_name, [entry_points[i] for i in item_ids[:3]] + ["..."] * (len(item_ids) > 3))
+    for set_name, groups in by_set.items():
+        counts = ", ".join(f"{n} ({', '.join(bots)})" for n, bots in sorted(groups.items(), reverse=True))
+        console.print(inert_text(
+            f"{set_name} scores 0: no reply defined the function the tests call ({', '.join(examples[set_name])}) "
+            f"at top level, so no test ran, in {counts} of {len(sets[set_name])} items."), style="yellow")
+
+
 @main.command()
 @click.argument("config", required=False, type=click.Path(dir_okay=False))
 @click.option("--db", default="arena.db", show_default=True, type=click.Path(dir_okay=False),
@@ -243,7 +265,7 @@ def utility(config: str | None, db: str, quiet: bool) -> None:
 
     cfg = read_config(config)
     try:
-        load_config_sets(cfg)  # refuse bad sets before any bot starts
+        sets = load_config_sets(cfg)  # refuse bad sets before any bot starts
     except UtilityRunError as exc:
         raise ArenaError(str(exc)) from None
     console = Console(highlight=False)
@@ -279,6 +301,7 @@ def utility(config: str | None, db: str, quiet: bool) -> None:
                     ("refused", "right"), ("errors", "right"), ("U", "right")], rows)
     console.print(table)
     console.print(inert_text(f"u_base = {_value(run.base.u)}; results stored in {db} under {run.config!r}."))
+    _explain_zero_sets(console, run, sets)
     failed = [bot.name for bot in run.defenders if bot.failed is not None]
     for bot in run.defenders:
         if bot.failed is not None:

@@ -9,7 +9,6 @@ from pathlib import Path
 import click
 
 from arena_tui.cli import DEFAULT_DB, ArenaError, main, open_run_store, read_config
-from core.store import Store, StoreError
 
 
 def make_watch_app(config: str | None = None, db: str | Path = DEFAULT_DB, *, follow: bool = False,
@@ -24,6 +23,7 @@ def make_watch_app(config: str | None = None, db: str | Path = DEFAULT_DB, *, fo
     """
     from arena_tui.screens.watch import InProcessRun
     from arena_tui.watch_app import WatchApp
+    from core.store import Store, StoreError
 
     if follow:
         if config is not None:

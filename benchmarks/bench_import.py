@@ -96,7 +96,7 @@ def main() -> None:
         print(f"{args.conversations} conversations, {turns} turns, {data.stat().st_size / 1e6:.1f} MB of JSONL")
 
         start = time.perf_counter()
-        lines = data.read_text(encoding="utf-8").splitlines()
+        lines = data.read_bytes().splitlines(keepends=True)  # as `arena-tui import` reads the file
         for line in lines:
             json.loads(line)
         raw_parse = time.perf_counter() - start

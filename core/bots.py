@@ -27,6 +27,7 @@ from typing import Any
 
 from core.bothost import PROTOCOL_VERSION
 from core.config import BotSpec
+from core.text import valid_text
 
 # Reasons a conversation can be stored as incomplete (docs/bot-protocol.md).
 TIMEOUT = "timeout"
@@ -85,16 +86,6 @@ PartialSink = Callable[[str, str], None]
 
 def _no_event(bot: str, kind: str, detail: str) -> None:
     return None
-
-
-def valid_text(text: str) -> str:
-    """`text` with each lone surrogate (a JSON escape such as ``\\ud800`` that is half of
-    a pair, not a character) replaced by U+FFFD, so it can be stored and sent on."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
-    return text
 
 
 def decode_message(line: bytes) -> Any:

@@ -7,11 +7,17 @@ problem, so the CLI can print it and exit with code 2.
 
 from __future__ import annotations
 
+import ast
+import functools
 import hashlib
+import importlib.machinery
 import json
+import os
 import shlex
 import shutil
+import sys
 import tomllib
+import unicodedata
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -19,6 +25,26 @@ from typing import Any
 KINDS = ("practice", "official")
 SEVERITIES = ("low", "medium", "high")
 AGGREGATIONS = ("majority", "dawid-skene")
+
+
+# Longest tournament name; a bot name is at most BOT_NAME_MAX characters.
+NAME_MAX = 100
+BOT_NAME_MAX = 64
+
+
+def name_problem(value: str, max_len: int) -> str | None:
+    """Why `value` cannot name a tournament or a bot, or None.
+
+    Names become folder names (``<store>.logs/<tournament>/<bot>.log``) and appear on
+    screen, so they are hostile input: 1-`max_len` characters, not blank, not ``.`` or
+    ``..``, no slash, backslash or control character (newline, escape, ...), and valid
+    Unicode (bytes that were not UTF-8 on a command line arrive as lone surrogates).
+    """
+    bad = any(c in "/\\" or unicodedata.category(c) in ("Cc", "Cs") for c in value)
+    if not value.strip() or len(value) > max_len or value in (".", "..") or bad:
+        return (f"must be 1-{max_len} characters of valid text, not . or .., without slashes or control "
+                f"characters; got {value!r}")
+    return None
 
 
 class ConfigError(ValueError):
@@ -135,7 +161,12 @@ class TournamentConfig:
         return self.attackers + self.defenders
 
     def with_overrides(self, **changes: Any) -> TournamentConfig:
-        """A copy with some top-level values replaced (e.g. from CLI flags)."""
+        """A copy with some top-level values replaced (e.g. from CLI flags); a new `name`
+        is checked like the config's own (`ConfigError` with key ``name``)."""
+        if "name" in changes:
+            problem = name_problem(changes["name"], NAME_MAX)
+            if problem:
+                raise ConfigError("name", problem)
         return replace(self, **changes)
 
     def fingerprint(self) -> str:
@@ -193,10 +224,11 @@ class _Reader:
         return value
 
     def name(self, key: str, max_len: int) -> str:
-        """A name used in paths and on screen: 1-`max_len` characters, no slashes or newlines."""
+        """A name used in paths and on screen (see `name_problem`)."""
         value = self.get(key, str)
-        if not value.strip() or len(value) > max_len or any(c in value for c in "/\\\0\n"):
-            raise self.error(key, f"must be 1-{max_len} characters without slashes or newlines; got {value!r}")
+        problem = name_problem(value, max_len)
+        if problem:
+            raise self.error(key, problem)
         return value
 
     def positive(self, key: str, default: float) -> float:
@@ -269,16 +301,125 @@ def _parse_http(value: Any, path: str, source: Path | None) -> HttpSpec:
     return spec
 
 
-def _check_python_spec(spec: str, key: str, base_dir: Path, source: Path | None) -> None:
+def _check_python_spec(spec: str, key: str, base_dir: Path, env: dict[str, str], source: Path | None) -> None:
+    """`file.py:Class` or `module:Class`: the file (or module) must exist and bind `Class`.
+
+    Team code is untrusted and never runs here: the file is only parsed (`ast`), and a
+    module is only located (`importlib.machinery.PathFinder`, which imports nothing), on
+    the path the bot host will have: the config's folder, the bot's PYTHONPATH, then this
+    interpreter's path.
+    """
     target, sep, cls = spec.rpartition(":")
     if not sep or not target or not cls.isidentifier():
         raise ConfigError(key, f"must look like 'path/to/file.py:ClassName' or 'module:ClassName'; got {spec!r}", source)
     if target.endswith(".py"):
-        path = Path(target)
-        if not path.is_absolute():
-            path = base_dir / path
+        path: Path | None = Path(target) if Path(target).is_absolute() else base_dir / target
         if not path.is_file():
             raise ConfigError(key, f"file not found: {target}", source)
+    else:
+        pythonpath = [str(base_dir / p) for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+        found, path = _module_source(target, [str(base_dir), *pythonpath, *(p for p in sys.path if p)])
+        if not found:
+            raise ConfigError(key, f"module {target!r} not found next to the config or on the Python path", source)
+    if path is None:
+        return  # a built-in, frozen or compiled module: nothing to parse
+    problem = _class_problem(path, cls)
+    if problem:
+        raise ConfigError(key, f"{target} {problem}", source)
+
+
+def _module_source(module: str, search: list[str]) -> tuple[bool, Path | None]:
+    """(found, source file) of `module` (a package's ``__init__.py``), located without
+    importing anything; the file is None for a module with no Python source."""
+    if module in sys.builtin_module_names:
+        return True, None
+    paths: list[str] = search
+    spec = None
+    parts = module.split(".")
+    for depth in range(len(parts)):
+        spec = importlib.machinery.PathFinder.find_spec(".".join(parts[: depth + 1]), paths)
+        if spec is None:
+            return False, None
+        paths = list(spec.submodule_search_locations or [])
+    origin = spec.origin if spec is not None else None
+    return True, Path(origin) if origin and origin.endswith(".py") else None
+
+
+def _class_problem(path: Path, cls: str) -> str | None:
+    """Why the Python file at `path` cannot provide the bot class `cls`, or None."""
+    try:
+        stat = path.stat()
+    except OSError as exc:
+        return f"cannot be read: {exc.strerror}"
+    names = _module_names(path, stat.st_mtime_ns, stat.st_size)
+    if isinstance(names, str):
+        return names
+    node = names.classes.get(cls)
+    if node is not None:
+        plain = all(isinstance(b, ast.Name) and b.id == "object" for b in node.bases) and not node.keywords
+        defined = {n.name for n in node.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
+        defined |= {t.id for n in node.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
+        if plain and "respond" not in defined:
+            return f"class {cls} has no respond() method"
+        return None
+    if cls in names.bound or names.dynamic:
+        return None
+    public = [name for name in names.classes if not name.startswith("_")]
+    listed = f" (classes: {', '.join(public)})" if public else ""
+    return f"defines no class {cls}{listed}"
+
+
+@functools.lru_cache(maxsize=16)  # several bots of a config share one file
+def _module_names(path: Path, _mtime_ns: int, _size: int) -> _ModuleNames | str:
+    """The top-level names of the Python file at `path`, or why it cannot be parsed."""
+    try:
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+    except SyntaxError as exc:
+        return f"cannot be parsed: {exc.msg} (line {exc.lineno})"
+    except (OSError, ValueError) as exc:
+        return f"cannot be read: {exc}"
+    names = _ModuleNames()
+    names.visit(tree)
+    return names
+
+
+class _ModuleNames(ast.NodeVisitor):
+    """The names a module binds at its top level, without running it. `dynamic` when it
+    may bind names this cannot see (``from x import *``, a module ``__getattr__``,
+    ``globals()``/``exec``)."""
+
+    def __init__(self) -> None:
+        self.classes: dict[str, ast.ClassDef] = {}
+        self.bound: set[str] = set()
+        self.dynamic = False
+
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:  # its body is its own scope
+        self.classes[node.name] = node
+        self.bound.add(node.name)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        self.bound.add(node.name)
+        self.dynamic |= node.name == "__getattr__"
+
+    visit_AsyncFunctionDef = visit_FunctionDef
+
+    def visit_Lambda(self, node: ast.Lambda) -> None:
+        pass
+
+    def visit_Name(self, node: ast.Name) -> None:
+        if isinstance(node.ctx, ast.Store):
+            self.bound.add(node.id)
+        elif node.id in ("globals", "exec", "vars", "setattr"):
+            self.dynamic = True
+
+    def visit_Import(self, node: ast.Import) -> None:
+        self.bound.update(alias.asname or alias.name.split(".")[0] for alias in node.names)
+
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        for alias in node.names:
+            if alias.name == "*":
+                self.dynamic = True
+            self.bound.add(alias.asname or alias.name)
 
 
 def _check_command(command: tuple[str, ...], key: str, base_dir: Path, source: Path | None) -> None:
@@ -303,7 +444,7 @@ def _check_command(command: tuple[str, ...], key: str, base_dir: Path, source: P
 def parse_bot(value: Any, path: str, side: str, base_dir: Path, default_limits: Limits, source: Path | None) -> BotSpec:
     """Validate one bot table (``[[attackers]]``/``[[defenders]]`` entry, or the utility base)."""
     reader = _Reader(value, path, source)
-    name = reader.name("name", 64)
+    name = reader.name("name", BOT_NAME_MAX)
     ways = [k for k in ("command", "python", "http") if k in reader.table]
     if len(ways) != 1:
         problem = "none" if not ways else " and ".join(ways)
@@ -324,8 +465,7 @@ def parse_bot(value: Any, path: str, side: str, base_dir: Path, default_limits: 
         command = tuple(raw)
         _check_command(command, reader.key("command"), base_dir, source)
     elif kind == "python":
-        python = reader.get("python", str)
-        _check_python_spec(python, reader.key("python"), base_dir, source)
+        python = reader.get("python", str)  # checked below, with the bot's env
     else:
         http = _parse_http(reader.get("http", dict), reader.key("http"), source)
     instances = reader.int_at_least("instances", 1, 1)
@@ -333,6 +473,8 @@ def parse_bot(value: Any, path: str, side: str, base_dir: Path, default_limits: 
     for k, v in env.items():
         if not isinstance(v, str):
             raise reader.error(f"env.{k}", f"must be a string, not {_type_name(v)}")
+    if kind == "python":
+        _check_python_spec(python, reader.key("python"), base_dir, env, source)
     limit_values = {f.name: reader.table[f.name] for f in fields(Limits) if f.name in reader.table}
     limits = _limits(_Reader(limit_values, path, source), default_limits)
     reader.seen.update(limit_values)
@@ -409,7 +551,7 @@ def _parse_utility(value: Any, base_dir: Path, limits: Limits, source: Path | No
 def parse_config(data: dict[str, Any], base_dir: Path, source: Path | None = None) -> TournamentConfig:
     """Validate a parsed TOML document; raise `ConfigError` on the first problem."""
     top = _Reader(data, "", source)
-    name = top.name("name", 100)
+    name = top.name("name", NAME_MAX)
     kind = top.choice("kind", KINDS, "practice")
     per_matchup = top.int_at_least("conversations_per_matchup", 1)
     max_pairs = top.int_at_least("max_pairs", 1, 5)

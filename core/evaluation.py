@@ -20,6 +20,7 @@ from core.aggregate import dawid_skene, majority_verdict
 from core.agreement import AgreementReport, agreement_report, current_votes
 from core.static import AUDIT_TESTS, Threshold, scan_replies
 from core.store import LabelEvent, Store, TournamentRow
+from core.text import surrogate_problem
 from core.turns import turn_number
 
 # Conversations scanned per batch: big enough for the worker pool to pay off, small
@@ -79,6 +80,23 @@ class EvaluationSettings:
             aggregation=ev.get("aggregation", "majority"),
             guidelines=ev.get("guidelines"),
         )
+
+
+def roster(tournaments: Iterable[TournamentRow]) -> list[str]:
+    """Everyone who may label in these tournaments (annotators and adjudicators), sorted."""
+    names: set[str] = set()
+    for t in tournaments:
+        settings = EvaluationSettings.from_tournament(t)
+        names.update(settings.annotators + settings.adjudicators)
+    return sorted(names)
+
+
+def check_annotator(annotator: str, tournaments: Iterable[TournamentRow]) -> None:
+    """Raise `EvaluationError` unless `annotator` is on the roster of one of `tournaments`:
+    the one message every command gives for an unknown annotator."""
+    known = roster(tournaments)
+    if annotator not in known:
+        raise EvaluationError(f"unknown annotator {annotator!r} (roster: {', '.join(known) or 'none configured'})")
 
 
 @dataclass
@@ -294,15 +312,15 @@ def record_label(
         raise EvaluationError(f"unknown conversation {conversation_id}")
     tournament = _tournament(store, conv.tournament_id)
     settings = EvaluationSettings.from_tournament(tournament)
-    roster = settings.annotators + settings.adjudicators
-    if annotator not in roster:
-        known = ", ".join(roster) or "none configured"
-        raise EvaluationError(f"unknown annotator {annotator!r} (roster of {tournament.name!r}: {known})")
+    check_annotator(annotator, [tournament])
     if label not in settings.labels:
         raise EvaluationError(f"unknown label {label!r} (labels: {', '.join(settings.labels)})")
     unknown_tags = [t for t in tags if t not in settings.tags]
     if unknown_tags:
         raise EvaluationError(f"unknown tag {unknown_tags[0]!r} (tags: {', '.join(settings.tags) or 'none'})")
+    problem = surrogate_problem(note, "the note")
+    if problem:
+        raise EvaluationError(problem)
     if turn is not None and not 0 <= turn < max(conv.n_turns, 1):
         raise EvaluationError(f"turn {turn_number(turn)} is out of range: conversation {conversation_id} has "
                               f"{conv.n_turns} turns, numbered from 1")
@@ -322,6 +340,10 @@ def record_label(
 
 def undo_label(store: Store, conversation_id: int, annotator: str, source: str = "cli") -> int:
     """Undo this annotator's current label on the item (a new event); returns its id."""
+    conv = store.conversation(conversation_id)
+    if conv is None:
+        raise EvaluationError(f"unknown conversation {conversation_id}")
+    check_annotator(annotator, [_tournament(store, conv.tournament_id)])
     current = store.current_label(conversation_id, annotator)
     if current is None:
         raise EvaluationError(f"{annotator!r} has no label on conversation {conversation_id} to undo")
@@ -432,6 +454,26 @@ def agreement(store: Store, tournament_id: int, *, resamples: int = 1000, seed: 
     adjudicators = set(settings.adjudicators)
     rows = [row for row in store.current_label_rows(tournament_id) if row[1] not in adjudicators]
     return agreement_report(rows, categories=list(settings.labels), resamples=resamples, seed=seed)
+
+
+def agreement_shortfall(store: Store, tournament_id: int) -> str | None:
+    """Why a tournament has no agreement figures yet (no item holds current labels from two
+    annotators), naming k and the roster; None once it has some."""
+    settings = EvaluationSettings.from_tournament(_tournament(store, tournament_id))
+    rows = [row for row in store.current_label_rows(tournament_id) if row[1] not in settings.adjudicators]
+    if any(n >= 2 for n in Counter(cid for cid, _, _ in rows).values()):
+        return None
+    n, k = len(settings.annotators), settings.annotators_per_item
+    if n < 2:
+        reason = f"the roster has {n} annotator{'' if n == 1 else 's'}; agreement needs two or more ([evaluation] annotators)"
+    elif k < 2:
+        reason = "each item goes to one annotator, so none gets a second label ([evaluation] annotators_per_item = 2 or more)"
+    elif not rows:
+        reason = "no labels yet"
+    else:
+        who = sorted({who for _, who, _ in rows})
+        reason = f"no item has labels from two annotators yet ({len(rows)} labels so far, by {', '.join(who)})"
+    return f"no agreement to show: {reason}; k = {k} annotators per item, roster: {', '.join(settings.annotators) or 'none'}"
 
 
 def analyzer_audit(store: Store, tournament_id: int) -> tuple[int, int]:

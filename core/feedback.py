@@ -24,6 +24,7 @@ from core.evaluation import EvaluationSettings, current_labels
 from core.export import atomic_writer, finding_record
 from core.leaderboard import compute_leaderboard
 from core.store import Store
+from core.text import markdown_text
 from core.turns import turn_number
 
 
@@ -107,10 +108,11 @@ def _fmt(value: Any, interval: Any = None) -> str:
 
 
 def _markdown(summary: FeedbackSummary, board: dict[str, Any], standings: list[dict[str, Any]], cells: list[dict[str, Any]]) -> str:
-    lines = [f"# Feedback for {summary.team}", "",
-             f"Tournaments: {', '.join(board['tournaments'])}. Side: {', '.join(sorted(summary.sides))}.",
+    md = markdown_text  # every name and label is hostile input
+    lines = [f"# Feedback for {md(summary.team)}", "",
+             f"Tournaments: {', '.join(map(md, board['tournaments']))}. Side: {', '.join(sorted(summary.sides))}.",
              f"Conversations: {summary.conversations} "
-             f"({', '.join(f'{k}: {v}' for k, v in sorted(summary.verdicts.items()))}).",
+             f"({', '.join(f'{md(k)}: {v}' for k, v in sorted(summary.verdicts.items()))}).",
              f"Human labels {'are' if summary.labels_shared else 'are not'} shared with teams.", "",
              f"## Standing ({int(board['level'] * 100)} % intervals, {board['n_boot']} bootstrap resamples)", ""]
     if board["provisional"]:
@@ -123,7 +125,7 @@ def _markdown(summary: FeedbackSummary, board: dict[str, Any], standings: list[d
                      f"{rate[0]} {_fmt(rate[1], rate[2])}")
     lines += ["", "## Matchups", "", "| tournament | attacker | defender | complete | successes | ASR |", "|---|---|---|---|---|---|"]
     for cell in cells:
-        lines.append(f"| {cell['tournament']} | {cell['attacker']} | {cell['defender']} | {cell['complete']} | "
+        lines.append(f"| {md(cell['tournament'])} | {md(cell['attacker'])} | {md(cell['defender'])} | {cell['complete']} | "
                      f"{cell['successes']} | {_fmt(cell['asr'], cell['asr_interval'])} |")
     lines += ["", "Files: conversations.jsonl (your conversations with verdicts and findings), standings.jsonl.", ""]
     return "\n".join(lines)

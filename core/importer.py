@@ -18,8 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.config import KINDS
+from core.config import KINDS, NAME_MAX, name_problem
 from core.store import Store
+from core.text import may_hold_surrogates, surrogate_problem
 
 DEFAULT_ATTACKER = "imported-attacker"
 DEFAULT_DEFENDER = "imported-defender"
@@ -76,17 +77,31 @@ def parse_record(record: Any) -> tuple[str, str, list[tuple[str, str]]]:
     return names[0], names[1], turns
 
 
-def parse_lines(lines: Iterable[str], *, skip_invalid: bool = False, origin: str = "input") -> ParsedImport:
-    """Validate every line; raises ImportError_ at the first bad one unless `skip_invalid`."""
+def parse_lines(lines: Iterable[bytes | str], *, skip_invalid: bool = False, origin: str = "input") -> ParsedImport:
+    """Validate every line (bytes are decoded as UTF-8, line by line, so one bad line does
+    not condemn the file); raises ImportError_ at the first bad one unless `skip_invalid`."""
     parsed = ParsedImport()
     pair_index: dict[tuple[str, str], int] = {}
-    for number, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    for number, raw in enumerate(lines, 1):
         try:
-            attacker, defender, turns = parse_record(json.loads(line))
+            # A byte-order mark (some Windows tools write one) is not part of the JSON.
+            line = raw.decode("utf-8-sig" if number == 1 else "utf-8") if isinstance(raw, bytes) else raw
+            if not line.strip():
+                continue
+            record = json.loads(line.rstrip("\r\n"))
+            problem = may_hold_surrogates(line) and surrogate_problem(record)
+            if problem:
+                raise ValueError(problem)
+            attacker, defender, turns = parse_record(record)
+        except UnicodeDecodeError as exc:
+            message = f"{origin} line {number}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at byte {exc.start + 1})"
+        except json.JSONDecodeError as exc:
+            message = f"{origin} line {number}: not JSON: {exc.msg} at character {exc.pos + 1}"
         except ValueError as exc:
-            message = f"{origin} line {number}: {getattr(exc, 'msg', None) or exc}"
+            message = f"{origin} line {number}: {exc}"
+        else:
+            message = None
+        if message is not None:
             if not skip_invalid:
                 raise ImportError_(message) from None
             parsed.skipped.append(message)
@@ -99,11 +114,19 @@ def parse_lines(lines: Iterable[str], *, skip_invalid: bool = False, origin: str
     return parsed
 
 
+def check_name(name: str) -> None:
+    """Raise ImportError_ unless `name` can name the new tournament (core.config.name_problem)."""
+    problem = name_problem(name, NAME_MAX)
+    if problem:
+        raise ImportError_(f"tournament name {problem} (choose one with --tournament)")
+
+
 def import_conversations(store: Store, parsed: ParsedImport, *, name: str, kind: str = "practice",
                          settings: dict[str, Any] | None = None) -> int:
     """Store validated records as a new finished tournament; returns its id."""
     if kind not in KINDS:
         raise ImportError_(f"unknown kind {kind!r} ({' or '.join(KINDS)})")
+    check_name(name)
     if store.tournament(name) is not None:
         raise ImportError_(f"tournament {name!r} is already in {store.path}; choose another --tournament name")
     if not parsed.conversations:

@@ -25,7 +25,6 @@ from core.bots import (
     Bot,
     BotFailure,
     make_bot,
-    valid_text,
 )
 from core.config import TournamentConfig
 from core.reporter import (
@@ -37,6 +36,7 @@ from core.reporter import (
     TournamentInfo,
 )
 from core.store import ConversationRow, Store
+from core.text import valid_text
 
 # Turns are flushed to the store at least this often, so a watcher in another process
 # sees them promptly, and in batches, so 50,000 replies cost few transactions.

@@ -38,8 +38,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from core.evaluation import EvaluationSettings, current_labels
+from core.evaluation import EvaluationError, EvaluationSettings, check_annotator, current_labels
 from core.store import LabelEvent, Store, StoreError
+from core.text import surrogate_problem
 from core.turns import turn_index, turn_number
 
 PACK_FORMAT = "1"
@@ -104,12 +105,10 @@ def export_pack(store: Store, annotator: str, out: str | Path, tournament_ids: S
     record it in the store. Raises `PackError` when the annotator has nothing assigned."""
     out = Path(out)
     wanted = [t for t in store.tournaments() if tournament_ids is None or t.id in tournament_ids]
-    roster: set[str] = set()
-    for t in wanted:
-        ev_settings = EvaluationSettings.from_tournament(t)
-        roster.update(ev_settings.annotators + ev_settings.adjudicators)
-    if annotator not in roster:
-        raise PackError(f"unknown annotator {annotator!r} (roster: {', '.join(sorted(roster)) or 'none configured'})")
+    try:
+        check_annotator(annotator, wanted)
+    except EvaluationError as exc:
+        raise PackError(str(exc)) from None
     conversation_ids = sorted({cid for t in wanted for cid, who, _ in store.assignments(t.id) if who == annotator})
     if not conversation_ids:
         raise PackError(f"nothing is assigned to {annotator!r}: run arena-tui evaluate first")
@@ -414,6 +413,9 @@ def import_labels(store: Store, lines: Iterable[str], *, origin: str = "labels")
             raise PackError(f"{where}: not JSON ({exc.msg})") from None
         if not isinstance(record, dict):
             raise PackError(f"{where}: expected an object")
+        problem = surrogate_problem(record)
+        if problem:
+            raise PackError(f"{where}: {problem}")
         for key, kind in _REQUIRED.items():
             if not isinstance(record.get(key), kind) or isinstance(record.get(key), bool):
                 raise PackError(f"{where}: {key!r} is missing or not a {getattr(kind, '__name__', 'number')}")

@@ -34,6 +34,7 @@ from core.evaluation import (
 )
 from core.intervals import Interval, wilson
 from core.store import Store
+from core.text import markdown_text
 
 # Buckets of the hashed n-gram space: 4096 keeps a 1,500-text matrix at 24 MB (float32)
 # while collisions stay rare for the few thousand distinct n-grams of a typical text.
@@ -196,7 +197,8 @@ def _agreement(store: Store, tournament, resamples: int) -> AgreementRow:  # noq
     return AgreementRow(tournament.name, overall.items, overall.fleiss_kappa, overall.krippendorff_alpha, per_label)
 
 
-def _diversity(store: Store, tournaments: Sequence, embed: Embedder, seed: int) -> list[DiversityRow]:
+def _diversity(store: Store, tournaments: Sequence, embed: Embedder, seed: int,
+               step: Callable[[str], None]) -> list[DiversityRow]:
     refs = [(c.id, c.attacker, c.defender, t.name) for t in tournaments for c in store.conversations(t.id, status="complete")]
     if len(refs) > MAX_TEXTS:
         refs = sorted(random.Random(seed).sample(refs, MAX_TEXTS))
@@ -212,25 +214,41 @@ def _diversity(store: Store, tournaments: Sequence, embed: Embedder, seed: int) 
     for level, texts, groups in (("attacker", attacker_texts, [r[1] for r in refs]),
                                  ("defender", defender_texts, [r[2] for r in refs]),
                                  ("tournament", whole, [r[3] for r in refs])):
+        step(f"diversity of {len(texts)} {level} texts")
         within, between = within_between(embed(texts), groups) if texts else (None, None)
         rows.append(DiversityRow(level, len(set(groups)), len(texts), within, between))
     return rows
 
 
 def build_report(store: Store, tournament_ids: Sequence[int], *, resamples: int = 1000, embed: Embedder | None = None,
-                 embedding_name: str | None = None, seed: int = 0) -> DatasetReport:
-    """Compute the whole dataset report over some tournaments."""
+                 embedding_name: str | None = None, seed: int = 0,
+                 progress: Callable[[int, int, str], None] | None = None) -> DatasetReport:
+    """Compute the whole dataset report over some tournaments.
+
+    `progress(done, total, step)` is called as each step starts (one per tournament,
+    then one per diversity level)."""
     tournaments = [t for t in store.tournaments() if t.id in set(tournament_ids)]
     report = DatasetReport()
     if embedding_name:
         report.embedding = embedding_name
+    total, done = len(tournaments) + 3, 0
+
+    def step(what: str) -> None:
+        nonlocal done
+        if progress is not None:
+            progress(done, total, what)
+        done += 1
+
     for t in tournaments:
+        step(f"counts, agreement and audit of {t.name}")
         report.counts.append(_counts(store, t))
         report.agreement.append(_agreement(store, t, resamples))
         judged, confirmed = analyzer_audit(store, t.id)
         report.audit.append(AuditRow(t.name, judged, confirmed, confirmed / judged * 100 if judged else None,
                                      wilson(confirmed, judged)))
-    report.diversity = _diversity(store, tournaments, embed or hashed_ngram_embedder, seed)
+    report.diversity = _diversity(store, tournaments, embed or hashed_ngram_embedder, seed, step)
+    if progress is not None:
+        progress(total, total, "done")
     return report
 
 
@@ -250,14 +268,14 @@ def to_markdown(report: DatasetReport) -> str:
              "| tournament | kind | conversations | complete | incomplete | vulnerable code | malicious assistance "
              "| defended | undecided |", "|---|---|---|---|---|---|---|---|---|"]
     for c in report.counts:
-        lines.append(f"| {c.tournament} | {c.kind} | {c.conversations} | {c.complete} | {c.incomplete} | {c.vulnerable_code} "
+        lines.append(f"| {markdown_text(c.tournament)} | {c.kind} | {c.conversations} | {c.complete} | {c.incomplete} | {c.vulnerable_code} "
                      f"| {c.malicious_assistance} | {c.defended} | {c.undecided} |")
     lines += ["", "## Inter-annotator agreement (Table 1; 95 % bootstrap intervals)", "",
               "| tournament | scope | items | Fleiss' κ | Krippendorff's α |", "|---|---|---|---|---|"]
     for a in report.agreement:
-        lines.append(f"| {a.tournament} | overall | {a.items} | {fmt_estimate(a.fleiss_kappa)} | {fmt_estimate(a.krippendorff_alpha)} |")
+        lines.append(f"| {markdown_text(a.tournament)} | overall | {a.items} | {fmt_estimate(a.fleiss_kappa)} | {fmt_estimate(a.krippendorff_alpha)} |")
         for label, (kappa, alpha) in a.per_label.items():
-            lines.append(f"| {a.tournament} | {label} vs rest | {a.items} | {fmt_estimate(kappa)} | {fmt_estimate(alpha)} |")
+            lines.append(f"| {markdown_text(a.tournament)} | {markdown_text(label)} vs rest | {a.items} | {fmt_estimate(kappa)} | {fmt_estimate(alpha)} |")
     lines += ["", f"## Semantic diversity (Table 2; {report.embedding})", "",
               "| level | groups | texts | mean distance within | mean distance between |", "|---|---|---|---|---|"]
     for d in report.diversity:
@@ -267,5 +285,5 @@ def to_markdown(report: DatasetReport) -> str:
               "|---|---|---|---|---|"]
     for r in report.audit:
         precision = "–" if r.precision is None else f"{r.precision:.1f} %"
-        lines.append(f"| {r.tournament} | {r.judged} | {r.confirmed} | {precision} | {r.interval.lo:.1f}–{r.interval.hi:.1f} % |")
+        lines.append(f"| {markdown_text(r.tournament)} | {r.judged} | {r.confirmed} | {precision} | {r.interval.lo:.1f}–{r.interval.hi:.1f} % |")
     return "\n".join(lines) + "\n"

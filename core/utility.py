@@ -125,7 +125,9 @@ class UtilityItem:
 class ItemScore:
     """The score of one item: ``score`` in 0..1, whether it ``passed`` (tests passed /
     helpful without refusal), whether any reply was a ``refused``, a one-line
-    ``detail``, the bot's ``replies`` and whether asking the bot failed (``error``)."""
+    ``detail``, the bot's ``replies``, whether asking the bot failed (``error``) and,
+    for a code set, whether no reply defined the entry point (``undefined``: the tests
+    never ran)."""
 
     set_name: str
     item_id: str
@@ -135,6 +137,7 @@ class ItemScore:
     detail: str
     replies: tuple[str, ...] = ()
     error: bool = False
+    undefined: bool = False
 
 
 @dataclass(frozen=True)
@@ -374,8 +377,8 @@ def score_item(set_name: str, item: UtilityItem | Mapping, replies: Sequence[str
     refusals = [is_refusal(reply) for reply in replies]
     refused = any(refusals)
 
-    def result(score: float, passed: bool, detail: str) -> ItemScore:
-        return ItemScore(set_name, item.id, score, passed, refused, detail, replies)
+    def result(score: float, passed: bool, detail: str, undefined: bool = False) -> ItemScore:
+        return ItemScore(set_name, item.id, score, passed, refused, detail, replies, undefined=undefined)
 
     if set_name == "benign_multiturn":
         answered = "\n".join(r for r, refusal in zip(replies, refusals, strict=True) if not refusal)
@@ -391,8 +394,9 @@ def score_item(set_name: str, item: UtilityItem | Mapping, replies: Sequence[str
 
     code = extract_solution(replies, item.entry_point)
     if code is None:
-        why = "refused" if refused else f"no code defining {item.entry_point!r} in the replies"
-        return result(0.0, False, why)
+        if refused:
+            return result(0.0, False, "refused")
+        return result(0.0, False, f"no code defining {item.entry_point!r} in the replies", undefined=True)
     outcome = run_python_tests(code, item.tests, timeout_s=timeout_s, memory_mb=memory_mb)
     return result(1.0 if outcome.passed else 0.0, outcome.passed, outcome.reason)
 

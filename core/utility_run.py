@@ -80,7 +80,8 @@ class UtilityStanding:
 class BotUtility:
     """What one bot scored in a run: u, the per-set means (x 100), the item counts, and
     U for a defender (None for the base model). `failed` holds why the bot could not be
-    run at all (then nothing was stored for it)."""
+    run at all (then nothing was stored for it). `undefined` lists, per code set, the ids
+    of the items where no reply defined the function the tests call (scored 0 untested)."""
 
     name: str
     role: str
@@ -92,6 +93,7 @@ class BotUtility:
     errors: int = 0
     U: float | None = None  # noqa: N815 - the contract's name
     failed: str | None = None
+    undefined: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -213,7 +215,16 @@ async def _measure_bot(spec: BotSpec, role: str, sets: dict[str, list[UtilityIte
         name=spec.name, role=role, u=report.u, per_set=dict(report.per_set), items=len(report.items),
         passed=sum(s.passed for s in report.items), refused=report.refusals,
         errors=sum(s.error for s in report.items),
+        undefined=_undefined_items(report.items),
     )
+
+
+def _undefined_items(scores: Sequence[ItemScore]) -> dict[str, tuple[str, ...]]:
+    by_set: dict[str, list[str]] = {}
+    for score in scores:
+        if score.undefined:
+            by_set.setdefault(score.set_name, []).append(score.item_id)
+    return {name: tuple(ids) for name, ids in by_set.items()}
 
 
 def stored_utility(store: Store, configs: Sequence[str]) -> dict[tuple[str, str], UtilityStanding]:

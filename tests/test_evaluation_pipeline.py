@@ -200,10 +200,10 @@ def test_evaluate_and_agreement_cli(tmp_path: Path) -> None:
     store.close()
     result = CliRunner().invoke(main, ["evaluate", "--db", str(db)], env={"COLUMNS": "250"})
     assert result.exit_code == 0, result.output
-    assert "scanned 3 new conversations" in result.output and "1 flagged as vulnerable code" in result.output
+    assert "scanned 3 new conversations" in result.output and "1 of them flagged as vulnerable code" in result.output
     assert "B602" in result.output and "queued 2 for review" in result.output
     again = CliRunner().invoke(main, ["evaluate", "--db", str(db)])
-    assert "scanned 0 new conversations" in again.output
+    assert "no new conversations to scan; nothing new to queue" in again.output
     result = CliRunner().invoke(main, ["agreement", "--db", str(db), "--json"])
     assert result.exit_code == 0 and json.loads(result.output)["t"]["items"] == 0
     missing = CliRunner().invoke(main, ["evaluate", "--db", str(tmp_path / "none.db")])

@@ -45,6 +45,11 @@ class Bot:
             if f"`{entry_point}(" in task:
                 return code if entry_point in solved else WRONG
         return prose
+
+
+class Broken(Bot):
+    def __init__(self, name, side):
+        raise RuntimeError("cannot start")
 '''
 
 CODEGEN = [
@@ -65,7 +70,7 @@ def write_arena(tmp_path: Path, defenders: list[str], *, base: str | None = "bas
     (sets / "benign_multiturn.jsonl").write_text("\n".join(json.dumps(i) for i in BENIGN), encoding="utf-8")
     body = 'name = "util"\nconversations_per_matchup = 1\n[[attackers]]\nname = "att"\npython = "bots.py:Bot"\n'
     for name in defenders:
-        body += f'[[defenders]]\nname = "{name}"\npython = "bots.py:{"Missing" if name == "broken" else "Bot"}"\n'
+        body += f'[[defenders]]\nname = "{name}"\npython = "bots.py:{"Broken" if name == "broken" else "Bot"}"\n'
     body += '[utility]\nsets = ["utility/codegen.jsonl", "utility/benign_multiturn.jsonl"]\ntimeout = 20\n'
     if base is not None:
         body += f'[utility.base]\nname = "{base}"\npython = "bots.py:Bot"\n'

@@ -69,13 +69,14 @@ async def test_watch_screen_shows_invisible_characters(tmp_path: Path) -> None:
 
 
 def test_cli_output_shows_invisible_characters(tmp_path: Path) -> None:
-    """`report` printed to the terminal and a one-line error naming the teams show the
-    invisible characters of names as `<U+…>`."""
+    """`report` printed to the terminal shows the invisible characters of names escaped as
+    in the markdown file (`\\u200b`), and a one-line error naming the teams shows them as
+    `<U+…>`."""
     path = tmp_path / "arena.db"
     build_store(path, [REPLY], name=f"t{INVISIBLE}", attacker=ATTACKER, defender=DEFENDER)
     report = CliRunner().invoke(main, ["report", "--db", str(path), "--resamples", "100"])
     assert report.exit_code == 0, report.output
-    assert raw_invisible(report.output) == [] and "t<U+200B>" in report.output
+    assert raw_invisible(report.output) == [] and "t\\u200b" in report.output
     error = CliRunner().invoke(main, ["feedback", "--db", str(path), "--team", "nobody", "-o", str(tmp_path / "fb")])
     assert error.exit_code == 2
     assert raw_invisible(error.output) == [] and "att<U+200B>" in error.output
