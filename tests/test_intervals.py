@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import time
 from types import SimpleNamespace
 
 import numpy as np
@@ -125,15 +124,13 @@ def test_resample_counts_shape_and_independence() -> None:
     assert (again[2] == counts[2]).all()
 
 
-def test_matchup_bootstrap_is_fast_and_reproducible() -> None:
-    """25 matchups x 200 conversations x 1000 resamples in well under half a second."""
+def test_matchup_bootstrap_is_reproducible() -> None:
+    """25 matchups x 200 conversations x 1000 resamples: same seed, same interval, around
+    the point estimate (its speed: benchmarks/bench_leaderboard.py)."""
     rng = np.random.default_rng(2)
     success = [rng.random(200) < rng.uniform(0.1, 0.6) for _ in range(25)]
     dsr_values = [100 * (1 - s) for s in success]
-    start = time.perf_counter()
     interval = bootstrap_matchup_means(dsr_values, seed=4)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 0.5, elapsed
     assert interval == bootstrap_matchup_means(dsr_values, seed=4)
     point = np.mean([v.mean() for v in dsr_values])
     assert interval.lo < point < interval.hi
@@ -285,18 +282,20 @@ def test_attacker_score_validates_inputs() -> None:
         bootstrap_attacker_score([AttackerMatchup([], [])])
 
 
-def test_attacker_bootstrap_speed() -> None:
-    """25 matchups x 200 conversations (about 80 successes each) x 1000 resamples."""
+def test_attacker_interval_at_paper_size() -> None:
+    """25 matchups x 200 conversations (about 80 successes each) x 1000 resamples: the
+    interval holds the contract score and is tight (its speed:
+    benchmarks/bench_leaderboard.py)."""
     rng = np.random.default_rng(4)
     words = [f"w{i}" for i in range(300)]
-    matchups = []
+    matchups, point = [], []
     for _ in range(25):
         success = list(rng.random(200) < 0.4)
         texts = [" ".join(rng.choice(words, size=40)) for _ in range(sum(success))]
         matchups.append(AttackerMatchup(success, texts))
-    start = time.perf_counter()
-    bootstrap_attacker_score(matchups, seed=0)
-    assert time.perf_counter() - start < 5
+        point.append(sum(success) / 2 * effective_diversity(diversity(texts)) / 100)
+    lo, hi = bootstrap_attacker_score(matchups, seed=0)
+    assert lo < np.mean(point) < hi and hi - lo < 5
 
 
 def test_attacker_interval_contains_point_estimate_on_small_matchups() -> None:
