@@ -527,7 +527,7 @@ def extract_blocks_and_trees(reply: str) -> list[tuple[CodeBlock, ast.Module | N
     lines = [line.replace("\r", " ") if "\r" in line else line for line in lines]
     starts = _line_starts(reply)
     fenced, in_fence = _scan_fences(lines)
-    if fenced:
+    if any(in_fence):
         candidates = sorted(fenced + _scan_unfenced(lines, in_fence), key=lambda c: c.first_line)
     else:
         candidates = _whole_reply(lines) or _scan_unfenced(lines, in_fence)
