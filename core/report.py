@@ -42,7 +42,6 @@ MAX_TEXTS = 1500
 MAX_CHARS = 4000
 
 
-
 @dataclass(frozen=True)
 class SparseVectors:
     """Rows of a sparse matrix, one entry per (row, column) with a value: ``rows``,

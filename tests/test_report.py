@@ -69,7 +69,8 @@ def test_diversity_distances_equal_the_unhashed_cosines() -> None:
     pair computed from plain dicts of n-grams: for two unrelated texts of ~1,300
     distinct n-grams each (0.99; 4,096 hashed buckets put them at 0.83), for groups of
     conversation-like texts, with empty, one-character, non-ASCII and over-long texts,
-    and for the same vectors given as dense rows (the plug-in embedder path)."""
+    for the same vectors given as dense rows (the plug-in embedder path), and for texts
+    over an alphabet of thousands of characters."""
     bench = _reference()
     rng = random.Random(4)
     words = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 9)))
@@ -92,6 +93,18 @@ def test_diversity_distances_equal_the_unhashed_cosines() -> None:
     dense = np.zeros(sparse.shape)
     dense[sparse.rows, sparse.cols] = sparse.values
     got = within_between(dense, groups)
+    assert max(abs(a - b) for a, b in zip(got, expected, strict=True)) < 1e-9
+
+    # Over 6,208 distinct characters, a 5-gram's number would not fit in 63 bits: the
+    # n-grams are renumbered densely on the way.
+    alphabet = [chr(0x4E00 + i) for i in range(20000)]
+    chunks = ["".join(rng.choice(alphabet) for _ in range(rng.randint(10, 30))) for _ in range(600)]
+    texts = [" ".join(rng.choice(chunks[:400] if g else chunks[200:]) for _ in range(150))
+             for g in (0, 1) for _ in range(3)]
+    groups = ["a"] * 3 + ["b"] * 3
+    assert len(set("".join(t[:4000] for t in texts))) > 6208
+    expected = bench.within_between_reference(bench.ngram_tfidf_reference(texts), groups)
+    got = within_between(ngram_tfidf_embedder(texts), groups)
     assert max(abs(a - b) for a, b in zip(got, expected, strict=True)) < 1e-9
 
 
