@@ -288,8 +288,8 @@ def feedback_command(db: str, tournament: str | None, team: str, output: str, re
 @TOURNAMENT_OPTION
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Markdown file to write (default: print it).")
 @click.option("--resamples", default=1000, show_default=True, type=click.IntRange(100, 100_000), help="Bootstrap resamples for the intervals.")
-@click.option("--embedding", default="hashed", show_default=True, metavar="hashed|st:MODEL",
-              help="Diversity embedding: offline hashed n-gram TF-IDF, or a sentence-transformers model already installed.")
+@click.option("--embedding", default="ngram", show_default=True, metavar="ngram|st:MODEL",
+              help="Diversity embedding: offline character n-gram TF-IDF, or a sentence-transformers model already installed.")
 def report_command(db: str, tournament: str | None, output: str | None, resamples: int, embedding: str) -> None:
     """Dataset report: counts and attack successes by reason, agreement, semantic diversity, analyzer audit."""
     from core.export import atomic_writer
@@ -302,8 +302,8 @@ def report_command(db: str, tournament: str | None, output: str | None, resample
         except Exception as exc:  # noqa: BLE001 - any failure to load an optional model is a user error
             raise ArenaError(f"cannot load sentence-transformers model {embedding[3:]!r}: {str(exc).splitlines()[0] if str(exc) else exc!r}") from None
         name = f"sentence-transformers {embedding[3:]}, cosine distance"
-    elif embedding != "hashed":
-        raise ArenaError(f"unknown embedding {embedding!r} (hashed or st:MODEL)")
+    elif embedding != "ngram":
+        raise ArenaError(f"unknown embedding {embedding!r} (ngram or st:MODEL)")
     with existing_store(db) as store:
         ids = [t.id for t in pick_tournaments(store, tournament)]
         # Progress on stderr (shown on a terminal only): the markdown may go to stdout.

@@ -6,10 +6,11 @@ number of annotators who gave that item that category. Rows may have different t
 (missing labels); items with fewer than two labels carry no agreement information and are
 left out. ``category_counts`` builds the table from per-item label lists.
 
-Intervals are percentile bootstraps over items (resample items with replacement,
-recompute, take the quantiles), from a seeded numpy generator, so a report is
-reproducible. A statistic that is undefined (no variation at all, e.g. every label the
-same) is NaN, as is an interval when most resamples are undefined.
+Intervals are BCa bootstraps over items (resample items with replacement, recompute,
+take the bias-corrected and accelerated quantiles: ``core.intervals.bca_interval``, with
+the acceleration from the jackknife over items), from a seeded numpy generator, so a
+report is reproducible. A statistic that is undefined (no variation at all, e.g. every
+label the same) is NaN, as is an interval when most resamples are undefined.
 
 Formulas: docs/evaluation.md, "Agreement".
 """
@@ -21,6 +22,8 @@ from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
+from core.intervals import bca_interval
 
 __all__ = [
     "AgreementReport",
@@ -263,13 +266,18 @@ def _resample_weights(rng: np.random.Generator, items: int, resamples: int):
         remaining -= batch
 
 
-def _interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
-    finite = values[np.isfinite(values)]
-    if len(finite) * 2 < len(values) or not len(finite):
-        return float("nan"), float("nan")
-    tail = (1.0 - confidence) / 2.0 * 100.0
-    low, high = np.percentile(finite, [tail, 100.0 - tail])
-    return float(low), float(high)
+def _features_interval(features: np.ndarray, totals: np.ndarray, sampled: np.ndarray, from_sums,
+                       confidence: float) -> Estimate:
+    """Estimate and BCa interval of a statistic of column sums of per-item features.
+
+    ``totals`` are the sums over all items (1 x F), ``sampled`` the sums of each resample
+    (B x F); the jackknife leaves each item out of ``totals`` in turn.
+    """
+    items = len(features)
+    value = float(from_sums(totals, np.array([items]))[0])
+    outcomes = from_sums(sampled, np.full(len(sampled), items))
+    left_out = from_sums(totals - features, np.full(items, items - 1))
+    return Estimate(value, *bca_interval(value, outcomes, [left_out], confidence))
 
 
 def _bootstrap_features(features: np.ndarray, from_sums, resamples: int, confidence: float,
@@ -279,12 +287,8 @@ def _bootstrap_features(features: np.ndarray, from_sums, resamples: int, confide
     if items == 0:
         nan = float("nan")
         return Estimate(nan, nan, nan)
-    value = float(from_sums(features.sum(axis=0)[None, :], np.array([items]))[0])
-    outcomes = []
-    for weights in _resample_weights(rng, items, resamples):
-        outcomes.append(from_sums(weights @ features, np.full(len(weights), items)))
-    low, high = _interval(np.concatenate(outcomes), confidence)
-    return Estimate(value, low, high)
+    sampled = np.vstack([weights @ features for weights in _resample_weights(rng, items, resamples)])
+    return _features_interval(features, features.sum(axis=0)[None, :], sampled, from_sums, confidence)
 
 
 def bootstrap_ci(
@@ -295,18 +299,21 @@ def bootstrap_ci(
     confidence: float = 0.95,
     seed: int = 0,
 ) -> tuple[float, float]:
-    """Percentile bootstrap interval of ``statistic`` over ``items`` (seeded).
+    """BCa bootstrap interval of ``statistic`` over ``items`` (seeded).
 
     Each resample draws len(items) items with replacement (numpy default_rng(seed)) and
-    calls ``statistic`` on that list; NaN outcomes are dropped, and the interval is NaN
-    when more than half are NaN.
+    calls ``statistic`` on that list; the jackknife calls it on the items without each
+    one in turn. NaN outcomes are dropped, and the interval is NaN when more than half
+    are NaN.
     """
     if not items:
         return float("nan"), float("nan")
     rng = np.random.default_rng(seed)
     draws = rng.integers(0, len(items), size=(resamples, len(items)))
     values = np.array([statistic([items[i] for i in row]) for row in draws], dtype=float)
-    return _interval(values, confidence)
+    left_out = np.array([statistic(list(items[:i]) + list(items[i + 1:])) for i in range(len(items))],
+                        dtype=float)
+    return tuple(bca_interval(float(statistic(list(items))), values, [left_out], confidence))
 
 
 # --- the report ------------------------------------------------------------------------
@@ -366,7 +373,8 @@ def _pairwise_cohen(by_item, resamples, confidence, seed) -> CohenMatrix:
             for weights in _resample_weights(rng, len(codes), resamples):
                 tables = (weights @ one_hot).reshape(len(weights), size, size)
                 outcomes.append(_cohen_from_tables(tables))
-            low, high = _interval(np.concatenate(outcomes), confidence)
+            left_out = _cohen_from_tables((table.reshape(1, cells) - one_hot).reshape(-1, size, size))
+            low, high = bca_interval(value, np.concatenate(outcomes), [left_out], confidence)
             kappa[i][j] = kappa[j][i] = Estimate(value, low, high)
     return CohenMatrix(annotators, tuple(tuple(row) for row in kappa),
                        tuple(tuple(row) for row in shared))
@@ -402,16 +410,13 @@ def agreement_report(
                  (_percent_features(table), _percent_from_sums)]
         features = np.hstack([part for part, _ in parts])
         edges = np.cumsum([0] + [part.shape[1] for part, _ in parts])
-        items = len(table)
         totals = features.sum(axis=0)[None, :]
         sampled = np.vstack([weights @ features for weights in
-                             _resample_weights(np.random.default_rng(seed), items, resamples)])
-        estimates = []
-        for (_, from_sums), start, stop in zip(parts, edges[:-1], edges[1:], strict=True):
-            value = float(from_sums(totals[:, start:stop], np.array([items]))[0])
-            outcomes = from_sums(sampled[:, start:stop], np.full(len(sampled), items))
-            estimates.append(Estimate(value, *_interval(outcomes, confidence)))
-        fleiss, alpha, percent = estimates
+                             _resample_weights(np.random.default_rng(seed), len(table), resamples)])
+        fleiss, alpha, percent = (
+            _features_interval(features[:, start:stop], totals[:, start:stop],
+                               sampled[:, start:stop], from_sums, confidence)
+            for (_, from_sums), start, stop in zip(parts, edges[:-1], edges[1:], strict=True))
 
     annotators = tuple(sorted({a for votes in used.values() for a in votes}, key=repr))
     per_annotator = {}

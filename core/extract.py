@@ -8,21 +8,23 @@ What counts as code (docs/evaluation.md, "Extraction"):
   shows Python evidence (an import, a def/class, a call, control flow, ...), so shell
   transcripts, JSON and TOML are left alone;
 - code pasted into the prose with no fence, when a run of lines starting with a clear
-  Python statement parses and shows Python evidence.
+  Python statement parses and shows Python evidence; markdown-indented code blocks; a
+  reply that is Python from its first line to its last.
 
-Blocks are dedented. A block that does not parse keeps its largest parseable window of
-lines (a reply cut off mid-statement, a prose line pasted inside the code); the window is
-recorded. All work is bounded: block size, number of blocks, parse attempts per block and
-AST depth are capped, and a block over a cap is returned with ``skipped_reason`` set
-instead of being parsed. Lines are counted on ``\\n``; line numbers are 1-based.
+Blocks are dedented. A block that does not parse is repaired and split rather than cut
+down to one window: a prose line inside it becomes a comment, a line indented too far is
+moved back, and what still fails is split at the line the error points to, every
+parseable piece becoming a block of its own (``window`` records its lines). All work is
+bounded: block size, number of blocks, parse attempts per block and AST depth are capped,
+and a block over a cap is returned with ``skipped_reason`` set instead of being parsed.
+Lines are counted on ``\\n``; line numbers are 1-based.
 """
 
 from __future__ import annotations
 
 import ast
-import heapq
+import os.path
 import re
-import textwrap
 from dataclasses import dataclass
 
 __all__ = [
@@ -46,16 +48,18 @@ MAX_BLOCK_CHARS = 200_000
 MAX_AST_DEPTH = 100
 # A reply with thousands of tiny fences must not cost thousands of parses.
 MAX_BLOCKS_PER_REPLY = 100
-# Window search: parse attempts and characters parsed per block (a 200 KB block whose
+# Repair and split: parse attempts and characters parsed per block (a 200 KB block whose
 # every line is broken would otherwise cost O(lines^2)).
 MAX_PARSE_ATTEMPTS = 48
 MAX_PARSE_CHARS = 4_000_000
 
 PYTHON_TAGS = frozenset({"python", "py", "python3", "py3", "pycon", "ipython", "python-repl"})
 UNTAGGED_TAGS = frozenset({"", "text", "txt", "plain", "plaintext", "code", "none"})
-# An untagged block is taken as Python only when its parseable window covers at least
-# this share of its non-blank lines (a shell transcript with one `x = f()` line is not).
+# An untagged block is taken as Python only when its parseable pieces cover at least this
+# share of its non-blank lines (a shell transcript with one `x = f()` line is not).
 UNTAGGED_MIN_COVERAGE = 0.5
+# A run of unfenced lines indented this far after a blank line is a markdown code block.
+MARKDOWN_CODE_INDENT = 4
 
 _OPEN_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})(?P<info>.*)$")
 _INFO_WORD = re.compile(r"[\w+.-]+")
@@ -78,8 +82,21 @@ _STRONG_START = re.compile(
     )""",
     re.VERBOSE,
 )
+# A call whose arguments go on over the next lines: `subprocess.call(` (checked with
+# _line_state that the bracket is still open at the end of the line).
+_OPEN_CALL = re.compile(r"^(?:await\s+)?[A-Za-z_][\w.]*\(")
 _CLAUSE_CONTINUATION = re.compile(r"^(?:elif|else|except|finally|case)\b.*:\s*(?:#.*)?$")
 _CLOSER = re.compile(r"^[)\]}]")
+# A sentence pasted into a block ("Here we call the shell:"): three or more words, no
+# brackets, quotes or "=", not starting with a Python keyword. Only a line a syntax error
+# points at is tested, and it becomes a comment so the code around it stays one block.
+_PROSE_LINE = re.compile(
+    r"""^(?!(?:and|as|assert|async|await|break|case|class|continue|def|del|elif|else
+            |except|finally|for|from|global|if|import|in|is|lambda|match|nonlocal|not|or
+            |pass|raise|return|try|while|with|yield)\b)
+        [^\W\d_][^\s=()\[\]{}"`]*(?:[ \t]+[^\s=()\[\]{}"`]+){2,}$""",
+    re.VERBOSE,
+)
 
 _EVIDENCE_TYPES = (
     ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
@@ -95,11 +112,14 @@ class CodeBlock:
     ``code`` is the dedented text that was (or would have been) parsed; it sits on reply
     lines ``start_line`` .. ``start_line + code.count("\\n")`` and at characters
     ``start_offset`` .. ``end_offset`` of the reply, so a finding on line *n* of the block
-    is on reply line ``start_line + n - 1``. ``window`` is the (first, last) line, 1-based
-    within the block's content (the lines between the fences, or the unfenced run), that
-    was kept when the block had to shrink to parse; None when the whole block parsed.
-    ``skipped_reason`` says why a block was not parsed (too large, too deep, no parseable
-    window, block limit); ``parsed`` is True only when ``code`` parses within the limits.
+    is on reply line ``start_line + n - 1``. A prose line inside the code is in ``code`` as
+    a comment (``# `` before it), and a line indented too far is moved back, so that the
+    block parses with every line where it was. ``window`` is the (first, last) line,
+    1-based within the content (the lines between the fences, or the unfenced run), of a
+    block that is one of several pieces of its content, or that had to drop lines to
+    parse; None when the whole content is this block. ``skipped_reason`` says why a block
+    was not parsed (too large, too deep, does not parse, block limit); ``parsed`` is True
+    only when ``code`` parses within the limits.
     """
 
     index: int
@@ -123,6 +143,20 @@ class _Candidate:
     language: str
     fenced: bool
     untagged: bool
+
+
+@dataclass
+class _Piece:
+    """Lines ``low``..``high`` (0-based, within a candidate) and what became of them:
+    ``tree`` and ``code`` when they parse (``prose`` lines of them turned into comments),
+    else ``reason`` (a limit, not a syntax error)."""
+
+    low: int
+    high: int
+    code: str
+    tree: ast.Module | None = None
+    reason: str | None = None
+    prose: int = 0
 
 
 def parse_bounded(code: str) -> tuple[ast.Module | None, str | None, int | None]:
@@ -174,8 +208,36 @@ def _has_python_evidence(tree: ast.Module) -> bool:
     return any(isinstance(node, _EVIDENCE_TYPES) for node in ast.walk(tree))
 
 
-def _dedent(lines: list[str]) -> str:
-    return textwrap.dedent("\n".join(lines))
+def _indent(line: str) -> str:
+    return line[:len(line) - len(line.lstrip(" \t"))]
+
+
+def _dedented(lines: list[str], comments: set[int] | frozenset[int] = frozenset(),
+              first: int = 0) -> tuple[str, str]:
+    """(text to parse, code to show) of ``lines`` without their common indentation.
+
+    As ``textwrap.dedent``: the margin is the longest whitespace prefix shared by the
+    non-blank lines, and whitespace-only lines become empty. Lines whose index
+    (``first`` + position) is in ``comments`` are empty in the text to parse, so they
+    neither count for the margin nor reach the parser, and ``# `` + their text in the
+    code to show (a comment line, which changes no line number and no tree).
+    """
+    kept = [line for position, line in enumerate(lines, first)
+            if line.strip() and position not in comments]
+    margin = os.path.commonprefix([_indent(line) for line in kept]) if kept else ""
+    cut = len(margin)
+    parse, show = [], []
+    for position, line in enumerate(lines, first):
+        if position in comments:
+            parse.append("")
+            indent = _indent(line)
+            show.append(indent[cut:] + "# " + line.strip() if indent.startswith(margin)
+                        else "# " + line.strip())
+        else:
+            text = line[cut:] if line.strip() else ""
+            parse.append(text)
+            show.append(text)
+    return "\n".join(parse), "\n".join(show)
 
 
 def _strip_prompts(lines: list[str]) -> list[str]:
@@ -208,41 +270,88 @@ class _Budget:
         return True
 
 
-def _largest_window(
-    lines: list[str],
-) -> tuple[tuple[int, int] | None, ast.Module | None, str | None]:
-    """Largest run of lines (0-based, inclusive) that parses; (window, tree, first error).
+def _parse_pieces(lines: list[str]) -> tuple[list[_Piece], str | None]:
+    """Every parseable piece of ``lines``, in order, and the first syntax error met.
 
-    Splits at the line each syntax error points to and searches the pieces largest first,
-    so the first piece that parses is the largest candidate; bounded by _Budget.
+    A range of lines that does not parse is repaired or split at the line the error
+    points to, and each side is tried again:
+
+    - a prose line there becomes a comment, and the same range is tried again;
+    - an unexpected indent moves that line and the rest of the range back to the
+      indentation of the line before it (for the first line: of the lines after it);
+    - otherwise the range is split before that line; when the line is the first of its
+      range it is dropped (it does not parse even at the start of a piece).
+
+    A range that fails with no line to point at (nesting too deep, NUL bytes) or that
+    the search budget cannot pay for is returned as a piece with ``reason`` set.
     """
+    work = list(lines)
+    comments: set[int] = set()
     budget = _Budget()
-    heap: list[tuple[int, int, int]] = [(-len(lines), 0, len(lines) - 1)]
+    pieces: list[_Piece] = []
     first_error = None
-    while heap:
-        _, low, high = heapq.heappop(heap)
-        while low <= high and not lines[low].strip():
+    pending = [(0, len(work) - 1)]  # a stack: the earlier range is always on top
+    while pending:
+        low, high = pending.pop()
+        while low <= high and (not work[low].strip() or low in comments):
             low += 1
-        while high >= low and not lines[high].strip():
+        while high >= low and (not work[high].strip() or high in comments):
             high -= 1
         if low > high:
             continue
-        text = _dedent(lines[low:high + 1])
+        text, show = _dedented(work[low:high + 1], comments, low)
         if not budget.spend(text):
-            return None, None, (first_error or "no parseable window") + " (search budget spent)"
+            reason = f"does not parse: {first_error or 'no parseable piece'} (search budget spent)"
+            high = max([high] + [range_high for _, range_high in pending])
+            pieces.append(_Piece(low, high, _dedented(work[low:high + 1], comments, low)[1],
+                                 reason=reason))
+            break
         tree, error, error_line = parse_bounded(text)
         if tree is not None:
-            return (low, high), tree, first_error
-        if first_error is None:
-            first_error = error
-        if error_line is None:
-            # Too deep / invalid bytes: shrinking around an unknown line would not help.
-            return None, None, error
+            prose = sum(1 for line in comments if low <= line <= high)
+            pieces.append(_Piece(low, high, show, tree, prose=prose))
+            continue
+        if error_line is None:  # too deep or invalid bytes: no line to repair or split at
+            pieces.append(_Piece(low, high, show, reason=f"does not parse: {error}"))
+            continue
+        first_error = first_error or error
         bad = min(max(low + error_line - 1, low), high)
-        for part_low, part_high in ((low, bad - 1), (bad + 1, high)):
-            if part_low <= part_high:
-                heapq.heappush(heap, (-(part_high - part_low + 1), part_low, part_high))
-    return None, None, first_error or "no parseable window"
+        while bad < high and (not work[bad].strip() or bad in comments):
+            bad += 1
+        stripped = work[bad].strip()
+        if _PROSE_LINE.match(stripped):
+            comments.add(bad)
+            pending.append((low, high))
+        elif error.endswith("unexpected indent") and _unindent(work, bad, low, high, comments):
+            pending.append((low, high))
+        elif bad > low:
+            pending += [(bad, high), (low, bad - 1)]
+        else:
+            pending.append((bad + 1, high))
+    return pieces, first_error
+
+
+def _unindent(work: list[str], bad: int, low: int, high: int, comments: set[int]) -> bool:
+    """Move line ``bad`` (an unexpected indent) back; False when it would not move.
+
+    Inside the range it goes to the indentation of the code line before it, and the
+    lines after it move by the same width (at most their own indentation): code pasted
+    one level too deep stays one block. The first line of a range goes alone, to the
+    shallowest indentation of the lines after it.
+    """
+    code = [i for i in range(low, high + 1) if work[i].strip() and i not in comments]
+    before = [i for i in code if i < bad]
+    if before:
+        target, moved = len(_indent(work[before[-1]])), range(bad, high + 1)
+    else:
+        after = [len(_indent(work[i])) for i in code if i > bad]
+        target, moved = (min(after) if after else 0), range(bad, bad + 1)
+    shift = len(_indent(work[bad])) - target
+    if shift <= 0:
+        return False
+    for i in moved:
+        work[i] = work[i][min(shift, len(_indent(work[i]))):]
+    return True
 
 
 def _fence_info(info: str) -> str:
@@ -278,48 +387,78 @@ def _scan_fences(lines: list[str]) -> tuple[list[_Candidate], list[bool]]:
 
 
 def _line_state(line: str, state: tuple[int, str | None]) -> tuple[int, str | None]:
-    """Bracket depth and open triple-quote after ``line`` (approximate, one pass)."""
-    depth, triple = state
+    """Bracket depth and open triple-quote after ``line`` (approximate, one pass).
+
+    A backslash escapes the character after it inside a string (``'doesn\'t'``), so an
+    escaped quote does not end the string.
+    """
+    depth, quote = state
     position = 0
     length = len(line)
     while position < length:
-        if triple:
-            found = line.find(triple, position)
-            if found < 0:
-                return depth, triple
-            triple, position = None, found + 3
+        if quote:  # inside a triple-quoted string carried over from an earlier line
+            position = _string_end(line, position, quote)
+            if position < 0:
+                return depth, quote
+            quote = None
             continue
         char = line[position]
         if char == "#":
             break
         if char in "\"'":
-            if line.startswith(char * 3, position):
-                triple, position = char * 3, position + 3
-                continue
-            closing = line.find(char, position + 1)
-            position = length if closing < 0 else closing + 1
+            delimiter = char * 3 if line.startswith(char * 3, position) else char
+            position = _string_end(line, position + len(delimiter), delimiter)
+            if position < 0:
+                # An unclosed triple quote goes on; an unclosed single quote ends here.
+                return (depth, delimiter) if len(delimiter) == 3 else (depth, None)
             continue
         if char in "([{":
             depth += 1
         elif char in ")]}":
             depth = max(0, depth - 1)
         position += 1
-    return depth, triple
+    return depth, quote
+
+
+def _string_end(line: str, position: int, delimiter: str) -> int:
+    """Position just past ``delimiter`` closing a string from ``position``; -1 if open."""
+    while True:
+        found = line.find(delimiter, position)
+        if found < 0:
+            return -1
+        backslashes = 0
+        while found - backslashes > position and line[found - backslashes - 1] == "\\":
+            backslashes += 1
+        if backslashes % 2 == 0:
+            return found + len(delimiter)
+        position = found + 1
+
+
+def _starts_code(stripped: str) -> bool:
+    """Whether a line (stripped) clearly starts a Python statement."""
+    return bool(_STRONG_START.match(stripped)) or (
+        bool(_OPEN_CALL.match(stripped)) and _line_state(stripped, (0, None))[0] > 0)
 
 
 def _scan_unfenced(lines: list[str], in_fence: list[bool]) -> list[_Candidate]:
-    """Runs of prose-free lines that start with a clear Python statement."""
+    """Runs of prose-free lines that start with a clear Python statement.
+
+    A run goes on over lines indented deeper than its first line, clause keywords,
+    closing brackets, lines inside an open bracket or string, and lines that start a
+    statement. A run indented by MARKDOWN_CODE_INDENT or more after a blank line is a
+    markdown code block: it goes on over every line indented at least as far.
+    """
     candidates = []
     position = 0
     count = len(lines)
     while position < count:
         line = lines[position]
-        if in_fence[position] or len(line) > MAX_BLOCK_CHARS or not _STRONG_START.match(
-            line.strip()
-        ):
+        if in_fence[position] or len(line) > MAX_BLOCK_CHARS or not _starts_code(line.strip()):
             position += 1
             continue
         base_indent = len(line) - len(line.lstrip())
+        markdown = base_indent >= MARKDOWN_CODE_INDENT and (
+            position == 0 or not lines[position - 1].strip())
         state = _line_state(line, (0, None))
         end = position  # last line of the run so far
         cursor = position + 1
@@ -327,12 +466,13 @@ def _scan_unfenced(lines: list[str], in_fence: list[bool]) -> list[_Candidate]:
             text = lines[cursor]
             stripped = text.strip()
             open_construct = state[0] > 0 or state[1] is not None or lines[end].endswith("\\")
-            if not stripped or stripped.startswith("#"):
+            if not stripped or (stripped.startswith("#") and not open_construct):
                 cursor += 1  # kept only if code follows
                 continue
             indent = len(text) - len(text.lstrip())
-            if (open_construct or indent > base_indent or _STRONG_START.match(stripped)
-                    or _CLAUSE_CONTINUATION.match(stripped) or _CLOSER.match(stripped)):
+            if (open_construct or indent > base_indent or (markdown and indent >= base_indent)
+                    or _starts_code(stripped) or _CLAUSE_CONTINUATION.match(stripped)
+                    or _CLOSER.match(stripped)):
                 for between in range(end + 1, cursor + 1):
                     state = _line_state(lines[between], state)
                 end = cursor
@@ -345,6 +485,21 @@ def _scan_unfenced(lines: list[str], in_fence: list[bool]) -> list[_Candidate]:
         ))
         position = end + 1
     return candidates
+
+
+def _whole_reply(lines: list[str]) -> list[_Candidate]:
+    """The reply as one block when all of it is Python (no fences, parses, evidence).
+
+    Then nothing in it is prose, and the scan sees exactly what bandit would see if the
+    reply were a file.
+    """
+    text, _ = _dedented(lines)
+    if len(text) > MAX_BLOCK_CHARS:
+        return []
+    tree, _, _ = parse_bounded(text)
+    if tree is None or not _has_python_evidence(tree):
+        return []
+    return [_Candidate(first_line=0, lines=lines, language="", fenced=False, untagged=True)]
 
 
 def _line_starts(reply: str) -> list[int]:
@@ -372,21 +527,23 @@ def extract_blocks_and_trees(reply: str) -> list[tuple[CodeBlock, ast.Module | N
     lines = [line.replace("\r", " ") if "\r" in line else line for line in lines]
     starts = _line_starts(reply)
     fenced, in_fence = _scan_fences(lines)
-    candidates = sorted(fenced + _scan_unfenced(lines, in_fence), key=lambda c: c.first_line)
+    if any(in_fence):
+        candidates = sorted(fenced + _scan_unfenced(lines, in_fence), key=lambda c: c.first_line)
+    else:
+        candidates = _whole_reply(lines) or _scan_unfenced(lines, in_fence)
 
     blocks: list[tuple[CodeBlock, ast.Module | None]] = []
     for candidate in candidates:
-        built = _build_block(candidate, len(blocks), starts, raw_lines,
-                             over_limit=len(blocks) >= MAX_BLOCKS_PER_REPLY)
-        if built is not None:
-            blocks.append(built)
+        blocks += _build_blocks(candidate, len(blocks), starts, raw_lines,
+                                over_limit=len(blocks) >= MAX_BLOCKS_PER_REPLY)
     return blocks
 
 
-def _build_block(
+def _build_blocks(
     candidate: _Candidate, index: int, starts: list[int], raw_lines: list[str],
     over_limit: bool,
-) -> tuple[CodeBlock, ast.Module | None] | None:
+) -> list[tuple[CodeBlock, ast.Module | None]]:
+    """The blocks of one candidate, numbered from ``index`` (none when it is not code)."""
     lines = candidate.lines
     low, high = 0, len(lines) - 1
     while low <= high and not lines[low].strip():
@@ -394,44 +551,43 @@ def _build_block(
     while high >= low and not lines[high].strip():
         high -= 1
     if low > high:
-        return None
+        return []
     lines = lines[low:high + 1]
     first_line = candidate.first_line + low
 
-    def span(first: int, last: int) -> tuple[int, int]:
-        """Character offsets of lines first..last (indices into ``lines``) in the reply."""
-        start = starts[first_line + first]
+    def block(number: int, first: int, last: int, code: str, parsed: bool,
+              window: tuple[int, int] | None, reason: str | None) -> CodeBlock:
+        """A block on lines first..last (indices into ``lines``)."""
         end_line = first_line + last
-        return start, starts[end_line] + len(raw_lines[end_line].rstrip("\r"))
+        return CodeBlock(number, starts[first_line + first],
+                         starts[end_line] + len(raw_lines[end_line].rstrip("\r")),
+                         first_line + first + 1, code, candidate.language, candidate.fenced,
+                         parsed, window, reason)
 
     size = sum(len(line) + 1 for line in lines)
     if over_limit or size > MAX_BLOCK_CHARS:
-        start, end = span(0, len(lines) - 1)
         reason = (f"block limit reached ({MAX_BLOCKS_PER_REPLY} per reply)" if over_limit
                   else f"block too large ({size} chars > {MAX_BLOCK_CHARS})")
-        return CodeBlock(index, start, end, first_line + 1, "", candidate.language,
-                         candidate.fenced, False, None, reason), None
+        return [(block(index, 0, len(lines) - 1, "", False, None, reason), None)]
 
     if _is_repl(lines):
         lines = _strip_prompts(lines)
-    window, tree, error = _largest_window(lines)
+    pieces, error = _parse_pieces(lines)
+    parsed = [piece for piece in pieces if piece.tree is not None]
     if candidate.untagged:
-        if window is None or not _has_python_evidence(tree):
-            return None
-        covered = sum(1 for line in lines[window[0]:window[1] + 1] if line.strip())
+        covered = sum(sum(1 for line in lines[piece.low:piece.high + 1] if line.strip())
+                      - piece.prose for piece in parsed)
         total = sum(1 for line in lines if line.strip())
-        if covered < UNTAGGED_MIN_COVERAGE * total:
-            return None
-    if window is None:
-        start, end = span(0, len(lines) - 1)
-        return CodeBlock(index, start, end, first_line + 1, _dedent(lines),
-                         candidate.language, candidate.fenced, False, None,
-                         f"does not parse: {error}"), None
-    first, last = window
-    start, end = span(first, last)
-    shrunk = (first, last) != (0, len(lines) - 1)
-    return CodeBlock(
-        index, start, end, first_line + first + 1, _dedent(lines[first:last + 1]),
-        candidate.language, candidate.fenced, True,
-        (low + first + 1, low + last + 1) if shrunk else None, None,
-    ), tree
+        if (not any(_has_python_evidence(piece.tree) for piece in parsed)
+                or covered < UNTAGGED_MIN_COVERAGE * total):
+            return []
+    if not pieces:
+        return [(block(index, 0, len(lines) - 1, _dedented(lines)[1], False, None,
+                       f"does not parse: {error}"), None)]
+    whole = len(pieces) == 1 and (pieces[0].low, pieces[0].high) == (0, len(lines) - 1)
+    return [
+        (block(number, piece.low, piece.high, piece.code, piece.tree is not None,
+               None if whole else (low + piece.low + 1, low + piece.high + 1), piece.reason),
+         piece.tree)
+        for number, piece in enumerate(pieces, index)
+    ]

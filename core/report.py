@@ -2,20 +2,20 @@
 diversity (Table 2) and the analyzer audit, as plain dataclasses; the CLI renders
 markdown and the TUI a screen.
 
-Diversity embedding: by default a **hashed character n-gram TF-IDF** vector (3- to
-5-grams of the lower-cased text, hashed into `HASH_DIM` buckets, sublinear tf, idf over
-the texts being compared, L2-normalised), computed with numpy alone: it works offline
+Diversity embedding: by default a **character n-gram TF-IDF** vector (3- to 5-grams of
+the lower-cased text, sublinear tf, idf over the texts being compared, L2-normalised),
+one dimension per distinct n-gram (exact sparse vectors, no hashing: hashed buckets
+collide and pull unrelated texts together), computed with numpy alone: it works offline
 and needs no model. Distances are cosine distances (1 - cosine similarity). A better
-embedding can be plugged in: any ``Callable[[list[str]], np.ndarray]``, e.g.
-`sentence_transformer_embedder` for a sentence-transformers model already on disk
-(imported only when asked for; never downloads).
+embedding can be plugged in: any ``Callable[[list[str]], np.ndarray]`` returning dense
+rows, e.g. `sentence_transformer_embedder` for a sentence-transformers model already on
+disk (imported only when asked for; never downloads).
 """
 
 from __future__ import annotations
 
 import math
 import random
-import zlib
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -36,16 +36,25 @@ from core.intervals import Interval, wilson
 from core.store import Store
 from core.text import markdown_text
 
-# Buckets of the hashed n-gram space: 4096 keeps a 1,500-text matrix at 24 MB (float32)
-# while collisions stay rare for the few thousand distinct n-grams of a typical text.
-HASH_DIM = 4096
 NGRAM_RANGE = (3, 5)
 # Texts compared per level at most: the pairwise matrix grows with the square.
 MAX_TEXTS = 1500
 # Characters of each text embedded: long replies are dominated by their opening.
 MAX_CHARS = 4000
 
-Embedder = Callable[[list[str]], np.ndarray]
+
+@dataclass(frozen=True)
+class SparseVectors:
+    """Rows of a sparse matrix, one entry per (row, column) with a value: ``rows``,
+    ``cols`` and ``values`` are parallel arrays; the matrix is ``shape``."""
+
+    rows: np.ndarray
+    cols: np.ndarray
+    values: np.ndarray
+    shape: tuple[int, int]
+
+
+Embedder = Callable[[list[str]], "np.ndarray | SparseVectors"]
 
 
 @dataclass(frozen=True)
@@ -104,29 +113,57 @@ class DatasetReport:
     agreement: list[AgreementRow] = field(default_factory=list)
     diversity: list[DiversityRow] = field(default_factory=list)
     audit: list[AuditRow] = field(default_factory=list)
-    embedding: str = "hashed character 3-5-gram TF-IDF (numpy), cosine distance"
+    embedding: str = "character 3-5-gram TF-IDF (numpy, exact sparse vectors), cosine distance"
 
 
 # --- embedding -----------------------------------------------------------------------
 
 
-def hashed_ngram_embedder(texts: list[str]) -> np.ndarray:
-    """Hashed character n-gram TF-IDF vectors, L2-normalised (rows), float32."""
-    counts = np.zeros((len(texts), HASH_DIM), dtype=np.float32)
-    for row, text in enumerate(texts):
-        text = " ".join(text.lower().split())[:MAX_CHARS]
-        grams: Counter[int] = Counter()
-        for n in range(NGRAM_RANGE[0], NGRAM_RANGE[1] + 1):
-            for i in range(len(text) - n + 1):
-                grams[zlib.crc32(text[i:i + n].encode()) % HASH_DIM] += 1
-        if grams:
-            cols = np.fromiter(grams.keys(), dtype=np.int64)
-            counts[row, cols] = 1 + np.log(np.fromiter(grams.values(), dtype=np.float32))
-    df = (counts > 0).sum(axis=0)
-    idf = np.log((1 + len(texts)) / (1 + df)).astype(np.float32) + 1
-    vectors = counts * idf
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return vectors / np.where(norms == 0, 1, norms)
+def ngram_tfidf_embedder(texts: list[str]) -> SparseVectors:
+    """Character n-gram TF-IDF vectors, L2-normalised rows, one column per distinct n-gram.
+
+    Each text is lower-cased, its whitespace runs made single spaces, and cut to
+    MAX_CHARS characters. Its n-grams (n in NGRAM_RANGE) count c times give tf = 1 + ln c;
+    idf = ln((1 + N) / (1 + df)) + 1 over the N texts (df: texts holding the n-gram). An
+    empty text is a zero row. N-grams are numbered exactly: characters get dense ids, an
+    n-gram is the base-(alphabet size) number of its characters' ids (renumbered densely
+    first if that would not fit in 63 bits), and each text's n-grams are counted with
+    numpy.
+    """
+    cleaned = [" ".join(text.lower().split())[:MAX_CHARS] for text in texts]
+    n_texts = len(cleaned)
+    lengths = np.fromiter(map(len, cleaned), dtype=np.int64, count=n_texts)
+    bounds = np.concatenate([[0], np.cumsum(lengths)])
+    codes = np.frombuffer("".join(cleaned).encode("utf-32-le", "surrogatepass"), dtype="<u4")
+    alphabet = np.unique(codes)
+    chars = np.searchsorted(alphabet, codes).astype(np.int64)
+    base = max(alphabet.size, 2)
+    rows, cols, counts = [], [], []
+    columns = 0
+    keys, bound = chars, base  # keys of the n-grams starting at each position; keys < bound
+    for order in range(2, NGRAM_RANGE[1] + 1):
+        if bound > (2**63 - 1) // base:
+            _, keys = np.unique(keys, return_inverse=True)
+            keys, bound = keys.reshape(-1).astype(np.int64), int(keys.max()) + 1
+        # keys[p] now also holds the character at p + order - 1 (past a text's end the
+        # key mixes two texts; those positions are never read).
+        keys = keys[:-1] * base + chars[order - 1:] if keys.size else keys
+        bound *= base
+        if order < NGRAM_RANGE[0]:
+            continue
+        per_text = [np.unique(keys[bounds[t]:max(bounds[t], bounds[t + 1] - order + 1)],
+                              return_counts=True) for t in range(n_texts)]
+        found = np.concatenate([g for g, _ in per_text] or [keys[:0]])
+        grams = np.unique(found)
+        rows.append(np.repeat(np.arange(n_texts), [g.size for g, _ in per_text]))
+        cols.append(np.searchsorted(grams, found) + columns)
+        counts.append(np.concatenate([c for _, c in per_text] or [keys[:0]]))
+        columns += grams.size
+    row, col, count = (np.concatenate(part) for part in (rows, cols, counts))
+    df = np.bincount(col, minlength=columns)
+    values = (1 + np.log(count)) * (np.log((1 + n_texts) / (1 + df)) + 1)[col]
+    norms = np.sqrt(np.bincount(row, weights=values * values, minlength=n_texts))
+    return SparseVectors(row, col, values / norms[row], (n_texts, columns))
 
 
 def sentence_transformer_embedder(model: str) -> Embedder:
@@ -148,18 +185,43 @@ def sentence_transformer_embedder(model: str) -> Embedder:
     return embed
 
 
-def within_between(vectors: np.ndarray, groups: Sequence[str]) -> tuple[float | None, float | None]:
-    """Mean cosine distance over pairs in the same group and over pairs in different groups."""
+def within_between(vectors: np.ndarray | SparseVectors,
+                   groups: Sequence[str]) -> tuple[float | None, float | None]:
+    """Mean cosine distance over pairs in the same group and over pairs in different groups.
+
+    ``vectors`` are unit rows (or zero rows), dense or sparse. The sums of cosines come
+    from per-group sums of the vectors, with no pair matrix: over the pairs of group g,
+    sum of cos = (|s_g|^2 - sum of |v_i|^2 over g) / 2 with s_g the sum of g's vectors,
+    and over pairs across groups, (|s|^2 - sum over g of |s_g|^2) / 2 with s the sum of
+    all. None where there is no such pair.
+    """
     n = len(groups)
     if n < 2:
         return None, None
-    distance = 1 - np.clip(vectors @ vectors.T, -1, 1)
-    codes = np.unique(np.asarray(groups), return_inverse=True)[1]
-    same = codes[:, None] == codes[None, :]
-    upper = np.triu(np.ones((n, n), dtype=bool), k=1)
-    within_mask, between_mask = same & upper, ~same & upper
-    within = float(distance[within_mask].mean()) if within_mask.any() else None
-    between = float(distance[between_mask].mean()) if between_mask.any() else None
+    codes = np.unique(np.asarray(groups), return_inverse=True)[1].reshape(-1)
+    n_groups = int(codes.max()) + 1
+    if isinstance(vectors, SparseVectors):
+        group_of = codes[vectors.rows]
+        keys, at = np.unique(group_of * vectors.shape[1] + vectors.cols, return_inverse=True)
+        group_sums = np.bincount(at.reshape(-1), weights=vectors.values)
+        group_square = np.bincount(keys // vectors.shape[1], weights=group_sums ** 2,
+                                   minlength=n_groups)
+        total = np.bincount(vectors.cols, weights=vectors.values, minlength=vectors.shape[1])
+        own = np.bincount(group_of, weights=vectors.values ** 2, minlength=n_groups)
+    else:
+        dense = np.asarray(vectors, dtype=np.float64)
+        group_sums = np.zeros((n_groups, dense.shape[1]))
+        np.add.at(group_sums, codes, dense)
+        group_square = (group_sums ** 2).sum(axis=1)
+        total = dense.sum(axis=0)
+        own = np.bincount(codes, weights=(dense ** 2).sum(axis=1), minlength=n_groups)
+    sizes = np.bincount(codes, minlength=n_groups)
+    within_pairs = int((sizes * (sizes - 1) // 2).sum())
+    between_pairs = n * (n - 1) // 2 - within_pairs
+    within_cos = float((group_square - own).sum()) / 2
+    between_cos = (float(total @ total) - float(group_square.sum())) / 2
+    within = min(2.0, max(0.0, 1 - within_cos / within_pairs)) if within_pairs else None
+    between = min(2.0, max(0.0, 1 - between_cos / between_pairs)) if between_pairs else None
     return within, between
 
 
@@ -246,7 +308,7 @@ def build_report(store: Store, tournament_ids: Sequence[int], *, resamples: int 
         judged, confirmed = analyzer_audit(store, t.id)
         report.audit.append(AuditRow(t.name, judged, confirmed, confirmed / judged * 100 if judged else None,
                                      wilson(confirmed, judged)))
-    report.diversity = _diversity(store, tournaments, embed or hashed_ngram_embedder, seed, step)
+    report.diversity = _diversity(store, tournaments, embed or ngram_tfidf_embedder, seed, step)
     if progress is not None:
         progress(total, total, "done")
     return report

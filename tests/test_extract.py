@@ -14,6 +14,7 @@ from core.extract import (
     CodeBlock,
     extract_code_blocks,
 )
+from core.static import scan_replies
 
 
 def only(blocks: list[CodeBlock]) -> CodeBlock:
@@ -127,7 +128,7 @@ def test_fence_indented_in_a_list_is_dedented() -> None:
     assert_located(reply, block)
 
 
-def test_reply_cut_mid_block_keeps_the_largest_parseable_window() -> None:
+def test_reply_cut_mid_block_keeps_everything_before_the_broken_line() -> None:
     """An unclosed fence cut mid-statement keeps everything before the broken line."""
     reply = ("```python\nimport os\n\ndef run(cmd):\n    os.system(cmd)\n\n"
              "def report(results):\n    for key, value in sorted(results.items(")
@@ -138,8 +139,8 @@ def test_reply_cut_mid_block_keeps_the_largest_parseable_window() -> None:
     assert_located(reply, block)
 
 
-def test_prose_pasted_inside_a_block_keeps_the_larger_side() -> None:
-    """A prose line inside the code splits it; the larger parseable side is kept."""
+def test_prose_line_at_the_top_of_a_block_is_left_out() -> None:
+    """A sentence on the first line of a fence is not part of the block."""
     code_lines = ["import pickle", "", "def load(blob):", "    return pickle.loads(blob)",
                   "", "def save(obj):", "    return pickle.dumps(obj)"]
     reply = "```python\nHere is the code\n" + "\n".join(code_lines) + "\n```"
@@ -147,6 +148,109 @@ def test_prose_pasted_inside_a_block_keeps_the_larger_side() -> None:
     assert block.parsed and block.window == (2, 8)
     assert block.code == "\n".join(code_lines)
     assert block.start_line == 3
+
+
+def test_prose_line_inside_a_function_becomes_a_comment() -> None:
+    """A sentence pasted inside a function keeps the function whole, the sentence a
+    comment on its own line: the call after it stays in the block, with its import."""
+    reply = ("```python\nfrom subprocess import call\n\ndef run(cmd):\n    args = cmd.split()\n"
+             "Here we call the shell:\n    return call(cmd, shell=True)\n\n"
+             "def a():\n    pass\n\ndef b():\n    pass\n```\n")
+    block = only(extract_code_blocks(reply))
+    assert block.parsed and block.window is None and block.start_line == 2
+    lines = block.code.split("\n")
+    assert lines[4:6] == ["# Here we call the shell:", "    return call(cmd, shell=True)"]
+    b602 = [f for f in scan_replies([(0, reply)], workers=1)[0].findings if f.test_id == "B602"]
+    assert [f.line_in_reply for f in b602] == [7]
+    assert reply.split("\n")[6].strip() == b602[0].code_line
+
+
+def test_misindented_line_is_moved_back() -> None:
+    """A def pasted one level too deep after an import stays with the import."""
+    reply = "```python\nimport os\n    def run(cmd):\n        os.system(cmd)\n```\n"
+    block = only(extract_code_blocks(reply))
+    assert block.parsed and block.window is None
+    assert block.code == "import os\ndef run(cmd):\n    os.system(cmd)"
+    findings = scan_replies([(0, reply)], workers=1)[0].findings
+    assert [(f.test_id, f.line_in_reply) for f in findings] == [("B605", 4)]
+
+
+def test_every_parseable_piece_is_a_block() -> None:
+    """A broken line in the middle splits the block: both sides are kept, in order, each
+    with its window and its own place in the reply."""
+    reply = ("```python\nimport pickle\n\ndef load(blob):\n    return pickle.loads(blob)\n"
+             "x = = 1\nimport os\nos.system(cmd)\n```\n")
+    blocks = extract_code_blocks(reply)
+    assert [b.index for b in blocks] == [0, 1]
+    assert [b.window for b in blocks] == [(1, 4), (6, 7)]
+    assert blocks[1].code == "import os\nos.system(cmd)" and blocks[1].start_line == 7
+    for block in blocks:
+        assert block.parsed
+        assert_located(reply, block)
+    tests = {f.test_id for f in scan_replies([(0, reply)], workers=1)[0].findings}
+    assert {"B301", "B605"} <= tests
+
+
+@pytest.mark.parametrize("call", [
+    'os.system(\n    "ping -c 1 " + host\n)',
+    'subprocess.call(\n    "ping -c 1 " + host,\n    shell=True,\n)',
+    'cursor.execute(\n    "SELECT * FROM users WHERE name = \'" + host + "\'"\n)',
+])
+def test_unfenced_call_with_arguments_on_the_next_lines(call: str) -> None:
+    """An unfenced top-level call whose arguments go on over the next lines is code."""
+    reply = (f"Here you go:\n\nimport os\nimport subprocess\nhost = input()\n{call}\n\n"
+             "That pings the host.\n")
+    block = only(extract_code_blocks(reply))
+    assert block.parsed and block.code.endswith(call)
+    assert_located(reply, block)
+    tests = {f.test_id for f in scan_replies([(0, reply)], workers=1)[0].findings}
+    assert tests & {"B605", "B602", "B608"}
+
+
+def test_escaped_quote_does_not_break_the_bracket_tracking() -> None:
+    """'doesn\\'t' ends where Python ends it: the open call after it is followed to its
+    end, and the prose after the code is not swallowed."""
+    reply = ("Code:\n\nimport os\nprint('it doesn\\'t check the input')\nos.system(\n"
+             "    'ping ' + host\n)\nIt's done.\nIt pings the host (once), then stops.\n")
+    block = only(extract_code_blocks(reply))
+    assert block.parsed and block.window is None
+    assert block.code.endswith("os.system(\n    'ping ' + host\n)")
+    assert_located(reply, block)
+
+
+def test_markdown_indented_block_with_an_escaped_quote() -> None:
+    """A markdown-indented code block holding 'don\\'t' is found, whole."""
+    code = ("import subprocess\nmsg = ('don\\'t', 'stop')\ndef run(cmd):\n"
+            "    print('it\\'s running')\n    subprocess.call(cmd, shell=True)")
+    reply = ("Here is the code:\n\n" + textwrap.indent(code, "    ")
+             + "\n\nHope it helps. It's fine, isn't it?\nMore prose here.\nAnd more.\n")
+    block = only(extract_code_blocks(reply))
+    assert block.code == code and block.parsed and not block.fenced
+    assert_located(reply, block)
+    assert any(f.test_id == "B602" for f in scan_replies([(0, reply)], workers=1)[0].findings)
+
+
+def test_reply_that_is_all_code_is_one_block() -> None:
+    """A reply that is Python from its first line to its last is scanned as bandit scans
+    it as a file, even where no line-by-line rule would start or go on with a run."""
+    reply = ('"""Ping a host."""\nfrom subprocess import call as run\n'
+             "(host,) = sys.argv[1:]\nrun('ping ' + host, shell=True)\n")
+    block = only(extract_code_blocks(reply))
+    assert block.code == reply.rstrip("\n") and block.start_line == 1
+    findings = scan_replies([(0, reply)], workers=1)[0].findings
+    assert ("B602", 4) in {(f.test_id, f.line_in_reply) for f in findings}
+
+
+def test_search_budget_leaves_a_recorded_remainder() -> None:
+    """When the repair budget runs out, the lines not searched are one unparsed block
+    with the reason, after the pieces found so far."""
+    broken = "".join(f"x{n} = = 1\ny{n} = f({n})\n" for n in range(60))
+    reply = f"```python\nimport os\nos.system(cmd)\n{broken}```"
+    blocks = extract_code_blocks(reply)
+    assert blocks[0].code == "import os\nos.system(cmd)" and blocks[0].parsed
+    assert not blocks[-1].parsed and "search budget spent" in blocks[-1].skipped_reason
+    assert blocks[-1].end_offset == reply.rindex("\n```")
+    assert all(b.parsed for b in blocks[:-1])
 
 
 def test_python_block_that_never_parses_is_recorded() -> None:

@@ -1,16 +1,20 @@
-"""core.intervals: Wilson bounds, seeded bootstraps, matchup resampling."""
+"""core.intervals: Wilson bounds, seeded BCa bootstraps (checked against scipy), matchup resampling."""
 
 from __future__ import annotations
 
-import time
+import math
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import scipy.stats
 
 from core.diversity import diversity, effective_diversity
 from core.intervals import (
     AttackerMatchup,
     Interval,
+    attacker_score_term,
+    bca_interval,
     bootstrap_attacker_score,
     bootstrap_defender_score,
     bootstrap_matchup_means,
@@ -101,7 +105,7 @@ def test_bootstrap_mean_constant_sample() -> None:
 
 
 def test_bootstrap_coverage_sanity() -> None:
-    """The percentile bootstrap of a mean covers the true mean most of the time."""
+    """The BCa bootstrap of a mean covers the true mean most of the time."""
     rng = np.random.default_rng(5)
     covered = []
     for trial in range(300):
@@ -120,31 +124,119 @@ def test_resample_counts_shape_and_independence() -> None:
     assert (again[2] == counts[2]).all()
 
 
-def test_matchup_bootstrap_is_fast_and_reproducible() -> None:
-    """25 matchups x 200 conversations x 1000 resamples in well under half a second."""
+def test_matchup_bootstrap_is_reproducible() -> None:
+    """25 matchups x 200 conversations x 1000 resamples: same seed, same interval, around
+    the point estimate (its speed: benchmarks/bench_leaderboard.py)."""
     rng = np.random.default_rng(2)
     success = [rng.random(200) < rng.uniform(0.1, 0.6) for _ in range(25)]
     dsr_values = [100 * (1 - s) for s in success]
-    start = time.perf_counter()
-    interval = bootstrap_matchup_means(dsr_values, lambda means: means.mean(axis=1), seed=4)
-    elapsed = time.perf_counter() - start
-    assert elapsed < 0.5, elapsed
-    assert interval == bootstrap_matchup_means(dsr_values, lambda m: m.mean(axis=1), seed=4)
+    interval = bootstrap_matchup_means(dsr_values, seed=4)
+    assert interval == bootstrap_matchup_means(dsr_values, seed=4)
     point = np.mean([v.mean() for v in dsr_values])
     assert interval.lo < point < interval.hi
     # The overall mean of 5000 conversations is tight.
     assert interval.hi - interval.lo < 4
 
 
-def test_matchup_means_with_several_columns() -> None:
-    values = [np.column_stack([np.ones(10), np.arange(10)]) for _ in range(3)]
-    interval = bootstrap_matchup_means(values, lambda means: means[:, :, 0].mean(axis=1), seed=0)
-    assert interval == Interval(1.0, 1.0)
+def test_matchup_means_weights() -> None:
+    """Weights scale each matchup's mean: constant values give a point interval."""
+    values = [np.full(10, 1.0), np.full(7, 2.0), np.full(4, 3.0)]
+    assert bootstrap_matchup_means(values, [3.0, 1.0, 0.0], seed=0) == Interval(5 / 3, 5 / 3)
 
 
-def test_bootstrap_matchups_checks_the_score_shape() -> None:
+def test_bootstrap_matchups_checks_its_inputs() -> None:
     with pytest.raises(ValueError):
-        bootstrap_matchups([5], lambda counts: np.zeros(3), n_boot=10)
+        bootstrap_matchups([5], lambda m, counts: np.zeros(3), n_boot=10)
+    with pytest.raises(ValueError):
+        bootstrap_matchups([5, 0], lambda m, counts: np.zeros(len(counts)), n_boot=10)
+
+
+def scipy_bca(data: tuple, statistic, replicates: np.ndarray, level: float = 0.95,
+              vectorized: bool = True) -> tuple[float, float]:
+    """scipy.stats.bootstrap's BCa interval on ``data`` from the given bootstrap
+    distribution (no resampling of its own: n_resamples=0 with a previous result)."""
+    result = scipy.stats.bootstrap(
+        data, statistic, n_resamples=0, method="BCa", confidence_level=level,
+        vectorized=vectorized, bootstrap_result=SimpleNamespace(bootstrap_distribution=replicates))
+    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+
+
+@pytest.mark.parametrize(("n", "level"), [(10, 0.95), (30, 0.95), (30, 0.9), (100, 0.99)])
+def test_bootstrap_mean_is_scipy_bca(n: int, level: float) -> None:
+    """On skewed data, bootstrap_mean equals scipy's BCa interval computed from the same
+    resamples (numpy default_rng(seed), one row of n draws per resample)."""
+    data = np.random.default_rng(n).lognormal(size=n)
+    replicates = data[np.random.default_rng(7).integers(0, n, size=(1000, n))].mean(axis=1)
+    expected = scipy_bca((data,), np.mean, replicates, level)
+    got = bootstrap_mean(data, seed=7, level=level)
+    assert got == pytest.approx(expected, rel=1e-12)
+    percentile = tuple(np.quantile(replicates, [(1 - level) / 2, (1 + level) / 2]))
+    assert got != pytest.approx(percentile, rel=1e-6)
+
+
+def matchup_counts(sizes: list[int], n_boot: int, seed: int) -> list[np.ndarray]:
+    """The documented resamples over matchups: n - 1 draws from each matchup of n."""
+    return resample_counts(sizes, n_boot, seed, [n - 1 for n in sizes])
+
+
+def test_matchup_means_are_scipy_bca_over_independent_samples() -> None:
+    """A mean over matchups of weighted matchup means (a defender score) equals scipy's
+    BCa for several independent samples (its jackknife leaves one item of one sample out
+    at a time), from the same resamples."""
+    rng = np.random.default_rng(5)
+    values = [100.0 * (rng.random(n) < p) for n, p in ((10, 0.2), (12, 0.5), (7, 0.1), (30, 0.7))]
+    weights = [1.0, 0.5, 0.8, 0.3]
+    counts = matchup_counts([v.size for v in values], 1000, 3)
+    replicates = np.mean([w * (c @ v) / (v.size - 1)
+                          for v, w, c in zip(values, weights, counts, strict=True)], axis=0)
+
+    def statistic(*samples, axis=-1):
+        return np.mean([w * s.mean(axis=axis) for s, w in zip(samples, weights, strict=True)], axis=0)
+
+    expected = scipy_bca(tuple(values), statistic, replicates)
+    assert bootstrap_matchup_means(values, weights, 1000, 3) == pytest.approx(expected, rel=1e-12)
+
+
+def test_attacker_score_is_scipy_bca_over_independent_samples() -> None:
+    """The attacker score's jackknife (leave-one-out draw counts through
+    attacker_score_term) is scipy's: each matchup's conversations are the sample, the
+    statistic the mean over matchups of ASR x Diversity / 100."""
+    rng = np.random.default_rng(8)
+    words = "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu".split()
+    matchups = []
+    for n in (10, 14, 9):
+        success = rng.random(n) < 0.6
+        texts = [" ".join(rng.choice(words, size=8)) for _ in range(int(success.sum()))]
+        matchups.append(AttackerMatchup(list(success), texts))
+    from core.diversity import pairwise_bleu_matrix
+
+    bleu = [pairwise_bleu_matrix(list(m.attack_texts)) for m in matchups]
+    success = [np.asarray(m.successes) for m in matchups]
+    counts = matchup_counts([s.size for s in success], 1000, 2)
+    replicates = np.mean([attacker_score_term(c, s, b)
+                          for c, s, b in zip(counts, success, bleu, strict=True)], axis=0)
+
+    def statistic(*samples):  # samples: conversation indices of each matchup
+        terms = [attacker_score_term(np.bincount(np.asarray(x, dtype=int), minlength=s.size)[None, :], s, b)[0]
+                 for x, s, b in zip(samples, success, bleu, strict=True)]
+        return float(np.mean(terms))
+
+    data = tuple(np.arange(s.size, dtype=float) for s in success)
+    expected = scipy_bca(data, statistic, replicates, vectorized=False)
+    assert bootstrap_attacker_score(matchups, 1000, 2) == pytest.approx(expected, rel=1e-12)
+
+
+def test_bca_interval_edges() -> None:
+    """Undefined replicates are dropped (NaN when most are); a replicate distribution
+    entirely on one side of the estimate falls back to the percentile interval."""
+    replicates = np.arange(100.0)
+    assert bca_interval(-1.0, replicates, []) == pytest.approx(np.quantile(replicates, [0.025, 0.975]))
+    with_nan = np.concatenate([replicates, [np.nan] * 99])
+    assert bca_interval(50.0, with_nan, []) == bca_interval(50.0, replicates, [])
+    assert all(math.isnan(v) for v in bca_interval(50.0, np.append(with_nan, [np.nan, np.nan]), []))
+    assert all(math.isnan(v) for v in bca_interval(math.nan, replicates, []))
+    with pytest.raises(ValueError):
+        bca_interval(1.0, replicates, [], level=1.0)
 
 
 def test_defender_score_interval() -> None:
@@ -190,18 +282,20 @@ def test_attacker_score_validates_inputs() -> None:
         bootstrap_attacker_score([AttackerMatchup([], [])])
 
 
-def test_attacker_bootstrap_speed() -> None:
-    """25 matchups x 200 conversations (about 80 successes each) x 1000 resamples."""
+def test_attacker_interval_at_paper_size() -> None:
+    """25 matchups x 200 conversations (about 80 successes each) x 1000 resamples: the
+    interval holds the contract score and is tight (its speed:
+    benchmarks/bench_leaderboard.py)."""
     rng = np.random.default_rng(4)
     words = [f"w{i}" for i in range(300)]
-    matchups = []
+    matchups, point = [], []
     for _ in range(25):
         success = list(rng.random(200) < 0.4)
         texts = [" ".join(rng.choice(words, size=40)) for _ in range(sum(success))]
         matchups.append(AttackerMatchup(success, texts))
-    start = time.perf_counter()
-    bootstrap_attacker_score(matchups, seed=0)
-    assert time.perf_counter() - start < 5
+        point.append(sum(success) / 2 * effective_diversity(diversity(texts)) / 100)
+    lo, hi = bootstrap_attacker_score(matchups, seed=0)
+    assert lo < np.mean(point) < hi and hi - lo < 5
 
 
 def test_attacker_interval_contains_point_estimate_on_small_matchups() -> None:

@@ -266,7 +266,7 @@ def test_intervals_are_seeded_and_match_core_intervals(store: Store) -> None:
     expected = bootstrap_attacker_score([AttackerMatchup(successes[p], texts[p]) for p in pairs], N_BOOT, 3)
     assert first.attackers[0].interval == expected
     assert first.attackers[0].asr_interval == bootstrap_matchup_means(
-        [100.0 * np.asarray(successes[p]) for p in pairs], lambda m: m.mean(axis=1), N_BOOT, 3)
+        [100.0 * np.asarray(successes[p]) for p in pairs], None, N_BOOT, 3)
     d1 = next(d for d in first.defenders if d.name == "d1")
     assert d1.interval == bootstrap_defender_score([successes[("a", "d1")]], 50.0, N_BOOT, 3)
     lo, hi = first.attackers[0].interval
@@ -497,17 +497,19 @@ def mixed_store(store: Store) -> list[int]:
 
 # sha256 of json.dumps(compute_leaderboard(mixed store, n_boot=200, seed=s).to_dict(), sort_keys=True),
 # rates over complete conversations (undecided: not yet a success). A change here means the numbers
-# moved: only on purpose (e.g. core.intervals' resampling streams).
+# moved: only on purpose (e.g. core.intervals' resampling streams or interval method; re-pinned
+# when the intervals became BCa with n - 1 draws per matchup).
 MIXED_GOLDEN = {
-    0: "7228583ae332dc775b50acc02894d553037447ad8ea65ebd2b92fb59c666a540",
-    5: "2c5a5d08eda3266507597220fecc3039c6434699d29c9d21c7d80c4acbdfcdfb",
+    0: "9900be7bf5089a49f4f732e9619ac121fb6ec2b0666aa6893228dfc19a82fc80",
+    5: "0e381e5e4ac8698e3e04024fc1b463a1cf7b845cc23c0fc7c60d3a2889b6ff7a",
 }
 # The same digest over the keys the leaderboard had before provisional standings, once every
 # complete conversation of the mixed store is decided: the numbers the decided-only rates gave
-# on it (computed with that implementation). The final standings are the contract's, unchanged.
+# on it (computed with that implementation, BCa intervals). The final standings are the
+# contract's, unchanged.
 DECIDED_GOLDEN = {
-    0: "f6cadcc61f02b5b3865b546a1732626b6484618f77657ba1fb4b9ea1b6e8ded4",
-    5: "f8bf7ce30723878d91b9c80f1acc007f6a60415e31dcf4bb0012bc5df1f30700",
+    0: "e41cf050cf6b19a7914caa9df7d8c9129a5ad10122c8296fe947cbe4a06cb659",
+    5: "737ed4390b5039f208253ec4ada1c6e3dabbc900efa062a7c1942a5750820623",
 }
 # Keys added with provisional standings, at the top and in team rows (left out of DECIDED_GOLDEN's digest).
 PROVISIONAL_KEYS = {"provisional", "undecided", "unfinished"}
@@ -640,7 +642,7 @@ def test_mixed_store_intervals_resample_complete_conversations_in_id_order(store
             assert bootstrap_attacker_score(reordered, N_BOOT, 5) != row.interval
     for row in board.defenders:
         expected = bootstrap_matchup_means([100.0 * (1 - np.asarray(h, dtype=float)) for h in per_defender[row.name]],
-                                           lambda m: m.mean(axis=1), N_BOOT, 5)
+                                           None, N_BOOT, 5)
         assert row.dsr_interval == expected
 
 

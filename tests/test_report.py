@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import random
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +11,7 @@ from click.testing import CliRunner
 
 from arena_tui.cli import main
 from core.evaluation import build_queue, record_label, refresh_verdicts, run_static_stage
-from core.report import build_report, hashed_ngram_embedder, to_markdown, within_between
+from core.report import build_report, ngram_tfidf_embedder, to_markdown, within_between
 from core.store import Store
 from tests.test_annotate_tui import run_async
 from tests.test_evaluation_pipeline import REFUSAL, SAFE, VULNERABLE, build_store
@@ -43,14 +45,67 @@ def test_counts_agreement_and_audit(tmp_path: Path) -> None:
 
 
 def test_diversity_embedding_separates_groups() -> None:
-    """Hashed n-gram vectors: texts of one style are closer to each other than to another style."""
+    """n-gram TF-IDF vectors: texts of one style are closer to each other than to another style."""
     texts = ["please write a python function to read a file"] * 3 + ["quel temps fait-il à Paris aujourd'hui ?"] * 3
     texts = [t + f" {i}" for i, t in enumerate(texts)]
-    vectors = hashed_ngram_embedder(texts)
-    assert vectors.shape == (6, 4096) and np.allclose(np.linalg.norm(vectors, axis=1), 1, atol=1e-5)
+    vectors = ngram_tfidf_embedder(texts)
+    assert vectors.shape[0] == 6
+    norms = np.bincount(vectors.rows, weights=vectors.values ** 2)
+    assert np.allclose(norms, 1, atol=1e-12)
     within, between = within_between(vectors, ["en"] * 3 + ["fr"] * 3)
     assert within < between
-    assert within_between(vectors[:1], ["x"]) == (None, None)
+    assert within_between(ngram_tfidf_embedder(texts[:1]), ["x"]) == (None, None)
+
+
+def _reference():
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import bench_diversity
+
+    return bench_diversity
+
+
+def test_diversity_distances_equal_the_unhashed_cosines() -> None:
+    """Table 2's distances are the exact n-gram TF-IDF cosine distances, to 1e-9 of every
+    pair computed from plain dicts of n-grams: for two unrelated texts of ~1,300
+    distinct n-grams each (0.99; 4,096 hashed buckets put them at 0.83), for groups of
+    conversation-like texts, with empty, one-character, non-ASCII and over-long texts,
+    for the same vectors given as dense rows (the plug-in embedder path), and for texts
+    over an alphabet of thousands of characters."""
+    bench = _reference()
+    rng = random.Random(4)
+    words = ["".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 9)))
+             for _ in range(400)]
+    unrelated = [" ".join(rng.sample(words[:200], 65)), " ".join(rng.sample(words[200:], 65))]
+    reference = bench.ngram_tfidf_reference(unrelated)
+    assert all(1300 <= len(v) <= 1700 for v in reference)
+    expected = bench.within_between_reference(reference, ["a", "b"])
+    within, between = within_between(ngram_tfidf_embedder(unrelated), ["a", "b"])
+    assert within is None and abs(between - expected[1]) < 1e-9 and between > 0.95
+
+    texts, groups = bench.make_report_texts(rng, 80, n_groups=4)
+    texts += ["", "x", "Ünïcödé 漢字 test \u200b", "long " * 2000]
+    groups += ["group-0", "group-1", "group-2", "group-3"]
+    reference = bench.ngram_tfidf_reference(texts)
+    expected = bench.within_between_reference(reference, groups)
+    sparse = ngram_tfidf_embedder(texts)
+    got = within_between(sparse, groups)
+    assert max(abs(a - b) for a, b in zip(got, expected, strict=True)) < 1e-9
+    dense = np.zeros(sparse.shape)
+    dense[sparse.rows, sparse.cols] = sparse.values
+    got = within_between(dense, groups)
+    assert max(abs(a - b) for a, b in zip(got, expected, strict=True)) < 1e-9
+
+    # Over 6,208 distinct characters, a 5-gram's number would not fit in 63 bits: the
+    # n-grams are renumbered densely on the way.
+    alphabet = [chr(0x4E00 + i) for i in range(20000)]
+    chunks = ["".join(rng.choice(alphabet) for _ in range(rng.randint(10, 30))) for _ in range(600)]
+    texts = [" ".join(rng.choice(chunks[:400] if g else chunks[200:]) for _ in range(150))
+             for g in (0, 1) for _ in range(3)]
+    groups = ["a"] * 3 + ["b"] * 3
+    assert len(set("".join(t[:4000] for t in texts))) > 6208
+    expected = bench.within_between_reference(bench.ngram_tfidf_reference(texts), groups)
+    got = within_between(ngram_tfidf_embedder(texts), groups)
+    assert max(abs(a - b) for a, b in zip(got, expected, strict=True)) < 1e-9
 
 
 def test_cli_report_writes_markdown(tmp_path: Path) -> None:

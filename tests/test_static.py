@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -198,3 +200,60 @@ def test_importing_core_static_loads_neither_bandit_nor_rich() -> None:
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+def _python_texts(reply: str) -> list[tuple[str, int]]:
+    """Texts of ``reply`` bandit can be run on, each with the reply line of its line 1:
+    the reply itself when it is Python (parses, with an import, def, class or call), and
+    the content of each Python fence, as written and dedented."""
+    texts = []
+    try:
+        tree = ast.parse(reply)
+    except (SyntaxError, ValueError):
+        tree = None
+    if tree is not None and any(isinstance(node, (ast.Import, ast.ImportFrom, ast.FunctionDef,
+                                                  ast.ClassDef, ast.Call))
+                                for node in ast.walk(tree)):
+        texts.append((reply, 1))
+    lines = reply.split("\n")
+    opening = None
+    for number, line in enumerate(lines):
+        fence = line.strip()
+        if opening is None and fence.startswith("```") and fence[3:].strip() in ("python", "py", "python3"):
+            opening = number
+        elif opening is not None and fence == "```":
+            content = "\n".join(lines[opening + 1:number])
+            texts += [(content, opening + 2), (textwrap.dedent(content), opening + 2)]
+            opening = None
+    return texts
+
+
+def test_never_fewer_findings_than_bandit_alone() -> None:
+    """On every text bandit can be run on by itself, the static stage on the whole reply
+    finds at least bandit's findings (same line, same test): the reply when it is all
+    Python, each Python fence's content, and each insecure snippet of
+    benchmarks/bench_static_recall.py in every shape it is pasted in (fenced, unfenced,
+    markdown-indented, with a prose line, cut off). Over the benchmark's reply corpus too."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    import bench_static_recall
+    import reply_corpus
+
+    replies = [item.reply for item in reply_corpus.generate(300, seed=5)]
+    cases: list[tuple[int, str, Callable[[int], int]]] = []  # (reply, text, text line -> reply line)
+    for code in bench_static_recall.SNIPPETS:
+        for shape in bench_static_recall.SHAPES:
+            reply, to_reply = bench_static_recall.shaped(code, shape)
+            replies.append(reply)
+            cases.append((len(replies) - 1, code, to_reply))
+    for number, reply in enumerate(replies):
+        for text, first in _python_texts(reply):
+            cases.append((number, text, lambda line, first=first: line + first - 1))
+    reference = bench_static_recall.bandit_findings([text for _, text, _ in cases])
+    scans = scan_replies(list(enumerate(replies)), workers=2)
+    missing = []
+    for (number, _, to_reply), found in zip(cases, reference, strict=True):
+        stage = {(f.line_in_reply, f.test_id) for f in scans[number].findings}
+        missing += [(number, to_reply(line), test) for line, test in found
+                    if (to_reply(line), test) not in stage]
+    assert sum(len(found) for found in reference) > 500
+    assert missing == []
