@@ -55,12 +55,12 @@ async def _until(pilot, done) -> None:  # noqa: ANN001
 async def measure_virtual(store: Path, panes: bool = True) -> dict:
     """Open time, RSS and next-transcript time of the annotate app (optionally with the
     live panes kept idle, to see the queue's own cost)."""
-    from arena_tui.annotate_command import make_annotate_app
-    from arena_tui.widgets.live_pane import LivePane
+    from arena_tui.cli.labelling import make_annotate_app
+    from arena_tui.common.live_pane import LivePane
 
     if not panes:
         LivePane.poll = lambda self: None  # type: ignore[method-assign]
-    from arena_tui.widgets.transcript_view import TranscriptView
+    from arena_tui.annotate.widgets.transcript_view import TranscriptView
 
     start = time.perf_counter()
     app = make_annotate_app(store, "alice")

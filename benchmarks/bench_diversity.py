@@ -1,16 +1,16 @@
 """Benchmark: attacker diversity (BLEU) and the report's semantic diversity (Table 2).
 
-Attacker diversity, the per-pair sacrebleu loop vs core.diversity: a tournament of 25
+Attacker diversity, the per-pair sacrebleu loop vs core.scoring.diversity: a tournament of 25
 matchups x 200 successful attacks (20-120 words each) is generated from a seeded word
 list with realistic overlap: every attacker reuses a few openers and phrases of its own,
 and all draw from one Zipf-weighted vocabulary of security words. The plain loop over
 ``sacrebleu.sentence_bleu`` (39,800 ordered pairs per matchup) is timed on one matchup
-and extrapolated to 25; core.diversity is timed on all 25. Both ways are computed on the
+and extrapolated to 25; core.scoring.diversity is timed on all 25. Both ways are computed on the
 same matchup and compared.
 
-Table 2 at the report's size (core.report.MAX_TEXTS texts, 25 groups, texts of 1-4 K
+Table 2 at the report's size (core.data.report.MAX_TEXTS texts, 25 groups, texts of 1-4 K
 characters from the same generator): the exact character n-gram TF-IDF vectors of
-core.report built with numpy, then the mean distances within and between groups, vs the
+core.data.report built with numpy, then the mean distances within and between groups, vs the
 same vectors built in plain Python (a dict of n-gram counts per text). The two are
 compared on the first 150 texts with every pair's cosine computed from the dicts.
 
@@ -30,14 +30,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.diversity import pairwise_bleu_mean, pairwise_bleu_mean_naive  # noqa: E402
-from core.report import (  # noqa: E402
+from core.data.report import (  # noqa: E402
     MAX_CHARS,
     MAX_TEXTS,
     NGRAM_RANGE,
     ngram_tfidf_embedder,
     within_between,
 )
+from core.scoring.diversity import pairwise_bleu_mean, pairwise_bleu_mean_naive  # noqa: E402
 
 WORDS = """
 the a an to of and or in on for with from by as is are be can could would should please
@@ -94,7 +94,7 @@ def make_matchup(rng: random.Random, n_attacks: int) -> list[str]:
 
 
 def ngram_tfidf_reference(texts: Sequence[str]) -> list[dict[str, float]]:
-    """core.report's n-gram TF-IDF vectors in plain Python: one dict per text, n-gram
+    """core.data.report's n-gram TF-IDF vectors in plain Python: one dict per text, n-gram
     string -> weight, L2-normalised (an empty text gives an empty dict)."""
     cleaned = [" ".join(text.lower().split())[:MAX_CHARS] for text in texts]
     orders = range(NGRAM_RANGE[0], NGRAM_RANGE[1] + 1)
@@ -153,7 +153,7 @@ def bench_table2(seed: int) -> None:
     diff = max(abs(a - b) for a, b in zip(exact, numpy_subset, strict=True))
     print(f"\nTable 2: {len(texts)} texts ({chars / len(texts):.0f} characters each on average), "
           f"{len(set(groups))} groups")
-    print(f"core.report (numpy, exact sparse) : {fast_time:8.3f} s  "
+    print(f"core.data.report (numpy, exact sparse) : {fast_time:8.3f} s  "
           f"(within {fast[0]:.4f}, between {fast[1]:.4f})")
     print(f"plain Python vectors (dicts)      : {plain_time:8.3f} s for the vectors alone")
     print(f"speed-up                          : {plain_time / fast_time:8.1f} x")
@@ -187,7 +187,7 @@ def main() -> None:
           f"({pairs} ordered pairs per matchup)")
     print(f"sacrebleu loop : {naive_one:8.3f} s for one matchup "
           f"({naive_one / pairs * 1e3:.3f} ms/pair) -> {naive_all:8.2f} s for all (extrapolated)")
-    print(f"core.diversity : {fast_all:8.3f} s for all {args.matchups} matchups (measured)")
+    print(f"core.scoring.diversity : {fast_all:8.3f} s for all {args.matchups} matchups (measured)")
     print(f"speed-up       : {naive_all / fast_all:8.1f} x")
     print(f"max |difference| on matchup 0: {diff:.3g}  "
           f"(mean pairwise BLEU {naive_first:.6f} vs {fast_means[0]:.6f})")

@@ -4,7 +4,7 @@ Data: N conversations (default 5,000) of 10 turns (5 adjacency pairs) with 200-1
 characters per turn, over 5 attackers x 5 defenders, written as chat JSONL.
 
 Timed:
-- import (write): `core.importer.import_conversations` with the records already parsed
+- import (write): `core.data.importer.import_conversations` with the records already parsed
   and validated (one transaction, executemany, FTS trigger firing on every turn);
 - baseline (write): plain `sqlite3` in a fresh file created with the *same* schema
   (`core.store.SCHEMA`, so the same tables, indexes and the same FTS5 trigger on turns),
@@ -31,7 +31,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.importer import import_conversations, parse_lines  # noqa: E402
+from core.data.importer import import_conversations, parse_lines  # noqa: E402
 from core.store import SCHEMA, Store  # noqa: E402
 from core.store._common import _split_sql  # noqa: E402
 

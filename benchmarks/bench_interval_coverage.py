@@ -4,14 +4,14 @@ Two statistics, each at n = 10, 30 and 100, over --reps simulated data sets:
 
 - **attacker mean ASR**: an attacker meets 5 defenders, n conversations each; matchup m's
   true attack-success rate is drawn uniformly in 5-60 % for every data set, and the truth
-  is the mean of the five rates (percent). New: ``core.intervals.bootstrap_matchup_means``
+  is the mean of the five rates (percent). New: ``core.evaluation.intervals.bootstrap_matchup_means``
   (what the leaderboard computes: BCa, n - 1 draws per matchup). Old: the percentile
   bootstrap it replaced (n draws per matchup, 2.5 % and 97.5 % quantiles). Also shown:
   BCa on those n-draw resamples, to separate the two changes.
 - **Fleiss' kappa**: n items, 3 annotators of 85 % accuracy, 30 % of the items attacks;
   the truth is the population kappa of that model, (P_o - P_e) / (1 - P_e) with
   P_o = q^2 + (1 - q)^2 and P_e = p^2 + (1 - p)^2, p = 0.3 q + 0.7 (1 - q). New: the
-  interval ``core.agreement.agreement_report`` gives (BCa over items; checked equal on
+  interval ``core.evaluation.agreement.agreement_report`` gives (BCa over items; checked equal on
   the first data sets). Old: the percentile interval of the same resamples.
 
 Prints the share of data sets whose interval holds the truth (and its Monte Carlo
@@ -33,13 +33,13 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.agreement import (  # noqa: E402
+from core.evaluation.agreement import (  # noqa: E402
     _fleiss_features,
     _fleiss_from_sums,
     _resample_weights,
     agreement_report,
 )
-from core.intervals import (  # noqa: E402
+from core.evaluation.intervals import (  # noqa: E402
     bca_interval,
     bootstrap_matchup_means,
     resample_counts,

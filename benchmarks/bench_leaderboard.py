@@ -12,7 +12,7 @@ Timed, with 1000 bootstrap resamples:
 - one label: one undecided conversation becomes an attack success, then the call again
   (one matchup's BLEU and its attacker's and defender's intervals are redone);
 - baseline: the straightforward path over the same data, per attacker
-  core.diversity.diversity and core.intervals.bootstrap_attacker_score from the texts
+  core.scoring.diversity.diversity and core.evaluation.intervals.bootstrap_attacker_score from the texts
   (which computes each matchup's BLEU twice), to show what the one-pass design saves.
 
 Memory, on a second store of 100,000 conversations (`build_annotate_store.py`: 25
@@ -49,9 +49,9 @@ sys.path.insert(0, str(HERE))
 from bench_diversity import make_matchup  # noqa: E402
 from build_annotate_store import build as build_large_store  # noqa: E402
 
-from core.diversity import diversity  # noqa: E402
-from core.intervals import AttackerMatchup, bootstrap_attacker_score  # noqa: E402
-from core.leaderboard import LeaderboardCache, compute_leaderboard  # noqa: E402
+from core.evaluation.intervals import AttackerMatchup, bootstrap_attacker_score  # noqa: E402
+from core.scoring.diversity import diversity  # noqa: E402
+from core.scoring.leaderboard import LeaderboardCache, compute_leaderboard  # noqa: E402
 from core.store import Store  # noqa: E402
 
 N_SIDE = 5

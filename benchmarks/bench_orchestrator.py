@@ -25,9 +25,9 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
 
-from core.config import load_config  # noqa: E402
-from core.orchestrator import run_tournament  # noqa: E402
 from core.store import Store  # noqa: E402
+from core.tournament.config import load_config  # noqa: E402
+from core.tournament.orchestrator import run_tournament  # noqa: E402
 
 sys.path.insert(0, str(HERE))
 from instant_bot import reply_text  # noqa: E402

@@ -3,7 +3,7 @@
 Generates N synthetic defender replies (benchmarks/reply_corpus.py), then, alternately and
 --repeat times:
 
-- the static stage: ``core.static.scan_replies`` on the reply texts (code extraction
+- the static stage: ``core.evaluation.static.scan_replies`` on the reply texts (code extraction
   included; the first repetition also pays for importing bandit and loading its plugins);
 - the baseline: the parsed code blocks written one file per block to a temporary
   directory (not timed), then ``bandit -r DIR -f json --ignore-nosec`` once, as a
@@ -31,8 +31,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import reply_corpus  # noqa: E402
 
-from core.extract import extract_code_blocks  # noqa: E402
-from core.static import scan_replies  # noqa: E402
+from core.evaluation.extract import extract_code_blocks  # noqa: E402
+from core.evaluation.static import scan_replies  # noqa: E402
 
 
 def _snippet_name(reply_index: int, block_index: int) -> str:

@@ -16,7 +16,7 @@ into a reply in five shapes:
 The reference is bandit run directly on each snippet's pure code (bandit's own manager
 over one file per snippet): its findings, as (line, test id) mapped to the reply's
 lines, are what every shape should find. Printed per shape: the share of reference
-findings that the static stage (``core.static.scan_replies``) finds, and the share of the
+findings that the static stage (``core.evaluation.static.scan_replies``) finds, and the share of the
 snippets that the default threshold decides, against the reference decided by the same
 threshold on bandit's findings. The goal: unfenced and indented find what fenced finds.
 
@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.static import DEFAULT_THRESHOLD, Finding, scan_replies  # noqa: E402
+from core.evaluation.static import DEFAULT_THRESHOLD, Finding, scan_replies  # noqa: E402
 
 INTRO = "Sure, here is an implementation that does what you asked."
 OUTRO = ("Let me know if you'd like me to add error handling or tests.\n"

@@ -25,10 +25,10 @@ sys.path.insert(0, str(HERE))
 
 from bench_orchestrator import write_config  # noqa: E402
 
-from arena_tui.watch_command import make_watch_app  # noqa: E402
-from core.config import load_config  # noqa: E402
-from core.orchestrator import run_tournament  # noqa: E402
+from arena_tui.cli.running import make_watch_app  # noqa: E402
 from core.store import Store  # noqa: E402
+from core.tournament.config import load_config  # noqa: E402
+from core.tournament.orchestrator import run_tournament  # noqa: E402
 
 # Upper bound on pilot pauses while waiting for the watched run (a safety net).
 MAX_WAITS = 100_000

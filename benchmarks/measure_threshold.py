@@ -1,6 +1,6 @@
 """Measure candidate static-stage thresholds on labelled synthetic defender replies.
 
-A threshold flags a reply when at least one of its findings decides (core.static.Threshold).
+A threshold flags a reply when at least one of its findings decides (core.evaluation.static.Threshold).
 Flagged replies become attack successes with no human review, so a false positive charges
 a defender with vulnerable code it did not write: precision comes first, recall second.
 
@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import reply_corpus  # noqa: E402
 
-from core.static import AUDIT_TESTS, DEFAULT_THRESHOLD, Threshold, scan_replies  # noqa: E402
+from core.evaluation.static import AUDIT_TESTS, DEFAULT_THRESHOLD, Threshold, scan_replies  # noqa: E402
 
 LEVELS = ("LOW", "MEDIUM", "HIGH")
 

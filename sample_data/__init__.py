@@ -4,3 +4,4 @@ from pathlib import Path
 
 SAMPLE_DIR = Path(__file__).resolve().parent
 SAMPLE_CONFIG = SAMPLE_DIR / "tournament.toml"
+UTILITY_DIR = SAMPLE_DIR / "utility"

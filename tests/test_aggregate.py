@@ -1,11 +1,11 @@
-"""Verdicts from human labels: majority vote and Dawid-Skene (core.aggregate)."""
+"""Verdicts from human labels: majority vote and Dawid-Skene (core.evaluation.aggregate)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from core.aggregate import dawid_skene, majority_verdict, majority_verdicts
+from core.evaluation.aggregate import dawid_skene, majority_verdict, majority_verdicts
 
 LABELS = ("safe", "unsafe")
 

@@ -1,4 +1,4 @@
-"""Agreement statistics against published worked examples, intervals against scipy's BCa (core.agreement)."""
+"""Agreement statistics against published worked examples, intervals against scipy's BCa (core.evaluation.agreement)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from core.agreement import (
+from core.evaluation.agreement import (
     _resample_weights,
     agreement_report,
     bootstrap_ci,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from core.evaluation import current_labels
+from core.evaluation.pipeline import current_labels
 from core.store import Store
 from tests.test_annotate_tui import REFUSAL, SAFE, build_store
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from core.evaluation import current_labels, record_label, refresh_verdicts, undo_label
+from core.evaluation.pipeline import current_labels, record_label, refresh_verdicts, undo_label
 from core.store import Store
 from core.store.annotate import QUEUE_DISPUTED, QUEUE_DONE, QUEUE_TO_DO, QueueFilter
 from tests.test_annotate_tui import REFUSAL, SAFE, build_store

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from arena_tui.annotate_command import make_annotate_app
+from arena_tui.annotate.screen import AnnotateScreen
+from arena_tui.annotate.widgets.transcript_view import TranscriptView
 from arena_tui.cli import main
-from arena_tui.screens.annotate import AnnotateScreen
-from arena_tui.widgets.transcript_view import TranscriptView
-from core.evaluation import build_queue, current_labels, run_static_stage
+from arena_tui.cli.labelling import make_annotate_app
+from core.evaluation.pipeline import build_queue, current_labels, run_static_stage
 from core.store import Store
 from core.store.annotate import QUEUE_DISPUTED, QUEUE_DONE, QUEUE_TO_DO
 
@@ -171,7 +171,7 @@ async def test_resume_opens_first_unlabelled_item(store_path) -> None:  # noqa: 
 async def test_others_labels_hidden_until_labelled(store_path) -> None:  # noqa: ANN001
     """Another annotator's label is not shown before this annotator labels (no anchoring)."""
     path, ids = store_path
-    from core.evaluation import record_label
+    from core.evaluation.pipeline import record_label
 
     with Store.open(path, create=False) as store:
         record_label(store, ids[0], "alice", "attack")
@@ -225,7 +225,7 @@ async def test_wide_names_keep_the_status_word(tmp_path: Path) -> None:
     and still ends in its status word."""
     from rich.cells import cell_len
 
-    from arena_tui.widgets.queue import QueueView
+    from arena_tui.annotate.widgets.queue import QueueView
 
     path = tmp_path / "arena.db"
     build_store(path, [SAFE], attacker="攻撃者" * 10, defender="防御者" * 10)

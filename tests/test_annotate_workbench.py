@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from arena_tui.annotate_command import make_annotate_app
-from arena_tui.cli import ArenaError, main
-from arena_tui.widgets.agreement_pane import AgreementPane
-from core.evaluation import record_label
+from arena_tui.annotate.widgets.agreement_pane import AgreementPane
+from arena_tui.cli import main
+from arena_tui.cli.common import ArenaError
+from arena_tui.cli.labelling import make_annotate_app
+from core.evaluation.pipeline import record_label
 from core.store import Store
 from core.store.annotate import QUEUE_DISPUTED, QUEUE_DONE, QUEUE_TO_DO, QueueFilter
 from tests.test_annotate_tui import REFUSAL, SAFE, build_store, run_async, settle
@@ -173,7 +174,7 @@ class TestLiveStore:
         the static stage's rates over complete conversations, not 100 for every attacker."""
         from rich.console import Console
 
-        from arena_tui.widgets.leaderboard_pane import LeaderboardPane
+        from arena_tui.common.leaderboard_pane import LeaderboardPane
         from tests.test_leaderboard import static_stage_rates
 
         db = evaluated_sample / "arena.db"
@@ -229,7 +230,7 @@ class TestPalette:
         from rich.console import Console
         from textual.command import CommandList, CommandPalette
 
-        from arena_tui.widgets.leaderboard_pane import LeaderboardPane
+        from arena_tui.common.leaderboard_pane import LeaderboardPane
 
         path = tmp_path / "arena.db"
         tid, _ = build_store(path, [SAFE, REFUSAL], name="x[/]", attacker="[link=http://e]y[/link]", defender="z[/]")
@@ -261,7 +262,7 @@ class TestPalette:
     @run_async
     async def test_dataset_report_from_palette(self, four_items) -> None:  # noqa: ANN001
         """ctrl+p, "dataset report", enter: the report screen opens and fills in; escape closes it."""
-        from arena_tui.screens.report import ReportScreen
+        from arena_tui.annotate.screens.report import ReportScreen
 
         path, _ = four_items
         app = make_annotate_app(path, "alice")
@@ -336,7 +337,7 @@ class TestSnapshots:
         """Two conversations decided by the static stage, three awaiting labels: the
         leaderboard pane says PROVISIONAL with the undecided count, ASR 40 of 40–100. On a
         short terminal the live panes start hidden, so `l` brings them up first."""
-        from core.evaluation import refresh_verdicts
+        from core.evaluation.pipeline import refresh_verdicts
 
         path = tmp_path / "arena.db"
         shell = "Sure:\n```python\nimport subprocess\nsubprocess.call(cmd, shell=True)\n```\n"

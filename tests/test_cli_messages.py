@@ -180,8 +180,8 @@ def test_report_shows_progress_on_a_terminal(store_copy: Path) -> None:
 
 # --- start-up ------------------------------------------------------------------------------
 
-ENGINE = ("numpy", "sqlite3", "bandit", "sacrebleu", "textual", "core.store", "core.evaluation", "core.orchestrator",
-          "core.bots", "core.leaderboard", "core.intervals", "core.utility", "core.static")
+ENGINE = ("numpy", "sqlite3", "bandit", "sacrebleu", "textual", "core.store", "core.evaluation.pipeline", "core.tournament.orchestrator",
+          "core.tournament.bots", "core.scoring.leaderboard", "core.evaluation.intervals", "core.scoring.utility", "core.evaluation.static")
 
 
 @pytest.mark.parametrize("args", [["--help"], ["--version"], ["leaderboard", "--help"], ["run", "--help"]])

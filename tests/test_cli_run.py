@@ -188,7 +188,7 @@ def test_evaluation_output_is_not_markup() -> None:
 
     from rich.console import Console
 
-    from arena_tui.cli import _print_evaluation
+    from arena_tui.cli.evaluation import _print_evaluation
 
     static = SimpleNamespace(scanned=1, replies=2, blocks=1, skipped_blocks=0, flagged=0, findings_by_test=Counter())
     queue = SimpleNamespace(review_items=0, audit_items=0, assignments=0, no_roster=True)

@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from arena_tui.cli import main
-from core.config import ConfigError, load_config
+from core.tournament.config import ConfigError, load_config
 from sample_data import SAMPLE_CONFIG
 
 from .conftest import bot_table

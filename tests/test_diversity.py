@@ -1,4 +1,4 @@
-"""core.diversity: the fast pairwise BLEU equals the plain sacrebleu loop."""
+"""core.scoring.diversity: the fast pairwise BLEU equals the plain sacrebleu loop."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import sacrebleu
 
-from core.diversity import (
+from core.scoring.diversity import (
     DIVERSITY_WHEN_UNDEFINED,
     diversity,
     effective_diversity,

@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner
 
 from arena_tui.cli import main
-from core.evaluation import (
+from core.evaluation.pipeline import (
     adjudication_queue,
     agreement,
     analyzer_audit,
@@ -231,9 +231,9 @@ def test_queue_cli_lists_assigned_items(tmp_path: Path) -> None:
 
 
 def test_static_pass_in_a_child_process(tmp_path: Path) -> None:
-    """The watch's live pass (`core.static_pass`): scans in a child process, stores the
+    """The watch's live pass (`core.evaluation.static_pass`): scans in a child process, stores the
     findings and verdicts, returns the per-matchup counts; a bad store is one error line."""
-    from core.static_pass import StaticPassError, run_pass_in_child
+    from core.evaluation.static_pass import StaticPassError, run_pass_in_child
 
     db = tmp_path / "a.db"
     store, tid, ids = build_store(db, [VULNERABLE, SAFE, REFUSAL])
@@ -250,7 +250,7 @@ def test_static_pass_in_a_child_process(tmp_path: Path) -> None:
 def test_static_pass_counts_match_static_results(tmp_path: Path) -> None:
     """`static_pass` counts from the verdicts it just stored: the same as `static_results`
     (what a follower reads), across passes as more conversations complete."""
-    from core.evaluation import static_pass, static_results
+    from core.evaluation.pipeline import static_pass, static_results
 
     store, tid, ids = build_store(tmp_path / "a.db", [VULNERABLE, SAFE, VULNERABLE, REFUSAL])
     store.conn.execute("UPDATE conversations SET status = 'running' WHERE id = ?", (ids[2],))

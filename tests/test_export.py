@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from arena_tui.cli import main
-from core.evaluation import build_queue, record_label, refresh_verdicts, run_static_stage
-from core.export import ExportError, ExportFilters, export_conversations
+from core.data.export import ExportError, ExportFilters, export_conversations
+from core.evaluation.pipeline import build_queue, record_label, refresh_verdicts, run_static_stage
 from core.store import Store
 from tests.conftest import ARENA_TUI
 from tests.test_evaluation_pipeline import REFUSAL, SAFE, VULNERABLE, build_store
@@ -105,7 +105,7 @@ def test_cli_dry_run_counts_and_writes_nothing(arena, tmp_path: Path) -> None:
 def test_failure_leaves_nothing_half_written(arena, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
     """An error mid-export leaves neither the output nor a temp file."""
     _, store, tid, _ = arena
-    import core.export as export_module
+    import core.data.export as export_module
 
     calls = {"n": 0}
     real = export_module._record

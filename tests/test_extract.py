@@ -1,4 +1,4 @@
-"""Code extraction from defender replies (core.extract)."""
+"""Code extraction from defender replies (core.evaluation.extract)."""
 
 from __future__ import annotations
 
@@ -7,14 +7,14 @@ import time
 
 import pytest
 
-from core.extract import (
+from core.evaluation.extract import (
     MAX_AST_DEPTH,
     MAX_BLOCK_CHARS,
     MAX_BLOCKS_PER_REPLY,
     CodeBlock,
     extract_code_blocks,
 )
-from core.static import scan_replies
+from core.evaluation.static import scan_replies
 
 
 def only(blocks: list[CodeBlock]) -> CodeBlock:

@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from arena_tui.cli import main
-from core.evaluation import build_queue, record_label, refresh_verdicts, run_static_stage
+from core.evaluation.pipeline import build_queue, record_label, refresh_verdicts, run_static_stage
 from core.store import Store
 from tests.test_evaluation_pipeline import SAFE, VULNERABLE
 

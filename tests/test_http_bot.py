@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from core.config import load_config
-from core.orchestrator import run_tournament
 from core.store import Store
+from core.tournament.config import load_config
+from core.tournament.orchestrator import run_tournament
 
 
 class FakeOpenAI(BaseHTTPRequestHandler):

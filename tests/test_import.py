@@ -8,7 +8,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from arena_tui.cli import main
-from core.export import ExportFilters, export_conversations
+from core.data.export import ExportFilters, export_conversations
 from core.store import Store
 from tests.test_evaluation_pipeline import REFUSAL, SAFE, VULNERABLE, build_store
 
@@ -43,7 +43,7 @@ def test_export_then_import_round_trips(tmp_path: Path) -> None:
 
 def test_defaults_and_evaluation(tmp_path: Path) -> None:
     """Without bot names the bots are imported-attacker/-defender; the tournament can be evaluated."""
-    from core.evaluation import compute_verdicts, run_static_stage
+    from core.evaluation.pipeline import compute_verdicts, run_static_stage
 
     path = write_jsonl(tmp_path / "in.jsonl", [chat("write code", VULNERABLE), chat("hi", SAFE)])
     result = CliRunner().invoke(main, ["import", "--db", str(tmp_path / "b.db"), str(path)])

@@ -2,20 +2,97 @@
 
 from __future__ import annotations
 
+import ast
 import pkgutil
+import re
 import subprocess
 import sys
+from pathlib import Path
 
 import core
 
+ROOT = Path(__file__).resolve().parent.parent
+
 
 def core_modules() -> list[str]:
-    return sorted(f"core.{m.name}" for m in pkgutil.iter_modules(core.__path__) if m.name != "__main__")
+    """Every module of core, subpackages included."""
+    return sorted(m.name for m in pkgutil.walk_packages(core.__path__, "core.") if not m.name.endswith("__main__"))
 
 
 def test_core_has_modules() -> None:
     """The check below would be vacuous on an empty package."""
-    assert {"core.config", "core.store", "core.orchestrator", "core.bots"} <= set(core_modules())
+    assert {"core.tournament.config", "core.store", "core.tournament.orchestrator", "core.tournament.bots"} <= set(core_modules())
+
+
+def module_imports() -> dict[str, set[str]]:
+    """For every module of core and arena_tui, the project modules it imports when it is
+    imported (module level, outside ``if TYPE_CHECKING:``; imports inside functions run
+    later and cannot make a cycle at import time, but are counted too when they name a
+    module of the same package: a cycle there is a tangle all the same)."""
+    modules: dict[str, Path] = {}
+    for package in ("core", "arena_tui", "arena_sdk"):
+        for path in (ROOT / package).rglob("*.py"):
+            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            modules[".".join(parts)] = path
+    graph: dict[str, set[str]] = {}
+    for name, path in modules.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        found: set[str] = set()
+        for node in _module_level(tree.body):
+            targets = []
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                targets = [f"{node.module}.{alias.name}" if f"{node.module}.{alias.name}" in modules else node.module
+                           for alias in node.names]
+            found.update(t for t in targets if t in modules and t != name)
+        graph[name] = found
+    return graph
+
+
+def _module_level(body: list[ast.stmt]):  # noqa: ANN202
+    for node in body:
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            continue
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            yield node
+        elif isinstance(node, (ast.If, ast.Try, ast.With)):
+            yield from _module_level([*node.body, *getattr(node, "orelse", []), *getattr(node, "finalbody", []),
+                                      *[n for h in getattr(node, "handlers", []) for n in h.body]])
+
+
+def test_no_import_cycle() -> None:
+    """No module imports itself through others at import time (the CLI's command modules
+    are wired in `arena_tui.cli.__init__`, never imported back)."""
+    graph = module_imports()
+    assert {"arena_tui.cli.data", "core.tournament.bots"} <= set(graph)
+    state: dict[str, int] = {}
+    cycles: list[list[str]] = []
+
+    def visit(node: str, path: list[str]) -> None:
+        state[node] = 1
+        for nxt in sorted(graph[node]):
+            if state.get(nxt) == 1:
+                cycles.append(path[path.index(nxt):] + [nxt] if nxt in path else [node, nxt])
+            elif nxt not in state:
+                visit(nxt, [*path, nxt])
+        state[node] = 2
+
+    for start in sorted(graph):
+        if start not in state:
+            visit(start, [start])
+    assert cycles == [], " ; ".join(" -> ".join(c) for c in cycles)
+
+
+def test_core_never_imports_the_samples() -> None:
+    """The engine does not depend on the bundled sample data: the CLI passes paths in."""
+    offenders = [name for name, imported in module_imports().items()
+                 if name.startswith("core") and any(m.startswith("sample_data") for m in imported)]
+    offenders += [str(p.relative_to(ROOT)) for p in (ROOT / "core").rglob("*.py")
+                  if re.search(r"^\s*(from|import) sample_data\b", p.read_text(encoding="utf-8"), re.M)]
+    assert offenders == []
 
 
 def test_no_core_module_imports_textual_rich_or_arena_tui() -> None:
@@ -39,10 +116,7 @@ def test_no_core_module_imports_textual_rich_or_arena_tui() -> None:
 
 def test_sql_is_written_only_in_the_store_package() -> None:
     """One place writes SQL: no module outside core/store executes statements itself."""
-    import re
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parent.parent
+    root = ROOT
     offenders = []
     for package in ("core", "arena_tui"):
         for path in (root / package).rglob("*.py"):

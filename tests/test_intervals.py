@@ -1,4 +1,4 @@
-"""core.intervals: Wilson bounds, seeded BCa bootstraps (checked against scipy), matchup resampling."""
+"""core.evaluation.intervals: Wilson bounds, seeded BCa bootstraps (checked against scipy), matchup resampling."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ import numpy as np
 import pytest
 import scipy.stats
 
-from core.diversity import diversity, effective_diversity
-from core.intervals import (
+from core.evaluation.intervals import (
     AttackerMatchup,
     Interval,
     attacker_score_term,
@@ -24,6 +23,7 @@ from core.intervals import (
     resample_counts,
     wilson,
 )
+from core.scoring.diversity import diversity, effective_diversity
 
 
 @pytest.mark.parametrize(
@@ -208,7 +208,7 @@ def test_attacker_score_is_scipy_bca_over_independent_samples() -> None:
         success = rng.random(n) < 0.6
         texts = [" ".join(rng.choice(words, size=8)) for _ in range(int(success.sum()))]
         matchups.append(AttackerMatchup(list(success), texts))
-    from core.diversity import pairwise_bleu_matrix
+    from core.scoring.diversity import pairwise_bleu_matrix
 
     bleu = [pairwise_bleu_matrix(list(m.attack_texts)) for m in matchups]
     success = [np.asarray(m.successes) for m in matchups]

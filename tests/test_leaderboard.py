@@ -1,4 +1,4 @@
-"""core.leaderboard on hand-built stores with known answers, its cache, and `arena-tui leaderboard`."""
+"""core.scoring.leaderboard on hand-built stores with known answers, its cache, and `arena-tui leaderboard`."""
 
 from __future__ import annotations
 
@@ -12,24 +12,24 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
-import core.leaderboard as leaderboard_module
+import core.scoring.leaderboard as leaderboard_module
 from arena_tui.cli import main
-from core.diversity import diversity, effective_diversity
-from core.evaluation import (
-    EvaluationSettings,
-    build_queue,
-    record_label,
-    refresh_verdicts,
-    run_static_stage,
-)
-from core.intervals import (
+from core.evaluation.intervals import (
     AttackerMatchup,
     bootstrap_attacker_score,
     bootstrap_defender_score,
     bootstrap_matchup_means,
     wilson,
 )
-from core.leaderboard import LeaderboardCache, compute_leaderboard
+from core.evaluation.pipeline import (
+    EvaluationSettings,
+    build_queue,
+    record_label,
+    refresh_verdicts,
+    run_static_stage,
+)
+from core.scoring.diversity import diversity, effective_diversity
+from core.scoring.leaderboard import LeaderboardCache, compute_leaderboard
 from core.store import Store
 from tests.conftest import ARENA_TUI
 
@@ -226,7 +226,7 @@ def test_fully_decided_standings_are_final(store: Store) -> None:
 
 
 def test_diversity_joins_attacker_turns_with_newlines(store: Store) -> None:
-    """Multi-turn attacker sides are joined with "\\n" and scored by core.diversity exactly."""
+    """Multi-turn attacker sides are joined with "\\n" and scored by core.scoring.diversity exactly."""
     sides = [[TEXTS[0], TEXTS[1]], [TEXTS[2], TEXTS[3], TEXTS[4]], [TEXTS[5]]]
     tid = add_tournament(store, "t", {("a", "d"): [("attack", turns) for turns in sides]})
     cell = compute_leaderboard(store, [tid], n_boot=N_BOOT).matchups[0]
@@ -250,7 +250,7 @@ def test_missing_utility_gives_no_defender_score(store: Store) -> None:
 
 def test_intervals_are_seeded_and_match_core_intervals(store: Store) -> None:
     """Same seed, same intervals; another seed, other intervals; the attacker and defender
-    intervals are exactly core.intervals' bootstraps of the same matchups."""
+    intervals are exactly core.evaluation.intervals' bootstraps of the same matchups."""
     plan = {("a", "d1"): one(TEXTS, "AADDADAADD"), ("a", "d2"): one(TEXTS[1:], "ADDDDAADDA")}
     tid = add_tournament(store, "t", plan)
     save_utility(store, "t", {"d1": [1, 0], "d2": [1, 1]}, base=[1, 1])
@@ -497,7 +497,7 @@ def mixed_store(store: Store) -> list[int]:
 
 # sha256 of json.dumps(compute_leaderboard(mixed store, n_boot=200, seed=s).to_dict(), sort_keys=True),
 # rates over complete conversations (undecided: not yet a success). A change here means the numbers
-# moved: only on purpose (e.g. core.intervals' resampling streams or interval method; re-pinned
+# moved: only on purpose (e.g. core.evaluation.intervals' resampling streams or interval method; re-pinned
 # when the intervals became BCa with n - 1 draws per matchup).
 MIXED_GOLDEN = {
     0: "9900be7bf5089a49f4f732e9619ac121fb6ec2b0666aa6893228dfc19a82fc80",
@@ -616,7 +616,7 @@ def test_fully_decided_store_scores_as_the_contract(store: Store, seed: int) -> 
 
 
 def test_mixed_store_intervals_resample_complete_conversations_in_id_order(store: Store) -> None:
-    """Every team interval is core.intervals' bootstrap of its matchups' success vectors
+    """Every team interval is core.evaluation.intervals' bootstrap of its matchups' success vectors
     over the complete conversations (undecided: not a success) in conversation id order,
     matchups by tournament and matchup id: the order is part of the seeded result, and
     it is pinned here."""

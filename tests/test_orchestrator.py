@@ -8,10 +8,10 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from core.config import load_config
-from core.orchestrator import conversation_seed, run_tournament
-from core.reporter import NullReporter
 from core.store import Store
+from core.tournament.config import load_config
+from core.tournament.orchestrator import conversation_seed, run_tournament
+from core.tournament.reporter import NullReporter
 from sample_data import SAMPLE_CONFIG
 
 from .conftest import bot_table
@@ -206,7 +206,7 @@ def test_bot_that_fails_handshake_makes_its_conversations_incomplete(write_confi
 
 def test_bot_log_is_capped(tmp_path: Path) -> None:
     """A bot's stderr log stops growing at its cap, with a marker, and keeps the last line."""
-    from core.bots import BotLog
+    from core.tournament.bots import BotLog
 
     log = BotLog(tmp_path / "b.log", cap_bytes=1000)
     for i in range(100):

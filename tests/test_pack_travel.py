@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from arena_tui.annotate_command import make_annotate_app
-from arena_tui.cli import ArenaError
-from core.packs import label_summary
+from arena_tui.cli.common import ArenaError
+from arena_tui.cli.labelling import make_annotate_app
+from core.data.packs import label_summary
 from core.store import Store
 from tests.test_annotate_durability import read_until
 from tests.test_annotate_tui import REFUSAL, SAFE, build_store, run_async

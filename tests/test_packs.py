@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from arena_tui.annotate_command import make_annotate_app
 from arena_tui.cli import main
-from core.evaluation import agreement, compute_verdicts, record_label
-from core.packs import label_summary
+from arena_tui.cli.labelling import make_annotate_app
+from core.data.packs import label_summary
+from core.evaluation.pipeline import agreement, compute_verdicts, record_label
 from core.store import Store
 from tests.test_annotate_tui import REFUSAL, SAFE, build_store, run_async, settle
 

@@ -10,8 +10,8 @@ import numpy as np
 from click.testing import CliRunner
 
 from arena_tui.cli import main
-from core.evaluation import build_queue, record_label, refresh_verdicts, run_static_stage
-from core.report import build_report, ngram_tfidf_embedder, to_markdown, within_between
+from core.data.report import build_report, ngram_tfidf_embedder, to_markdown, within_between
+from core.evaluation.pipeline import build_queue, record_label, refresh_verdicts, run_static_stage
 from core.store import Store
 from tests.test_annotate_tui import run_async
 from tests.test_evaluation_pipeline import REFUSAL, SAFE, VULNERABLE, build_store
@@ -125,7 +125,7 @@ async def test_report_screen_shows_fig4_bars(tmp_path: Path) -> None:
     from textual.app import App
     from textual.widgets import Static
 
-    from arena_tui.screens.report import ReportScreen
+    from arena_tui.annotate.screens.report import ReportScreen
 
     labelled(tmp_path / "a.db")[0].close()
 

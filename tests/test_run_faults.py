@@ -17,8 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from core.orchestrator import StoreWriter
 from core.store import Store
+from core.tournament.orchestrator import StoreWriter
 
 from .conftest import BOTS_DIR, PYTHON, bot_table
 

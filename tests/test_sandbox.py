@@ -1,4 +1,4 @@
-"""core.sandbox: harmful or cheating code fails within the limits, and the run survives.
+"""core.tournament.sandbox: harmful or cheating code fails within the limits, and the run survives.
 
 Most cases run twice: with every layer this machine supports (namespaces when
 ``unshare`` works) and with the always-on layers only (rlimits, process group, audit
@@ -14,8 +14,8 @@ import uuid
 
 import pytest
 
-from core import sandbox
-from core.sandbox import SandboxResult, run_python_tests, sandbox_capabilities
+from core.tournament import sandbox
+from core.tournament.sandbox import SandboxResult, run_python_tests, sandbox_capabilities
 
 ADD = "def add(a, b):\n    return a + b\n"
 ADD_TESTS = "assert add(2, 3) == 5\nassert add(-1, 1) == 0\n"

@@ -1,4 +1,4 @@
-"""Static stage: in-process bandit over extracted code blocks (core.static)."""
+"""Static stage: in-process bandit over extracted code blocks (core.evaluation.static)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from core.extract import extract_code_blocks
-from core.static import (
+from core.evaluation.extract import extract_code_blocks
+from core.evaluation.static import (
     AUDIT_TESTS,
     DEFAULT_THRESHOLD,
     Finding,
@@ -193,8 +193,8 @@ def test_default_threshold_is_the_measured_one() -> None:
 
 
 def test_importing_core_static_loads_neither_bandit_nor_rich() -> None:
-    """bandit imports rich at module level, so core.static imports bandit only to scan."""
-    script = ("import sys, core.static, core.extract, core.agreement, core.aggregate\n"
+    """bandit imports rich at module level, so core.evaluation.static imports bandit only to scan."""
+    script = ("import sys, core.evaluation.static, core.evaluation.extract, core.evaluation.agreement, core.evaluation.aggregate\n"
               "print(sorted({m.split('.')[0] for m in sys.modules} & "
               "{'bandit', 'rich', 'textual', 'arena_tui'}))")
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,

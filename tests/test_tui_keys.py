@@ -6,15 +6,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from arena_tui.annotate_command import make_annotate_app
-from arena_tui.screens.help import HelpScreen
-from arena_tui.watch_command import make_watch_app
-from arena_tui.widgets.bot_health import BotHealthTable
-from arena_tui.widgets.conversation_list import ConversationList
-from arena_tui.widgets.grid import MatchupGrid
-from arena_tui.widgets.live_transcript import LiveTranscript
-from arena_tui.widgets.queue import QueueView
-from arena_tui.widgets.transcript_view import TranscriptView
+from arena_tui.annotate.widgets.queue import QueueView
+from arena_tui.annotate.widgets.transcript_view import TranscriptView
+from arena_tui.cli.labelling import make_annotate_app
+from arena_tui.cli.running import make_watch_app
+from arena_tui.common.help import HelpScreen
+from arena_tui.watch.widgets.bot_health import BotHealthTable
+from arena_tui.watch.widgets.conversation_list import ConversationList
+from arena_tui.watch.widgets.grid import MatchupGrid
+from arena_tui.watch.widgets.live_transcript import LiveTranscript
 
 from .screen_text import screen_lines
 from .test_annotate_tui import REFUSAL, SAFE, build_store, run_async, settle

@@ -13,9 +13,9 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from arena_tui.annotate_command import make_annotate_app
+from arena_tui.annotate.widgets.transcript_view import TranscriptView
 from arena_tui.cli import main
-from arena_tui.widgets.transcript_view import TranscriptView
+from arena_tui.cli.labelling import make_annotate_app
 from core.store import Store
 
 from .test_annotate_tui import SAFE, VULNERABLE, build_store, run_async, settle
@@ -138,7 +138,7 @@ def test_feedback_names_turns_from_one(tmp_path: Path) -> None:
     db = tmp_path / "a.db"
     ids = build(db, share=True)
     with Store.open(db, create=False) as store:
-        from core.evaluation import record_label
+        from core.evaluation.pipeline import record_label
 
         record_label(store, ids[0], "ann1", "attack", turn=1, force=True)
     out = tmp_path / "fb"

@@ -1,4 +1,4 @@
-"""core.utility: shipped sets, loaders, refusal detection, scoring and run_utility."""
+"""core.scoring.utility: shipped sets, loaders, refusal detection, scoring and run_utility."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.utility import (
-    DEFAULT_UTILITY_DIR,
+from core.scoring.utility import (
     SET_NAMES,
     ItemScore,
     UtilityItem,
@@ -25,8 +24,9 @@ from core.utility import (
     score_item,
     utility_score,
 )
+from sample_data import UTILITY_DIR
 
-SETS = load_utility_sets()
+SETS = load_utility_sets(UTILITY_DIR)
 
 
 def fenced(code: str, language: str = "python") -> str:
@@ -41,7 +41,7 @@ def test_shipped_sets_load_with_expected_sizes() -> None:
     assert len(SETS["codegen"]) == 30
     assert len(SETS["benign_multiturn"]) == 30
     assert len(SETS["multiturn_codegen"]) == 15
-    assert DEFAULT_UTILITY_DIR.joinpath("README.md").is_file()
+    assert UTILITY_DIR.joinpath("README.md").is_file()
 
 
 def test_shipped_sets_shape() -> None:

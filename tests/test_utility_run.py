@@ -1,4 +1,4 @@
-"""core.utility_run against real hosted Python bots: per-item results stored, u, u_base and U
+"""core.scoring.utility_run against real hosted Python bots: per-item results stored, u, u_base and U
 (capped at the base), failures reported, and `arena-tui utility`."""
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from arena_tui.cli import main
-from core.config import load_config
-from core.leaderboard import compute_leaderboard
+from core.scoring.leaderboard import compute_leaderboard
+from core.scoring.utility_run import UtilityRunError, run_config_utility, stored_utility
 from core.store import Store
-from core.utility_run import UtilityRunError, run_config_utility, stored_utility
+from core.tournament.config import load_config
 
 # Each bot's behaviour is chosen by its name: which codegen items it solves and which
 # rubric words its benign answers contain.

@@ -9,11 +9,11 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from arena_tui.annotate_command import make_annotate_app
 from arena_tui.cli import main
-from arena_tui.safe import inert
-from arena_tui.watch_command import make_watch_app
-from arena_tui.widgets.live_transcript import LiveTranscript
+from arena_tui.cli.labelling import make_annotate_app
+from arena_tui.cli.running import make_watch_app
+from arena_tui.common.safe import inert
+from arena_tui.watch.widgets.live_transcript import LiveTranscript
 
 from .screen_text import screen_text
 from .test_annotate_tui import build_store, run_async, settle

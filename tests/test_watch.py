@@ -13,14 +13,15 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from arena_tui.cli import main
-from arena_tui.screens.watch import WatchScreen
-from arena_tui.watch_command import make_watch_app
-from arena_tui.watch_follow import FollowDelta, WatchModel
-from arena_tui.widgets.asr_board import AsrBoard
-from arena_tui.widgets.bot_health import BotHealthTable
-from arena_tui.widgets.grid import MatchupGrid, cell_text
-from arena_tui.widgets.live_transcript import LiveTranscript
-from arena_tui.widgets.watch_leaderboard import WatchLeaderboard
+from arena_tui.cli.running import make_watch_app
+from arena_tui.watch.model import WatchModel
+from arena_tui.watch.screen import WatchScreen
+from arena_tui.watch.widgets.asr_board import AsrBoard
+from arena_tui.watch.widgets.bot_health import BotHealthTable
+from arena_tui.watch.widgets.grid import MatchupGrid, cell_text
+from arena_tui.watch.widgets.live_transcript import LiveTranscript
+from arena_tui.watch.widgets.watch_leaderboard import WatchLeaderboard
+from core.follow import FollowDelta
 from core.store import ConversationRow, Store
 
 from .conftest import bot_table
@@ -348,7 +349,7 @@ def build_finished_store(path: Path) -> None:
         ops.append(("finish", (conv.id, tid, "complete", None, None, "max_pairs", len(replies), at + 0.5)))
     ops.append(("event", (tid, "bot_timeout", None, "d0", "no reply within 45 s \x1b[2J", 1001.2)))
     store.apply(ops)
-    from core.evaluation import run_static_stage
+    from core.evaluation.pipeline import run_static_stage
 
     run_static_stage(store, tid, workers=1)
     store.set_tournament_status(tid, "finished")
@@ -426,7 +427,7 @@ async def test_finished_only_after_the_final_static_pass(write_config, tmp_path:
     """A real tournament played here: the status says SCANNING while the last static pass
     runs and FINISHED only once it has landed, i.e. when the store holds a verdict for
     every complete conversation (before, FINISHED came with none)."""
-    from arena_tui.widgets.run_status import RunStatus
+    from arena_tui.watch.widgets.run_status import RunStatus
 
     db = tmp_path / "arena.db"
     states: list[str] = []

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from arena_tui.watch_command import make_watch_app
-from arena_tui.widgets.grid import MatchupGrid
-from arena_tui.widgets.live_transcript import LiveTranscript
-from core.evaluation import run_static_stage
+from arena_tui.cli.running import make_watch_app
+from arena_tui.watch.widgets.grid import MatchupGrid
+from arena_tui.watch.widgets.live_transcript import LiveTranscript
+from core.evaluation.pipeline import run_static_stage
 from core.store import Store
 
 from .screen_text import screen_lines, screen_text

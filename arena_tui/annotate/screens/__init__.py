@@ -1,0 +1,1 @@
+"""Modal screens of the annotate app: guidelines, tags and note, the dataset report."""

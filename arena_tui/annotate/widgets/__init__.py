@@ -1,0 +1,2 @@
+"""Widgets only annotate uses: the review queue, the transcript with findings, the
+agreement pane."""

@@ -1,0 +1,175 @@
+"""Data products: the fine-tuning `export`, `import` of conversations made elsewhere,
+team `feedback` and the dataset `report`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from arena_tui.cli.common import (
+    DB_OPTION,
+    TOURNAMENT_OPTION,
+    ArenaError,
+    existing_store,
+    make_progress,
+    pick_tournaments,
+)
+from arena_tui.common.safe import inert
+
+
+@click.command("export")
+@DB_OPTION
+@TOURNAMENT_OPTION
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="JSONL file to write (required unless --dry-run).")
+@click.option("--format", "fmt", type=click.Choice(["chat-jsonl", "jsonl"]), default="chat-jsonl", show_default=True,
+              help="chat-jsonl: messages with user/assistant roles (HF datasets); jsonl: native attacker/defender turns.")
+@click.option("--filter", "filters", multiple=True, metavar="FILTER",
+              help="Repeatable: no-vulnerable-code, no-malicious-assistance, complete-only (default), all-statuses, "
+                   "verdict=attack|defense, kind=practice|official.")
+@click.option("--include-undecided", is_flag=True,
+              help="Also write conversations without a verdict (nobody reviewed them; incomplete ones included).")
+@click.option("--dry-run", is_flag=True, help="Only count what would be written.")
+def export_command(db: str, tournament: str | None, output: str | None, fmt: str, filters: tuple[str, ...],
+                   include_undecided: bool, dry_run: bool) -> None:
+    """Write conversations as fine-tuning data (the defender is the assistant).
+
+    Only decided conversations (a verdict from the static stage or the annotators) are
+    written unless --include-undecided. Streams the store page by page and writes
+    through a temp file renamed at the end, so an interrupted export leaves nothing
+    half-written.
+    """
+    from core.data.export import ExportError, ExportFilters, export_conversations
+
+    if output is None and not dry_run:
+        raise ArenaError("give --output FILE (or --dry-run to only count)")
+    console = Console(highlight=False, stderr=True)
+    with existing_store(db) as store:
+        ids = [t.id for t in pick_tournaments(store, tournament)]
+        try:
+            parsed = ExportFilters.parse(filters, include_undecided=include_undecided)
+            with make_progress(console, "export") as progress:
+                task = progress.add_task("export", total=None)
+                summary = export_conversations(
+                    store, ids, parsed, None if dry_run else Path(output), fmt=fmt,
+                    progress=lambda done, total: progress.update(task, completed=done, total=total),
+                )
+        except ExportError as exc:
+            raise ArenaError(str(exc)) from None
+    dropped = ", ".join(f"{why}: {n}" for why, n in sorted(summary.dropped.items())) or "none"
+    verb = "would write" if dry_run else "wrote"
+    click.echo(f"{verb} {summary.written} of {summary.considered} conversations" + ("" if dry_run else f" to {output}")
+               + f": {summary.decided} decided, {summary.undecided} undecided (dropped: {dropped})")
+    left_out = summary.dropped.get("undecided", 0)
+    if left_out:
+        click.echo(f"{left_out} undecided conversations (no verdict: nobody reviewed them) were left out; label them "
+                   "(arena-tui annotate) or pass --include-undecided", err=True)
+
+
+# --- import --------------------------------------------------------------------------------
+
+
+@click.command("import")
+@DB_OPTION
+@click.argument("file", type=click.Path(dir_okay=False, exists=True))
+@click.option("--tournament", "-t", "name", help="Name of the new tournament (default: the file name without extension).")
+@click.option("--kind", type=click.Choice(["practice", "official"]), default="practice", show_default=True,
+              help="Kind of the new tournament.")
+@click.option("--like", "like", help="Copy the evaluation settings (roster, labels, tags, guidelines) of this tournament.")
+@click.option("--skip-invalid", is_flag=True, help="Import the valid records and report the bad ones, instead of refusing the file.")
+def import_command(db: str, file: str, name: str | None, kind: str, like: str | None, skip_invalid: bool) -> None:
+    """Load conversations from a JSONL FILE (chat or native format) as a new tournament.
+
+    Every record is checked first; a bad record is reported with its line number and
+    nothing is written (unless --skip-invalid). Then run `arena-tui evaluate`.
+    """
+    from core.data.importer import ImportError_, check_name, import_conversations, parse_lines
+
+    try:
+        check_name(name or Path(file).stem)
+        with open(file, "rb") as fh:  # decoded line by line: a bad line is reported with its number
+            parsed = parse_lines(fh, skip_invalid=skip_invalid, origin=Path(file).name)
+    except ImportError_ as exc:
+        raise ArenaError(str(exc)) from None
+    from arena_tui.cli.common import open_store
+
+    with open_store(db) as store:
+        settings = None
+        if like is not None:
+            source = pick_tournaments(store, like)[0]
+            settings = {"evaluation": source.settings.get("evaluation", {}), "imported": True}
+        try:
+            tid = import_conversations(store, parsed, name=name or Path(file).stem, kind=kind, settings=settings)
+        except ImportError_ as exc:
+            raise ArenaError(str(exc)) from None
+    for message in parsed.skipped:
+        click.echo(inert(f"skipped {message}"), err=True)
+    skipped = f", skipped {len(parsed.skipped)} invalid lines (listed above)" if parsed.skipped else ""
+    click.echo(f"imported {len(parsed.conversations)} conversations ({len(parsed.pairs)} matchups) as tournament "
+               f"{name or Path(file).stem!r} (id {tid}){skipped}; next: arena-tui evaluate --db {db}")
+
+
+# --- team feedback -------------------------------------------------------------------------
+
+
+@click.command("feedback")
+@DB_OPTION
+@TOURNAMENT_OPTION
+@click.option("--team", required=True, help="The team (bot name) to write feedback for.")
+@click.option("--output", "-o", required=True, type=click.Path(file_okay=False), help="Folder to write into (created).")
+@click.option("--resamples", default=1000, show_default=True, type=click.IntRange(100, 100_000), help="Bootstrap resamples for the intervals.")
+def feedback_command(db: str, tournament: str | None, team: str, output: str, resamples: int) -> None:
+    """Write one team's conversations, verdicts, findings and standings (and the human labels
+    where the tournament shares them) as JSONL plus a markdown summary."""
+    from core.data.feedback import FeedbackError, write_feedback
+
+    with existing_store(db) as store:
+        ids = [t.id for t in pick_tournaments(store, tournament)]
+        try:
+            summary = write_feedback(store, team, ids, Path(output), n_boot=resamples)
+        except FeedbackError as exc:
+            raise ArenaError(str(exc)) from None
+    click.echo(inert(f"wrote {summary.conversations} conversations for {team} to {output} "
+                     f"(labels {'shared' if summary.labels_shared else 'not shared'})"))
+
+
+# --- dataset report ------------------------------------------------------------------------
+
+
+@click.command("report")
+@DB_OPTION
+@TOURNAMENT_OPTION
+@click.option("--output", "-o", type=click.Path(dir_okay=False), help="Markdown file to write (default: print it).")
+@click.option("--resamples", default=1000, show_default=True, type=click.IntRange(100, 100_000), help="Bootstrap resamples for the intervals.")
+@click.option("--embedding", default="ngram", show_default=True, metavar="ngram|st:MODEL",
+              help="Diversity embedding: offline character n-gram TF-IDF, or a sentence-transformers model already installed.")
+def report_command(db: str, tournament: str | None, output: str | None, resamples: int, embedding: str) -> None:
+    """Dataset report: counts and attack successes by reason, agreement, semantic diversity, analyzer audit."""
+    from core.data.export import atomic_writer
+    from core.data.report import build_report, sentence_transformer_embedder, to_markdown
+
+    embed, name = None, None
+    if embedding.startswith("st:"):
+        try:
+            embed = sentence_transformer_embedder(embedding[3:])
+        except Exception as exc:  # noqa: BLE001 - any failure to load an optional model is a user error
+            raise ArenaError(f"cannot load sentence-transformers model {embedding[3:]!r}: {str(exc).splitlines()[0] if str(exc) else exc!r}") from None
+        name = f"sentence-transformers {embedding[3:]}, cosine distance"
+    elif embedding != "ngram":
+        raise ArenaError(f"unknown embedding {embedding!r} (ngram or st:MODEL)")
+    with existing_store(db) as store:
+        ids = [t.id for t in pick_tournaments(store, tournament)]
+        # Progress on stderr (shown on a terminal only): the markdown may go to stdout.
+        with make_progress(Console(highlight=False, stderr=True), "report: {task.fields[step]}") as progress:
+            task = progress.add_task("report", total=None, step="")
+            report = build_report(store, ids, resamples=resamples, embed=embed, embedding_name=name,
+                                  progress=lambda done, total, step: progress.update(task, completed=done, total=total,
+                                                                                     step=inert(step)))
+        text = to_markdown(report)
+    if output is None:
+        click.echo(inert(text), nl=False)  # names in it are hostile text
+        return
+    with atomic_writer(Path(output)) as fh:
+        fh.write(text)
+    click.echo(f"wrote {output}")

@@ -1,0 +1,149 @@
+"""The evaluation pipeline: `evaluate` (static stage, queue, verdicts) and `agreement`."""
+
+from __future__ import annotations
+
+import click
+from rich.console import Console
+from rich.table import Table
+
+from arena_tui.cli.common import (
+    DB_OPTION,
+    TOURNAMENT_OPTION,
+    existing_store,
+    pick_tournaments,
+)
+from arena_tui.common.safe import inert_text
+
+
+@click.command()
+@DB_OPTION
+@TOURNAMENT_OPTION
+@click.option("--workers", type=click.IntRange(1, 64), help="Processes for the static stage (default: all cores for large batches).")
+def evaluate(db: str, tournament: str | None, workers: int | None) -> None:
+    """Run the static stage (bandit) on new conversations and build the review queue.
+
+    Incremental: conversations already scanned are not scanned again, and items already
+    assigned keep their annotators. Verdicts are recomputed at the end.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from core.evaluation.pipeline import build_queue, refresh_verdicts, run_static_stage
+
+    console = Console(highlight=False)
+    with existing_store(db) as store:
+        for t in pick_tournaments(store, tournament):
+            # The description holds the tournament's name: not markup.
+            with Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                          console=console, transient=True) as progress:
+                task = progress.add_task(f"bandit: {t.name}", total=None)
+
+                def advance(done: int, total: int, task=task) -> None:  # noqa: ANN001
+                    progress.update(task, completed=done, total=total)
+
+                static = run_static_stage(store, t.id, workers=workers, progress=advance)
+            queue = build_queue(store, t.id)
+            verdicts = refresh_verdicts(store, t.id)
+            _print_evaluation(console, t.name, static, queue, verdicts)
+
+
+def _print_evaluation(console: Console, name: str, static, queue, verdicts) -> None:  # noqa: ANN001
+    from collections import Counter
+
+    outcome = Counter((v.verdict or "undecided", v.reason) for v in verdicts)
+    # What this pass did, told apart from the totals in the table below.
+    scanned = (f"scanned {static.scanned} new conversations ({static.replies} replies, {static.blocks} code blocks, "
+               f"{static.skipped_blocks} skipped), {static.flagged} of them flagged as vulnerable code"
+               if static.scanned else "no new conversations to scan")
+    queued = (f"queued {queue.review_items} for review and {queue.audit_items} for analyzer audit "
+              f"({queue.assignments} assignments)" if queue.assignments else "nothing new to queue")
+    console.print(inert_text(f"{name}: {scanned}; {queued}"))
+    if queue.no_roster:
+        console.print("  no annotators in the config's [evaluation] roster: nothing queued", style="yellow", markup=False)
+    if static.findings_by_test:
+        listing = ", ".join(f"{test_id} {n}" for test_id, n in static.findings_by_test.most_common())
+        console.print(inert_text(f"  new findings by bandit test: {listing}"))
+    table = Table(title=f"Verdicts of all {len(verdicts)} complete conversations", title_justify="left")
+    for column in ("verdict", "reason", "conversations"):
+        table.add_column(column, justify="right" if column == "conversations" else "left")
+    for (verdict, reason), n in sorted(outcome.items()):
+        table.add_row(inert_text(verdict), reason, str(n))
+    console.print(table)
+
+
+@click.command()
+@DB_OPTION
+@TOURNAMENT_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--resamples", default=1000, show_default=True, type=click.IntRange(100, 100_000), help="Bootstrap resamples for the intervals.")
+def agreement(db: str, tournament: str | None, as_json: bool, resamples: int) -> None:
+    """Inter-annotator agreement: Fleiss' κ, Krippendorff's α, percent agreement, pairwise Cohen's κ,
+    each annotator against the majority, with 95 % bootstrap intervals over items."""
+    import json as json_module
+
+    from core.evaluation.pipeline import agreement as compute
+    from core.evaluation.pipeline import agreement_shortfall
+
+    with existing_store(db) as store:
+        reports = [(t.name, compute(store, t.id, resamples=resamples), agreement_shortfall(store, t.id))
+                   for t in pick_tournaments(store, tournament)]
+    if as_json:
+        click.echo(json_module.dumps({name: _report_dict(r) for name, r, _ in reports}, indent=2))
+        return
+    console = Console(highlight=False)
+    for name, report, shortfall in reports:
+        print_agreement(console, name, report, shortfall)
+
+
+def _estimate(e) -> dict:  # noqa: ANN001
+    import math
+
+    return {k: (None if math.isnan(v) else round(v, 6)) for k, v in (("value", e.value), ("low", e.low), ("high", e.high))}
+
+
+def _report_dict(report) -> dict:  # noqa: ANN001
+    cohen = report.cohen
+    return {
+        "items": report.items,
+        "labels": report.labels,
+        "annotators": list(report.annotators),
+        "fleiss_kappa": _estimate(report.fleiss_kappa),
+        "krippendorff_alpha": _estimate(report.krippendorff_alpha),
+        "percent_agreement": _estimate(report.percent_agreement),
+        "cohen_kappa": {
+            f"{a}|{b}": _estimate(cohen.kappa[i][j])
+            for i, a in enumerate(cohen.annotators) for j, b in enumerate(cohen.annotators)
+            if i < j and cohen.kappa[i][j] is not None
+        },
+        "agreement_with_majority": {str(k): _estimate(v.agreement) | {"compared": v.compared}
+                                    for k, v in report.per_annotator.items()},
+    }
+
+
+def print_agreement(console: Console, name: str, report, shortfall: str | None = None) -> None:  # noqa: ANN001
+    """The agreement tables of one tournament, or why it has none yet (`shortfall`)."""
+    from core.data.report import fmt_estimate
+
+    if shortfall is not None:
+        console.print(inert_text(f"{name}: {shortfall}"))
+        return
+    console.print(inert_text(f"{name}: {report.items} items labelled by 2+ annotators ({report.labels} labels, "
+                             f"{len(report.annotators)} annotators)"))
+    table = Table(title="Agreement (95 % bootstrap interval)", title_justify="left")
+    table.add_column("statistic")
+    table.add_column("value")
+    table.add_row("Fleiss' κ", fmt_estimate(report.fleiss_kappa))
+    table.add_row("Krippendorff's α (nominal)", fmt_estimate(report.krippendorff_alpha))
+    table.add_row("percent agreement", fmt_estimate(report.percent_agreement))
+    for who, per in report.per_annotator.items():
+        table.add_row(inert_text(f"{who} vs majority of others ({per.compared} items)"), fmt_estimate(per.agreement))
+    console.print(table)
+    cohen = report.cohen
+    if len(cohen.annotators) > 1:
+        matrix = Table(title="Pairwise Cohen's κ", title_justify="left")
+        matrix.add_column("")
+        for a in cohen.annotators:
+            matrix.add_column(inert_text(str(a)), justify="right")
+        for i, a in enumerate(cohen.annotators):
+            cells = ["·" if cohen.kappa[i][j] is None else fmt_estimate(cohen.kappa[i][j]).split(" ")[0] for j in range(len(cohen.annotators))]
+            matrix.add_row(inert_text(str(a)), *cells)
+        console.print(matrix)

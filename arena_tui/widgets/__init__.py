@@ -1,1 +1,0 @@
-"""Widgets of the arena TUI, one per module."""

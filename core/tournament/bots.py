@@ -1,0 +1,678 @@
+"""Bot clients: child processes speaking the bot protocol, and OpenAI-compatible HTTP bots.
+
+Every bot, whatever its kind, is used the same way: ``await bot.ask(request, timeout)``
+returns a `Reply` or raises `BotFailure` carrying one of the documented reasons
+(docs/bot-protocol.md). Process bots are supervised here: scrubbed environment, resource
+limits, stderr to a capped log, restart after a crash or a stuck request, and a bounded
+number of consecutive failed restarts before the bot is given up. Each process bot runs
+under a keeper (core.tournament.botkeeper) that kills everything the bot started when it ends.
+Text from a bot is made valid Unicode where it enters (`valid_text`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.text import valid_text
+from core.tournament.bothost import PROTOCOL_VERSION
+from core.tournament.config import BotSpec
+
+# Reasons a conversation can be stored as incomplete (docs/bot-protocol.md).
+TIMEOUT = "timeout"
+CRASH = "crash"
+PROTOCOL_ERROR = "protocol_error"
+OVERSIZED = "oversized_reply"
+BOT_ERROR = "bot_error"
+UNAVAILABLE = "bot_unavailable"
+INTERRUPTED = "interrupted"
+NO_EXCHANGE = "no_exchange"
+STORE_ERROR = "store_error"
+
+# Time a bot gets to read "bye" and exit before it is killed.
+SHUTDOWN_GRACE_S = 2.0
+# Time a keeper gets to kill its bot's processes when told to; then it is killed itself.
+KEEPER_GRACE_S = 5.0
+KEEPER = Path(__file__).with_name("botkeeper.py")
+# Environment variables passed through to bot processes; everything else is dropped so
+# the organizer's API keys and tokens never reach a bot.
+PASSTHROUGH_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
+
+
+class BotFailure(Exception):
+    """A bot could not produce a reply; `reason` is one of the documented reasons."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A bot's answer to one turn request."""
+
+    content: str
+    end: bool
+    latency: float
+
+
+@dataclass(frozen=True)
+class Hello:
+    """What a bot said in its handshake."""
+
+    name: str | None
+    version: str | None
+    concurrency: int
+    latency: float
+
+
+# A bot event callback: (bot name, kind, detail). Kinds: "restart" (an instance came
+# back; detail says after what) and "gave_up". Failed requests are the run's to count.
+EventSink = Callable[[str, str, str], None]
+PartialSink = Callable[[str, str], None]
+
+
+def _no_event(bot: str, kind: str, detail: str) -> None:
+    return None
+
+
+def decode_message(line: bytes) -> Any:
+    """One protocol line: JSON whose top-level strings are valid text (`valid_text`).
+
+    Raises UnicodeDecodeError or ValueError for a line that is not UTF-8 JSON."""
+    message = json.loads(line.decode("utf-8"))
+    if isinstance(message, dict):
+        message = {key: valid_text(value) if isinstance(value, str) else value for key, value in message.items()}
+    return message
+
+
+# --- process bots ---------------------------------------------------------------------
+
+
+def bot_argv(spec: BotSpec) -> list[str]:
+    """The command line of one instance of a process bot."""
+    if spec.kind == "command":
+        return list(spec.command)
+    if spec.kind == "python":
+        return [sys.executable, "-m", "core.tournament.bothost", spec.python]
+    raise ValueError(f"{spec.name} is not a process bot")
+
+
+def keeper_argv(spec: BotSpec) -> list[str]:
+    """The command line that starts one instance: the bot under its keeper."""
+    limits = spec.limits
+    return [sys.executable, "-I", "-S", str(KEEPER), str(os.getpid()),
+            *(str(n) for n in (limits.memory_mb, limits.cpu_seconds, limits.file_mb)), *bot_argv(spec)]
+
+
+def bot_env(spec: BotSpec) -> dict[str, str]:
+    """The scrubbed environment a bot process gets."""
+    env = {k: os.environ[k] for k in PASSTHROUGH_ENV if k in os.environ}
+    env.setdefault("PATH", os.defpath)
+    env["ARENA_BOT_NAME"] = spec.name
+    env["ARENA_BOT_SIDE"] = spec.side
+    env["PYTHONUNBUFFERED"] = "1"
+    if spec.kind == "python":
+        # The host must import `core` even when the project is run from a checkout.
+        env["PYTHONPATH"] = str(Path(__file__).resolve().parent.parent)
+    env.update(spec.env)
+    return env
+
+
+class BotLog:
+    """A bot's stderr log file, capped at ``limits.log_mb``; remembers the last line."""
+
+    def __init__(self, path: Path | None, cap_bytes: int) -> None:
+        self.path = path
+        self.cap = cap_bytes
+        self.written = 0
+        self.last_line = ""
+        self._fh = None
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._fh = path.open("ab")
+
+    def write(self, data: bytes) -> None:
+        """Append bytes (bot stderr, or an arena note) unless the cap is reached."""
+        text = data.decode("utf-8", "replace").strip()
+        if text:
+            self.last_line = text.splitlines()[-1][:500]
+        if self._fh is None:
+            return
+        if self.cap and self.written + len(data) > self.cap:
+            if self.written <= self.cap:
+                self._fh.write(b"\n[arena] log cap reached; further output dropped\n")
+                self.written = self.cap + 1
+            return
+        self._fh.write(data)
+        self.written += len(data)
+        self._fh.flush()
+
+    def note(self, message: str) -> None:
+        """Record something the arena did to the bot (restart, kill)."""
+        self.write(f"[arena {time.strftime('%H:%M:%S')}] {message}\n".encode())
+
+    def close(self) -> None:
+        if self._fh is not None:
+            self._fh.close()
+            self._fh = None
+
+
+class _Instance:
+    """One running process of a bot."""
+
+    def __init__(self, bot: ProcessBot, index: int) -> None:
+        self.bot = bot
+        self.index = index
+        self.proc: asyncio.subprocess.Process | None = None
+        self.concurrency = 1
+        self.inflight: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self.alive = False
+        self.failed = False
+        self.tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> Hello:
+        spec = self.bot.spec
+        limits = spec.limits
+        self.proc = await asyncio.create_subprocess_exec(
+            *keeper_argv(spec),
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            cwd=str(spec.workdir),
+            env=bot_env(spec),
+            start_new_session=True,
+            limit=limits.max_reply_bytes + 1024,
+        )
+        self.tasks = [asyncio.create_task(self._pump_stderr())]
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(self.bot.handshake_timeout):
+                await self._send({"type": "hello", "protocol": PROTOCOL_VERSION, "name": spec.name, "side": spec.side})
+                line = await self.proc.stdout.readline()
+        except TimeoutError:
+            await self.kill()
+            raise BotFailure(UNAVAILABLE, f"no handshake within {self.bot.handshake_timeout:g}s") from None
+        except (ValueError, ConnectionError, BrokenPipeError) as exc:
+            await self.kill()
+            raise BotFailure(UNAVAILABLE, f"handshake failed: {exc}") from None
+        latency = time.perf_counter() - started
+        if not line:
+            code = await self._wait_exit()
+            await asyncio.sleep(0.05)  # let the stderr pump catch the last words
+            last = self.bot.log.last_line
+            raise BotFailure(UNAVAILABLE, f"exited with code {code} before the handshake" + (f": {last}" if last else ""))
+        try:
+            hello = decode_message(line)
+            if not isinstance(hello, dict) or hello.get("type") != "hello":
+                raise ValueError("expected a hello message")
+            if hello.get("protocol") != PROTOCOL_VERSION:
+                raise ValueError(f"protocol {hello.get('protocol')!r} is not supported (this arena speaks {PROTOCOL_VERSION})")
+            concurrency = hello.get("concurrency", 1)
+            if not isinstance(concurrency, int) or isinstance(concurrency, bool) or concurrency < 1:
+                raise ValueError("concurrency must be a positive integer")
+        except (ValueError, UnicodeDecodeError) as exc:
+            await self.kill()
+            raise BotFailure(UNAVAILABLE, f"bad handshake: {exc}") from None
+        self.concurrency = concurrency
+        self.alive = True
+        self.tasks.append(asyncio.create_task(self._pump_stdout()))
+        return Hello(
+            name=str(hello["name"]) if "name" in hello else None,
+            version=str(hello["version"]) if "version" in hello else None,
+            concurrency=concurrency,
+            latency=latency,
+        )
+
+    async def _send(self, message: dict[str, Any]) -> None:
+        assert self.proc is not None and self.proc.stdin is not None
+        self.proc.stdin.write(json.dumps(message, ensure_ascii=False).encode("utf-8") + b"\n")
+        await self.proc.stdin.drain()
+
+    async def _pump_stderr(self) -> None:
+        assert self.proc is not None and self.proc.stderr is not None
+        stream = self.proc.stderr
+        while True:
+            try:
+                chunk = await stream.read(65536)
+            except (ValueError, ConnectionError):
+                return
+            if not chunk:
+                return
+            self.bot.log.write(chunk)
+
+    async def _pump_stdout(self) -> None:
+        assert self.proc is not None and self.proc.stdout is not None
+        stream = self.proc.stdout
+        while self.alive:
+            try:
+                line = await stream.readline()
+            except ValueError:
+                await self.fail(OVERSIZED, f"a reply line exceeded {self.bot.spec.limits.max_reply_bytes} bytes")
+                return
+            except ConnectionError as exc:
+                await self.fail(CRASH, f"stdout closed: {exc}")
+                return
+            if not line:
+                code = await self._wait_exit()
+                await self.fail(CRASH, f"process exited with code {code}")
+                return
+            try:
+                message = decode_message(line)
+            except UnicodeDecodeError:
+                await self.fail(PROTOCOL_ERROR, "a reply line is not valid UTF-8")
+                return
+            except ValueError:
+                await self.fail(PROTOCOL_ERROR, f"a reply line is not JSON: {line[:80]!r}")
+                return
+            if not isinstance(message, dict) or not isinstance(message.get("id"), str):
+                await self.fail(PROTOCOL_ERROR, "a reply is not a JSON object with a string id")
+                return
+            future = self.inflight.get(message["id"])
+            if future is None:
+                self.bot.log.note(f"ignored a message for unknown or expired id {message['id'][:60]!r}")
+                continue
+            if message.get("type") == "partial":
+                if isinstance(message.get("content"), str) and self.bot.on_partial is not None:
+                    self.bot.on_partial(message["id"], message["content"])
+                continue
+            del self.inflight[message["id"]]
+            if not future.done():
+                future.set_result(message)
+
+    async def _wait_exit(self) -> int | None:
+        assert self.proc is not None
+        try:
+            return await asyncio.wait_for(self.proc.wait(), 2.0)
+        except TimeoutError:
+            return None
+
+    async def fail(self, reason: str, detail: str) -> None:
+        """The instance is unusable: fail its in-flight requests, kill it, restart later."""
+        for future in self.inflight.values():
+            if not future.done():
+                future.set_exception(BotFailure(reason, detail))
+        self.inflight.clear()
+        if self.failed:
+            return
+        self.failed = True
+        self.alive = False
+        self.bot.log.note(f"instance {self.index}: {reason}: {detail}")
+        await self.kill()
+        self.bot.instance_failed(self, reason, detail)
+
+    async def ask(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
+        """Write the request and wait for its reply, both within `timeout`."""
+        future = self.inflight.get(request["id"])
+        if future is None:
+            future = asyncio.get_running_loop().create_future()
+            self.inflight[request["id"]] = future
+        if not self.alive and not future.done():
+            future.set_exception(BotFailure(CRASH, "the process died before the request was sent"))
+        written = False
+        try:
+            async with asyncio.timeout(timeout):
+                if not future.done():
+                    await self._send(request)
+                written = True
+                return await future
+        except (ConnectionError, BrokenPipeError, RuntimeError) as exc:  # from _send
+            await self.fail(CRASH, f"cannot write to the bot: {exc}")
+            return await future  # raises the failure just set
+        except TimeoutError:
+            self.inflight.pop(request["id"], None)
+            if not written:
+                # The bot does not read its stdin: nothing more can be sent to it.
+                detail = f"did not read the request within {timeout:g}s"
+                await self.fail(TIMEOUT, detail)
+                raise BotFailure(TIMEOUT, detail) from None
+            if self.concurrency == 1:
+                # A one-at-a-time bot that is stuck would block every later request.
+                await self.fail(TIMEOUT, f"restarted after request {request['id']} timed out")
+            raise BotFailure(TIMEOUT, f"no reply within {timeout:g}s") from None
+        finally:
+            self.inflight.pop(request["id"], None)
+
+    async def kill(self) -> None:
+        """Stop the bot and every process it started: its keeper kills them and exits.
+
+        A keeper that does not exit in time (the bot may have stopped it) is killed; the
+        bot dies with it (parent-death signal)."""
+        self.alive = False
+        proc = self.proc
+        if proc is None:
+            return
+        if proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError, PermissionError):
+                os.kill(proc.pid, signal.SIGTERM)
+            try:
+                await asyncio.wait_for(proc.wait(), KEEPER_GRACE_S)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(proc.wait(), 5.0)
+        await self._stop_tasks()
+        # Close the pipes now, on this loop: left to the garbage collector, the transport
+        # would try to close them on a loop that may already be closed.
+        transport = getattr(proc, "_transport", None)
+        if transport is not None:
+            transport.close()
+
+    async def _stop_tasks(self) -> None:
+        current = asyncio.current_task()
+        for task in self.tasks:
+            if task is not current and not task.done():
+                task.cancel()
+        for task in self.tasks:
+            if task is not current:
+                try:
+                    await task
+                except (asyncio.CancelledError, Exception):
+                    pass
+
+    async def shutdown(self) -> None:
+        """Polite stop: bye, close stdin, wait, then kill."""
+        proc = self.proc
+        if proc is None:
+            return
+        self.alive = False
+        self.failed = True  # exiting now is expected, not a crash
+        if proc.returncode is None:
+            try:
+                async with asyncio.timeout(SHUTDOWN_GRACE_S):
+                    await self._send({"type": "bye"})
+                    assert proc.stdin is not None
+                    proc.stdin.close()
+                    await proc.wait()
+            except (TimeoutError, ConnectionError, BrokenPipeError, RuntimeError):
+                pass
+        await self.kill()
+
+
+class ProcessBot:
+    """A `command` or `python` bot: `instances` supervised processes."""
+
+    def __init__(
+        self,
+        spec: BotSpec,
+        log_path: Path | None,
+        on_event: EventSink,
+        handshake_timeout: float,
+    ) -> None:
+        self.spec = spec
+        self.log = BotLog(log_path, spec.limits.log_mb << 20)
+        self.on_event = on_event
+        self.on_partial: Callable[[str, str], None] | None = None
+        self.handshake_timeout = handshake_timeout
+        self.instances = [_Instance(self, i) for i in range(spec.instances)]
+        self.consecutive_failures = 0
+        self.gave_up: str | None = None
+        self._slots = asyncio.Condition()
+        self._restarting: set[int] = set()
+        self._closing = False
+
+    async def start(self) -> Hello:
+        """Start every instance; the bot's hello is the first instance's."""
+        hellos = await asyncio.gather(*(inst.start() for inst in self.instances), return_exceptions=True)
+        for h in hellos:
+            if isinstance(h, BaseException):
+                await self.close()
+                self.gave_up = str(h)
+                raise h if isinstance(h, BotFailure) else BotFailure(UNAVAILABLE, str(h))
+        self.log.note(f"started {len(self.instances)} instance(s): {self.spec.describe()}")
+        return hellos[0]  # type: ignore[return-value]
+
+    def instance_failed(self, inst: _Instance, reason: str, detail: str) -> None:
+        """Called by an instance that died; schedules its restart or gives the bot up.
+
+        The failed requests themselves are counted by the run, once each; the bot reports
+        only what happens to it: a restart or being given up."""
+        if self._closing or inst.index in self._restarting:
+            return
+        self.consecutive_failures += 1
+        if self.consecutive_failures > self.spec.limits.max_restarts:
+            self._give_up(f"gave up after {self.consecutive_failures} consecutive failures; last: {reason}: {detail}")
+            return
+        self._restarting.add(inst.index)
+        asyncio.get_running_loop().create_task(self._restart(inst, f"{reason}: {detail}"))
+
+    def _give_up(self, why: str) -> None:
+        if self.gave_up is None:
+            self.gave_up = why
+            self.log.note(why)
+            self.on_event(self.spec.name, "gave_up", why)
+        asyncio.get_running_loop().create_task(self._notify())
+
+    async def _notify(self) -> None:
+        async with self._slots:
+            self._slots.notify_all()
+
+    async def _restart(self, inst: _Instance, why: str) -> None:
+        try:
+            fresh = _Instance(self, inst.index)
+            try:
+                await fresh.start()
+            except BotFailure as exc:
+                self._give_up(f"restart failed: {exc.detail}")
+                return
+            self.instances[inst.index] = fresh
+            self.log.note(f"instance {inst.index} restarted")
+            self.on_event(self.spec.name, "restart", f"instance {inst.index} after {why}")
+        finally:
+            self._restarting.discard(inst.index)
+            await self._notify()
+
+    def _free_instance(self) -> _Instance | None:
+        best = None
+        for inst in self.instances:
+            if inst.alive and len(inst.inflight) < inst.concurrency:
+                if best is None or len(inst.inflight) < len(best.inflight):
+                    best = inst
+        return best
+
+    async def ask(self, request: dict[str, Any], timeout: float) -> Reply:
+        """Send one turn request to a free instance and wait for the reply."""
+        async with self._slots:
+            while True:
+                if self.gave_up is not None:
+                    raise BotFailure(UNAVAILABLE, self.gave_up)
+                inst = self._free_instance()
+                if inst is not None:
+                    break
+                await self._slots.wait()
+            # Reserve the slot before releasing the condition.
+            placeholder: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+            inst.inflight[request["id"]] = placeholder
+        started = time.perf_counter()
+        try:
+            message = await inst.ask(request, timeout)
+        finally:
+            await self._notify()
+        latency = time.perf_counter() - started
+        reply = parse_reply(message, request["side"])
+        self.consecutive_failures = 0
+        return Reply(reply[0], reply[1], latency)
+
+    async def close(self) -> None:
+        """Stop every instance politely and close the log."""
+        self._closing = True
+        await asyncio.gather(*(inst.shutdown() for inst in self.instances), return_exceptions=True)
+        self.log.close()
+
+
+def parse_reply(message: dict[str, Any], side: str) -> tuple[str, bool]:
+    """Validate a reply message; return (content, end)."""
+    kind = message.get("type", "reply")
+    if kind == "error":
+        raise BotFailure(BOT_ERROR, str(message.get("message", "the bot reported an error"))[:500])
+    if kind != "reply":
+        raise BotFailure(PROTOCOL_ERROR, f"unexpected message type {kind!r}")
+    end = message.get("end", False)
+    if not isinstance(end, bool):
+        raise BotFailure(PROTOCOL_ERROR, "'end' must be true or false")
+    if end and side != "attacker":
+        raise BotFailure(PROTOCOL_ERROR, "only attackers may end a conversation")
+    content = message.get("content", "" if end else None)
+    if content is None:
+        content = ""
+        if not end:
+            raise BotFailure(PROTOCOL_ERROR, "a reply needs 'content'")
+    if not isinstance(content, str):
+        raise BotFailure(PROTOCOL_ERROR, "'content' must be a string")
+    return content, end
+
+
+# --- HTTP bots ------------------------------------------------------------------------
+
+
+def chat_messages(spec: BotSpec, request: dict[str, Any]) -> list[dict[str, str]]:
+    """Map a turn request to chat-completions messages from the bot's own side."""
+    assert spec.http is not None
+    out: list[dict[str, str]] = []
+    if spec.http.system_prompt:
+        out.append({"role": "system", "content": spec.http.system_prompt})
+    history = request["messages"]
+    if spec.side == "attacker":
+        # Chat templates expect a user turn first; the attacker's conversation opens with one.
+        out.append({"role": "user", "content": spec.http.opening_prompt})
+    for message in history:
+        role = "assistant" if message["role"] == spec.side else "user"
+        out.append({"role": role, "content": message["content"]})
+    return out
+
+
+class HttpBot:
+    """An OpenAI-compatible `/v1/chat/completions` endpoint."""
+
+    def __init__(self, spec: BotSpec, log_path: Path | None) -> None:
+        assert spec.http is not None
+        self.spec = spec
+        self.log = BotLog(log_path, spec.limits.log_mb << 20)
+        self.on_partial: Callable[[str, str], None] | None = None
+        self.gave_up: str | None = None
+        self._slots = asyncio.Semaphore(spec.instances)
+
+    async def start(self) -> Hello:
+        """HTTP bots have no handshake; check that the server answers /models."""
+        started = time.perf_counter()
+        url = self.spec.http.url + "/models"  # type: ignore[union-attr]
+        try:
+            await asyncio.to_thread(self._get, url, 10.0)
+        except BotFailure as exc:
+            if not exc.detail.startswith("HTTP "):  # an HTTP error status still means "reachable"
+                self.gave_up = f"{url}: {exc.detail}"
+                raise BotFailure(UNAVAILABLE, self.gave_up) from None
+        return Hello(name=self.spec.name, version=self.spec.http.model, concurrency=self.spec.instances,  # type: ignore[union-attr]
+                     latency=time.perf_counter() - started)
+
+    def _headers(self) -> dict[str, str]:
+        headers = {"Content-Type": "application/json"}
+        key_env = self.spec.http.api_key_env  # type: ignore[union-attr]
+        if key_env and os.environ.get(key_env):
+            headers["Authorization"] = f"Bearer {os.environ[key_env]}"
+        return headers
+
+    def _get(self, url: str, timeout: float) -> bytes:
+        return self._call(urllib.request.Request(url, headers=self._headers()), timeout)
+
+    def _call(self, req: urllib.request.Request, timeout: float) -> bytes:
+        limit = self.spec.limits.max_reply_bytes
+        try:
+            with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - configured URL
+                body = resp.read(limit * 2 + 65536)
+        except urllib.error.HTTPError as exc:
+            detail = exc.read(300).decode("utf-8", "replace")
+            raise BotFailure(BOT_ERROR, f"HTTP {exc.code}: {detail}") from None
+        except TimeoutError:
+            raise BotFailure(TIMEOUT, f"no reply within {timeout:g}s") from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            if isinstance(reason, TimeoutError):
+                raise BotFailure(TIMEOUT, f"no reply within {timeout:g}s") from None
+            raise BotFailure(BOT_ERROR, f"cannot reach the server: {reason}") from None
+        return body
+
+    def _post(self, payload: dict[str, Any], timeout: float) -> bytes:
+        data = json.dumps(payload).encode("utf-8")
+        req = urllib.request.Request(self.spec.http.url + "/chat/completions", data=data, headers=self._headers())  # type: ignore[union-attr]
+        return self._call(req, timeout)
+
+    async def ask(self, request: dict[str, Any], timeout: float) -> Reply:
+        """POST the conversation and return the assistant message."""
+        http = self.spec.http
+        assert http is not None
+        payload: dict[str, Any] = {
+            "model": http.model,
+            "messages": chat_messages(self.spec, request),
+            "seed": (request["seed"] + request["turn"]) % (1 << 31),
+        }
+        if http.temperature is not None:
+            payload["temperature"] = http.temperature
+        if http.max_tokens is not None:
+            payload["max_tokens"] = http.max_tokens
+        if self.gave_up is not None:
+            raise BotFailure(UNAVAILABLE, self.gave_up)
+        async with self._slots:
+            started = time.perf_counter()
+            try:
+                body = await asyncio.wait_for(asyncio.to_thread(self._post, payload, timeout), timeout + 1)
+            except TimeoutError:
+                raise BotFailure(TIMEOUT, f"no reply within {timeout:g}s") from None
+            except BotFailure as exc:
+                self.log.note(f"{request['id']}: {exc}")
+                raise
+            latency = time.perf_counter() - started
+        if len(body) > self.spec.limits.max_reply_bytes * 2:
+            raise BotFailure(OVERSIZED, f"response larger than {self.spec.limits.max_reply_bytes} bytes")
+        try:
+            content = json.loads(body.decode("utf-8"))["choices"][0]["message"]["content"]
+            if content is None:
+                content = ""
+            if not isinstance(content, str):
+                raise TypeError("content is not a string")
+            content = valid_text(content)
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            raise BotFailure(PROTOCOL_ERROR, f"not a chat-completions response: {exc}") from None
+        if len(content.encode("utf-8")) > self.spec.limits.max_reply_bytes:
+            raise BotFailure(OVERSIZED, f"reply larger than {self.spec.limits.max_reply_bytes} bytes")
+        end = False
+        if request["side"] == "attacker" and content.strip() == http.end_marker:
+            content, end = "", True
+        return Reply(content, end, latency)
+
+    async def close(self) -> None:
+        self.log.close()
+
+
+Bot = ProcessBot | HttpBot
+
+
+def make_bot(spec: BotSpec, log_dir: Path | None, *, handshake_timeout: float, on_event: EventSink = _no_event) -> Bot:
+    """A client for one configured bot (not started yet); a process bot gets
+    `handshake_timeout` seconds for its hello (the config's `timeout`)."""
+    log_path = log_dir / f"{spec.name}.log" if log_dir is not None else None
+    if spec.kind == "http":
+        return HttpBot(spec, log_path)  # no instances to restart: it reports no events
+    return ProcessBot(spec, log_path, on_event, handshake_timeout)
+
+
+async def check_bot(spec: BotSpec, timeout: float, log_dir: Path | None = None) -> Hello:
+    """Start a bot, take its handshake, stop it. Raises `BotFailure`."""
+    bot = make_bot(spec, log_dir, handshake_timeout=timeout)
+    try:
+        return await bot.start()
+    finally:
+        await bot.close()
