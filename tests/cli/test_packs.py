@@ -16,7 +16,7 @@ from arena_tui.cli.labelling import make_annotate_app
 from core.data.packs import label_summary
 from core.evaluation.pipeline import agreement, compute_verdicts, record_label
 from core.store import Store
-from tests.test_annotate_tui import REFUSAL, SAFE, build_store, run_async, settle
+from tests.tui.test_annotate_tui import REFUSAL, SAFE, build_store, run_async, settle
 
 
 def checkpoint(path: Path) -> bytes:

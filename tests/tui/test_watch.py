@@ -23,8 +23,7 @@ from arena_tui.watch.widgets.live_transcript import LiveTranscript
 from arena_tui.watch.widgets.watch_leaderboard import WatchLeaderboard
 from core.follow import FollowDelta
 from core.store import ConversationRow, Store
-
-from .conftest import bot_table
+from tests.conftest import bot_table
 
 ARENA = [sys.executable, "-m", "arena_tui.cli"]
 # Upper bound on pilot pauses while waiting for workers: a safety net, not a timing test.
@@ -205,7 +204,7 @@ async def test_a_cell_whose_only_change_is_its_style_is_redrawn() -> None:
 async def test_follow_a_separate_run_process(write_config, tmp_path: Path) -> None:
     """`watch --db` follows a store that `arena-tui run` writes in another process, read-only."""
     db = tmp_path / "shared.db"
-    config = small_config(write_config, "elsewhere", n=4, delay_ms=20, pairs=3)
+    config = small_config(write_config, "elsewhere", n=4, delay_ms=100, pairs=3)  # ~2 s: seen while it runs, even on a loaded machine
     app = make_watch_app(None, db, follow=True)
     async with app.run_test(size=(140, 45)) as pilot:
         screen = app.screen
@@ -463,7 +462,7 @@ async def test_standings_pane_with_static_verdicts_only_is_provisional(evaluated
     complete conversations with their ranges, not 100 for every attacker."""
     from rich.console import Console
 
-    from tests.test_leaderboard import static_stage_rates
+    from tests.core.test_leaderboard import static_stage_rates
 
     db = evaluated_sample / "arena.db"
     expected_asr, _, undecided = static_stage_rates(db)

@@ -234,7 +234,7 @@ def test_never_fewer_findings_than_bandit_alone() -> None:
     Python, each Python fence's content, and each insecure snippet of
     benchmarks/bench_static_recall.py in every shape it is pasted in (fenced, unfenced,
     markdown-indented, with a prose line, cut off). Over the benchmark's reply corpus too."""
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
     import bench_static_recall
     import reply_corpus
 

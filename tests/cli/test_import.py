@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from arena_tui.cli import main
 from core.data.export import ExportFilters, export_conversations
 from core.store import Store
-from tests.test_evaluation_pipeline import REFUSAL, SAFE, VULNERABLE, build_store
+from tests.core.test_evaluation_pipeline import REFUSAL, SAFE, VULNERABLE, build_store
 
 
 def write_jsonl(path: Path, records: list) -> Path:

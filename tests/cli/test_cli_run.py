@@ -11,8 +11,7 @@ import time
 from pathlib import Path
 
 from core.store import Store
-
-from .conftest import bot_table
+from tests.conftest import bot_table
 
 ARENA = [sys.executable, "-m", "arena_tui.cli"]
 

@@ -16,9 +16,8 @@ from arena_tui.watch.widgets.grid import MatchupGrid
 from arena_tui.watch.widgets.live_transcript import LiveTranscript
 from core.evaluation.pipeline import run_static_stage
 from core.store import Store
-
-from .screen_text import screen_lines, screen_text
-from .test_watch import run_async, wait_until
+from tests.screen_text import screen_lines, screen_text
+from tests.tui.test_watch import run_async, wait_until
 
 # The sample tournament's bots: a long defender name is what pushed the layout around.
 ATTACKERS = ["direct", "roleplay", "escalator", "smuggler", "mutator"]

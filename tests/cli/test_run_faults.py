@@ -19,8 +19,7 @@ import pytest
 
 from core.store import Store
 from core.tournament.orchestrator import StoreWriter
-
-from .conftest import BOTS_DIR, PYTHON, bot_table
+from tests.conftest import BOTS_DIR, PYTHON, bot_table
 
 ARENA = [sys.executable, "-m", "arena_tui.cli"]
 # A guard against hangs only: every run here finishes in a few seconds when it works.

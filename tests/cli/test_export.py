@@ -15,7 +15,7 @@ from core.data.export import ExportError, ExportFilters, export_conversations
 from core.evaluation.pipeline import build_queue, record_label, refresh_verdicts, run_static_stage
 from core.store import Store
 from tests.conftest import ARENA_TUI
-from tests.test_evaluation_pipeline import REFUSAL, SAFE, VULNERABLE, build_store
+from tests.core.test_evaluation_pipeline import REFUSAL, SAFE, VULNERABLE, build_store
 
 
 @pytest.fixture

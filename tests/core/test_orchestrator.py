@@ -13,8 +13,7 @@ from core.tournament.config import load_config
 from core.tournament.orchestrator import conversation_seed, run_tournament
 from core.tournament.reporter import NullReporter
 from sample_data import SAMPLE_CONFIG
-
-from .conftest import bot_table
+from tests.conftest import bot_table
 
 FAULT_DEFENDERS = {
     "crash": "crash_bot.py",

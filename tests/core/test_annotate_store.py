@@ -8,7 +8,7 @@ from pathlib import Path
 from core.evaluation.pipeline import current_labels, record_label, refresh_verdicts, undo_label
 from core.store import Store
 from core.store.annotate import QUEUE_DISPUTED, QUEUE_DONE, QUEUE_TO_DO, QueueFilter
-from tests.test_annotate_tui import REFUSAL, SAFE, build_store
+from tests.tui.test_annotate_tui import REFUSAL, SAFE, build_store
 
 
 def test_queue_ids_and_statuses_follow_labels_and_undo(tmp_path: Path) -> None:

@@ -13,8 +13,8 @@ from arena_tui.cli import main
 from core.data.report import build_report, ngram_tfidf_embedder, to_markdown, within_between
 from core.evaluation.pipeline import build_queue, record_label, refresh_verdicts, run_static_stage
 from core.store import Store
-from tests.test_annotate_tui import run_async
-from tests.test_evaluation_pipeline import REFUSAL, SAFE, VULNERABLE, build_store
+from tests.core.test_evaluation_pipeline import REFUSAL, SAFE, VULNERABLE, build_store
+from tests.tui.test_annotate_tui import run_async
 
 
 def labelled(path: Path) -> tuple[Store, int, list[int]]:
@@ -58,7 +58,7 @@ def test_diversity_embedding_separates_groups() -> None:
 
 
 def _reference():
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
     import bench_diversity
 
     return bench_diversity

@@ -17,7 +17,7 @@ import pytest
 
 from core.evaluation.pipeline import current_labels
 from core.store import Store
-from tests.test_annotate_tui import REFUSAL, SAFE, build_store
+from tests.tui.test_annotate_tui import REFUSAL, SAFE, build_store
 
 # Upper bound for the app to start and answer in a pty on a slow CI machine: a give-up
 # limit, not a timing threshold the test measures.

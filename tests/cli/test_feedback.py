@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from arena_tui.cli import main
 from core.evaluation.pipeline import build_queue, record_label, refresh_verdicts, run_static_stage
 from core.store import Store
-from tests.test_evaluation_pipeline import SAFE, VULNERABLE
+from tests.core.test_evaluation_pipeline import SAFE, VULNERABLE
 
 
 def build(path: Path, share: bool) -> list[int]:

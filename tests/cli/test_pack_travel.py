@@ -20,9 +20,9 @@ from arena_tui.cli.common import ArenaError
 from arena_tui.cli.labelling import make_annotate_app
 from core.data.packs import label_summary
 from core.store import Store
-from tests.test_annotate_durability import read_until
-from tests.test_annotate_tui import REFUSAL, SAFE, build_store, run_async
-from tests.test_packs import label_in_tui
+from tests.cli.test_annotate_durability import read_until
+from tests.cli.test_packs import label_in_tui
+from tests.tui.test_annotate_tui import REFUSAL, SAFE, build_store, run_async
 
 # The `arena-tui` entry point, run by this Python.
 ARENA = [sys.executable, "-c", "from arena_tui.cli import main; main()"]

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import bot_table
+from tests.conftest import bot_table
 
 # The installed console script, as a user runs it.
 ARENA = [shutil.which("arena-tui", path=str(Path(sys.executable).parent)) or "arena-tui"]
@@ -131,7 +131,7 @@ def test_utility_says_why_a_set_scores_0(tmp_path: Path, write_config) -> None:
     config = write_config('name = "u"\nconversations_per_matchup = 1\n'
                           + bot_table("attacker", "a", "good_bot.py") + bot_table("defender", "d", "good_bot.py")
                           + '[utility]\nsets = ["codegen.jsonl"]\n[utility.base]\nname = "base"\n'
-                          + f'command = ["{sys.executable}", "{Path(__file__).parent / "bots" / "good_bot.py"}"]\n')
+                          + f'command = ["{sys.executable}", "{Path(__file__).parent.parent / "bots" / "good_bot.py"}"]\n')
     result = arena("utility", str(config), "--db", str(tmp_path / "u.db"), "-q")
     assert result.returncode == 0, result.stderr
     text = " ".join(result.stdout.split())

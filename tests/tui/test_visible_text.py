@@ -14,10 +14,9 @@ from arena_tui.cli.labelling import make_annotate_app
 from arena_tui.cli.running import make_watch_app
 from arena_tui.common.safe import inert
 from arena_tui.watch.widgets.live_transcript import LiveTranscript
-
-from .screen_text import screen_text
-from .test_annotate_tui import build_store, run_async, settle
-from .test_watch import wait_until
+from tests.screen_text import screen_text
+from tests.tui.test_annotate_tui import build_store, run_async, settle
+from tests.tui.test_watch import wait_until
 
 # Zero-width space, zero-width joiner, right-to-left override, left-to-right isolate,
 # a tag character (text hidden from the reader) and a byte-order mark.

@@ -19,7 +19,7 @@ from types import ModuleType, SimpleNamespace
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 BOTS = ROOT / "sample_data" / "bots"
 PROMPTS = ROOT / "sample_data" / "prompts"
 

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import bot_table
-from .test_cli_messages import arena, queue_ids, sample_store, store_copy  # noqa: F401 - fixtures
+from tests.cli.test_cli_messages import arena, queue_ids, sample_store, store_copy  # noqa: F401 - fixtures
+from tests.conftest import bot_table
 
 ESC = "\x1b[31m"
 RLO = "\u202e"

@@ -17,7 +17,7 @@ from arena_tui.cli.labelling import make_annotate_app
 from core.evaluation.pipeline import record_label
 from core.store import Store
 from core.store.annotate import QUEUE_DISPUTED, QUEUE_DONE, QUEUE_TO_DO, QueueFilter
-from tests.test_annotate_tui import REFUSAL, SAFE, build_store, run_async, settle
+from tests.tui.test_annotate_tui import REFUSAL, SAFE, build_store, run_async, settle
 
 # Pauses allowed while waiting for another process's write to show up: a bound on the
 # number of event-loop turns, not a timing threshold.
@@ -175,7 +175,7 @@ class TestLiveStore:
         from rich.console import Console
 
         from arena_tui.common.leaderboard_pane import LeaderboardPane
-        from tests.test_leaderboard import static_stage_rates
+        from tests.core.test_leaderboard import static_stage_rates
 
         db = evaluated_sample / "arena.db"
         expected_asr, expected_dsr, undecided = static_stage_rates(db)

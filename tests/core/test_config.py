@@ -10,8 +10,7 @@ from click.testing import CliRunner
 from arena_tui.cli import main
 from core.tournament.config import ConfigError, load_config
 from sample_data import SAMPLE_CONFIG
-
-from .conftest import bot_table
+from tests.conftest import bot_table
 
 GOOD = """
 name = "t"

@@ -15,10 +15,9 @@ from arena_tui.watch.widgets.bot_health import BotHealthTable
 from arena_tui.watch.widgets.conversation_list import ConversationList
 from arena_tui.watch.widgets.grid import MatchupGrid
 from arena_tui.watch.widgets.live_transcript import LiveTranscript
-
-from .screen_text import screen_lines
-from .test_annotate_tui import REFUSAL, SAFE, build_store, run_async, settle
-from .test_watch_layout import build_sample_like_store, replayed
+from tests.screen_text import screen_lines
+from tests.tui.test_annotate_tui import REFUSAL, SAFE, build_store, run_async, settle
+from tests.tui.test_watch_layout import build_sample_like_store, replayed
 
 
 def footer(app) -> str:  # noqa: ANN001

@@ -17,8 +17,7 @@ from arena_tui.annotate.widgets.transcript_view import TranscriptView
 from arena_tui.cli import main
 from arena_tui.cli.labelling import make_annotate_app
 from core.store import Store
-
-from .test_annotate_tui import SAFE, VULNERABLE, build_store, run_async, settle
+from tests.tui.test_annotate_tui import SAFE, VULNERABLE, build_store, run_async, settle
 
 
 def invoke(*args: str):  # noqa: ANN201
@@ -133,7 +132,7 @@ async def test_pack_mark_merges_to_the_same_turn(tmp_path: Path) -> None:
 
 def test_feedback_names_turns_from_one(tmp_path: Path) -> None:
     """Team feedback: a shared label's turn and a finding's turn are numbered from 1."""
-    from .test_feedback import build, read
+    from tests.cli.test_feedback import build, read
 
     db = tmp_path / "a.db"
     ids = build(db, share=True)
