@@ -255,21 +255,19 @@ def labels() -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="File to write (default: standard output).")
 def labels_export(db: str, tournament: str | None, output: str | None) -> None:
     """Write the label log as JSONL, one event per line, with the arena id and an event uid."""
-    from core.data.export import atomic_writer
-    from core.data.packs import export_labels
+    from core.data.export import ExportError
+    from core.data.packs import export_labels, write_labels
 
     with existing_store(db) as store:
         ids = [t.id for t in pick_tournaments(store, tournament)]
-        events = export_labels(store, ids)
         if output is None:
-            for event in events:
+            for event in export_labels(store, ids):
                 click.echo(json.dumps(event, ensure_ascii=False))
             return
-        n = 0
-        with atomic_writer(Path(output)) as fh:
-            for event in events:
-                fh.write(json.dumps(event, ensure_ascii=False) + "\n")
-                n += 1
+        try:
+            n = write_labels(store, output, ids)
+        except ExportError as exc:
+            raise ArenaError(str(exc)) from None
     click.echo(f"wrote {n} label events to {output}", err=True)
 
 

@@ -178,6 +178,18 @@ def test_report_shows_progress_on_a_terminal(store_copy: Path) -> None:
     assert piped.returncode == 0 and piped.stderr == "" and piped.stdout.startswith("# Dataset report")
 
 
+# --- labels export -------------------------------------------------------------------------
+
+
+def test_labels_export_into_a_missing_folder_is_one_line(store_copy: Path, tmp_path: Path) -> None:
+    """`labels export -o` into a folder that does not exist: one line, exit 2, no file."""
+    out = tmp_path / "missing" / "labels.jsonl"
+    done = arena("labels", "export", "--db", str(store_copy), "-o", str(out))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == f"arena-tui: folder {out.parent} does not exist\n"
+    assert not out.parent.exists()
+
+
 # --- start-up ------------------------------------------------------------------------------
 
 ENGINE = ("numpy", "sqlite3", "bandit", "sacrebleu", "textual", "core.store", "core.evaluation.pipeline", "core.tournament.orchestrator",
