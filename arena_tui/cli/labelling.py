@@ -137,9 +137,8 @@ def label(db: str, annotator: str, conversation_id: int, label: str | None, tags
 @click.option("--all", "show_all", is_flag=True, help="Include items already labelled.")
 def queue(db: str, tournament: str | None, annotator: str, show_all: bool) -> None:
     """List the conversations assigned to an annotator (to do first), with matchup and findings."""
-    from arena_tui.annotate.widgets.queue import STATUS_WORDS
     from core.evaluation.pipeline import EvaluationError, check_annotator
-    from core.store.annotate import QUEUE_TO_DO, QueueFilter
+    from core.store.annotate import QUEUE_TO_DO, STATUS_WORDS, QueueFilter
 
     console = Console(highlight=False)
     table = Table(title=inert_text(f"Queue of {annotator}"), title_justify="left")

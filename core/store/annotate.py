@@ -25,6 +25,8 @@ from core.store.packs import PAGE_ROWS
 QUEUE_TO_DO = 0
 QUEUE_DONE = 1
 QUEUE_DISPUTED = 2
+# The word the CLI's queue table and the annotate workbench show for each status.
+STATUS_WORDS = {QUEUE_TO_DO: "to do", QUEUE_DONE: "done", QUEUE_DISPUTED: "disputed"}
 
 ANNOTATE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS label_current (

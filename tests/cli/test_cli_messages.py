@@ -190,6 +190,16 @@ def test_labels_export_into_a_missing_folder_is_one_line(store_copy: Path, tmp_p
     assert not out.parent.exists()
 
 
+def test_queue_does_not_load_the_terminal_ui(store_copy: Path) -> None:
+    """`arena-tui queue` prints a table: it needs the status words, not Textual."""
+    result = subprocess.run([sys.executable, "-X", "importtime", *ARENA, "queue", "--db", str(store_copy), "-a", "alice"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "to do" in result.stdout
+    imported = {line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    assert "core.store.annotate" in imported
+    assert sorted(m for m in imported if m.split(".")[0] == "textual" or m.startswith("arena_tui.annotate")) == []
+
+
 # --- start-up ------------------------------------------------------------------------------
 
 ENGINE = ("numpy", "sqlite3", "bandit", "sacrebleu", "textual", "core.store", "core.evaluation.pipeline", "core.tournament.orchestrator",
