@@ -106,7 +106,9 @@ def label(db: str, annotator: str, conversation_id: int, label: str | None, tags
           note: str, force: bool, undo: bool) -> None:
     """Label one conversation (scriptable; the TUI does the same).
 
-    Labels are append-only: relabelling adds an event, --undo adds an undo event.
+    CONVERSATION_ID is the id `arena-tui queue` and the TUI show; LABEL one of the
+    tournament's labels (e.g. attack or defense). Labels are append-only: relabelling
+    adds an event, --undo adds an undo event.
     """
     from core.evaluation.pipeline import EvaluationError, record_label, refresh_verdicts, undo_label
     from core.turns import turn_index
@@ -276,8 +278,9 @@ def labels_export(db: str, tournament: str | None, output: str | None) -> None:
 @click.option("--resamples", default=1000, show_default=True, type=click.IntRange(100, 100_000),
               help="Bootstrap resamples for the agreement intervals.")
 def labels_import(db: str, file: str, resamples: int) -> None:
-    """Append the label events of a JSONL FILE (from `labels export`); every line is
-    checked first and events already present are skipped."""
+    """Append the label events of a JSONL FILE (from `labels export`, or "Export my
+    labels" in `arena-tui annotate`); every line is checked first and events already
+    present are skipped."""
     from core.data.packs import PackError, import_labels
 
     with existing_store(db) as store:

@@ -200,6 +200,32 @@ def test_queue_does_not_load_the_terminal_ui(store_copy: Path) -> None:
     assert sorted(m for m in imported if m.split(".")[0] == "textual" or m.startswith("arena_tui.annotate")) == []
 
 
+# --- help ----------------------------------------------------------------------------------
+
+
+def test_every_command_option_and_argument_has_help() -> None:
+    """Every command has help text, every option its own line, and the help names every argument."""
+    import click
+
+    from arena_tui.cli import main
+
+    def walk(command: click.Command, path: str):  # noqa: ANN202
+        yield path, command
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from walk(sub, f"{path} {name}")
+
+    missing = []
+    for path, command in walk(main, "arena-tui"):
+        if not (command.help or "").strip():
+            missing.append(f"{path}: no help")
+        for param in command.params:
+            if isinstance(param, click.Option) and not (param.help or "").strip():
+                missing.append(f"{path} {param.opts[0]}: no help")
+            elif isinstance(param, click.Argument) and param.human_readable_name not in (command.help or ""):
+                missing.append(f"{path}: help does not say what {param.human_readable_name} is")
+    assert missing == []
+
+
 # --- start-up ------------------------------------------------------------------------------
 
 ENGINE = ("numpy", "sqlite3", "bandit", "sacrebleu", "textual", "core.store", "core.evaluation.pipeline", "core.tournament.orchestrator",
