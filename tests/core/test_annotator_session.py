@@ -16,12 +16,14 @@ from tests.tui.test_annotate_tui import REFUSAL, SAFE, build_store
 
 @pytest.fixture
 def arena(tmp_path: Path) -> tuple[Path, int, list[int]]:
+    """Two review items for alice, bob and carol."""
     path = tmp_path / "arena.db"
     tid, ids = build_store(path, [SAFE, REFUSAL])
     return path, tid, ids
 
 
 def test_poll_answers_only_after_another_connection_commits(arena) -> None:  # noqa: ANN001
+    """The first poll reads the queue; then nothing until another connection writes a label."""
     path, _, ids = arena
     session = AnnotatorSession(path, "alice")
     try:
@@ -37,6 +39,7 @@ def test_poll_answers_only_after_another_connection_commits(arena) -> None:  # n
 
 
 def test_others_labels_show_only_once_i_have_labelled(arena) -> None:  # noqa: ANN001
+    """No anchoring: bob's label shows only after alice's; label and undo report the new state."""
     path, tid, ids = arena
     with Store.open(path, create=False) as other:
         record_label(other, ids[0], "bob", "attack")
@@ -55,6 +58,8 @@ def test_others_labels_show_only_once_i_have_labelled(arena) -> None:  # noqa: A
 
 
 def test_verdict_requests_during_a_recompute_fold_into_one_more_pass(arena, monkeypatch) -> None:  # noqa: ANN001
+    """Requests while a recompute runs start no second runner and make one more pass; a
+    failed recompute leaves the scheduler ready for the next request."""
     path, tid, ids = arena
     session = AnnotatorSession(path, "alice")
     passes: list[int] = []
