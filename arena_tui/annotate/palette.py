@@ -51,7 +51,7 @@ class AnnotateCommands(Provider):
         current = screen.queue_filter
         found: list[tuple[str, Callable[[], object], str]] = [
             ("Open guidelines", screen.action_guidelines, "the tournament's labelling guidelines"),
-            ("Export my labels", screen.action_export, "write your current labels as JSONL next to the store"),
+            ("Export my labels", screen.action_export, "your current labels as JSONL beside the store, for arena-tui labels import"),
             ("Toggle live panes", screen.action_toggle_panes, "agreement and leaderboard panes"),
             ("Dataset report", screen.action_report, "counts by reason, agreement, diversity, analyzer audit"),
         ]

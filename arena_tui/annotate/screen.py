@@ -3,8 +3,10 @@ live agreement and leaderboard panes under it.
 
 Keyboard first: one key per label, undo, next/previous/skip, a turn cursor to mark where
 an attack landed, tags and a note, full-text search, queue filters and jump-to-id. Every
-store read and write runs in a thread worker that posts a message from
-`arena_tui.annotate.messages`; the handlers here own the state.
+store read and write runs in a thread worker that calls the screen's
+`core.annotator_session.AnnotatorSession` (the connections, their locks and the verdict
+scheduler) and posts a message from `arena_tui.annotate.messages`; the handlers here own
+the state.
 
 The queue stays cheap at any size: the screen holds the filtered queue's conversation ids
 and status bytes (in `QueueView`), never rows. A timer polls the store's data_version
@@ -14,12 +16,8 @@ without a key press.
 
 from __future__ import annotations
 
-import json
 import re
-import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import TypeVar
 
 from rich.text import Text
 from textual import on, work
@@ -49,20 +47,11 @@ from arena_tui.common.leaderboard_pane import LeaderboardPane
 from arena_tui.common.live_pane import POLL_SECONDS
 from arena_tui.common.pane import Pane, go_to_pane, toggle_zoom
 from arena_tui.common.safe import inert
-from core.evaluation.pipeline import (
-    EvaluationError,
-    EvaluationSettings,
-    adjudication_queue,
-    current_labels,
-    record_label,
-    refresh_verdicts,
-    undo_label,
-)
-from core.store import Store, StoreError
+from core.annotator_session import AnnotatorSession
+from core.evaluation.pipeline import EvaluationError, EvaluationSettings
+from core.store import StoreError
 from core.store.annotate import QUEUE_DISPUTED, QUEUE_DONE, QUEUE_TO_DO, QueueFilter
 from core.turns import turn_number
-
-T = TypeVar("T")
 
 # Label keys: one digit per label, so at most nine labels get a key.
 MAX_LABEL_KEYS = 9
@@ -130,18 +119,8 @@ class AnnotateScreen(Screen):
         # Items labelled in this session, newest last: `u` takes back the last one.
         self.labelled_this_session: list[int] = []
         self.annotator = annotator
-        self._store: Store | None = None
-        # One connection for reads and label writes, used by one worker at a time.
-        self._store_lock = threading.Lock()
-        # The poller's own read connection: a poll never waits behind a label write.
-        self._poll_store: Store | None = None
-        self._poll_lock = threading.Lock()
-        self._seen_version: int | None = None
+        self.session = AnnotatorSession(self.store_path, annotator)
         self._polling = False
-        # Tournaments whose verdicts need recomputing after labels, and whether a worker runs.
-        self._verdict_lock = threading.Lock()
-        self._verdicts_pending: set[int] = set()
-        self._verdicts_running = False
         self.settings: dict[int, EvaluationSettings] = {}
         self.matchups: dict[int, str] = {}
         self.tournament_names: dict[int, str] = {}
@@ -188,52 +167,19 @@ class AnnotateScreen(Screen):
 
     def on_unmount(self) -> None:
         """Close the store connections."""
-        for lock, attribute in ((self._store_lock, "_store"), (self._poll_lock, "_poll_store")):
-            with lock:
-                store = getattr(self, attribute)
-                if store is not None:
-                    store.close()
-                    setattr(self, attribute, None)
+        self.session.close()
 
     @property
     def queue(self) -> QueueView:
         """The queue widget."""
         return self.query_one(QueueView)
 
-    # --- store access (worker threads only) ---------------------------------------
-
-    def _with_store(self, fn: Callable[[Store], T]) -> T:
-        # `make_annotate_app` opened the store with its integrity check: no second check.
-        with self._store_lock:
-            if self._store is None:
-                self._store = Store.open(self.store_path, create=False, check=False)
-            return fn(self._store)
-
-    def _read_queue(self, store: Store, queue_filter: QueueFilter) -> tuple:
-        """Settings, matchups, the filtered ids and statuses and whole-queue counts."""
-        settings: dict[int, EvaluationSettings] = {}
-        extra: list[int] = []
-        for tournament in store.tournaments():
-            ev = EvaluationSettings.from_tournament(tournament)
-            if self.annotator not in ev.annotators + ev.adjudicators:
-                continue
-            settings[tournament.id] = ev
-            if self.annotator in ev.adjudicators:
-                extra += adjudication_queue(store, tournament.id)
-        ids, statuses = store.annotator_queue_ids(self.annotator, queue_filter, extra)
-        if queue_filter == QueueFilter():
-            total, labelled = len(ids), len(ids) - statuses.count(QUEUE_TO_DO)
-        else:
-            _, everything = store.annotator_queue_ids(self.annotator, QueueFilter(), extra)
-            total, labelled = len(everything), len(everything) - everything.count(QUEUE_TO_DO)
-        return settings, store.annotator_matchups(self.annotator), ids, statuses, total, labelled
+    # --- store access (worker threads only; the session holds connections and locks) ---
 
     @work(thread=True, exclusive=True, group="queue", exit_on_error=False)
-    def load_queue(self, queue_filter: QueueFilter, select: int | None, refresh: bool = False) -> None:
+    def load_queue(self, queue_filter: QueueFilter, select: int | None) -> None:
         """Read the annotator's queue under a filter (ids and statuses only)."""
-        settings, matchups, ids, statuses, total, labelled = self._with_store(
-            lambda store: self._read_queue(store, queue_filter))
-        self.post_message(QueueLoaded(queue_filter, ids, statuses, total, labelled, settings, matchups, select, refresh))
+        self.post_message(QueueLoaded(queue_filter, self.session.queue(queue_filter), select))
 
     def poll(self) -> None:
         """Ask the store whether another connection committed (at most one poll at a time)."""
@@ -244,137 +190,63 @@ class AnnotateScreen(Screen):
     @work(thread=True, group="poll", exit_on_error=False)
     def _poll(self, queue_filter: QueueFilter) -> None:
         try:
-            with self._poll_lock:
-                if self._poll_store is None:
-                    self._poll_store = Store.open_readonly(self.store_path)
-                version = self._poll_store.data_version()
-                if version == self._seen_version:
-                    return
-                self._seen_version = version
-                settings, matchups, ids, statuses, total, labelled = self._read_queue(self._poll_store, queue_filter)
-            self.post_message(QueueLoaded(queue_filter, ids, statuses, total, labelled, settings, matchups,
-                                          select=None, refresh=True))
+            snapshot = self.session.poll(queue_filter)
+            if snapshot is not None:
+                self.post_message(QueueLoaded(queue_filter, snapshot, select=None, refresh=True))
         finally:
             self._polling = False
 
     @work(thread=True, exclusive=True, group="transcript", exit_on_error=False)
     def load_transcript(self, conversation_id: int) -> None:
         """Read one conversation's turns, findings and current labels."""
-
-        def read(store: Store) -> TranscriptLoaded | None:
-            conversation = store.conversation(conversation_id)
-            if conversation is None:
-                return None
-            labels = current_labels(store.label_events(conversation_id=conversation_id)).get(conversation_id, {})
-            mine = labels.get(self.annotator)
-            # No anchoring: other annotators' labels are only shown once this one has labelled.
-            others = sorted((who, e.label or "") for who, e in labels.items() if who != self.annotator) if mine else []
-            row = store.queue_rows([conversation_id], self.annotator).get(conversation_id)
-            return TranscriptLoaded(conversation, store.turns(conversation_id), store.findings(conversation_id),
-                                    mine.label if mine else None, others,
-                                    store.queue_status(conversation_id, self.annotator), row.kind if row else "review")
-
-        loaded = self._with_store(read)
-        if loaded is None:
+        item = self.session.item(conversation_id)
+        if item is None:
             self.post_message(StoreFailed(f"conversation {conversation_id} is not in the store"))
         else:
-            self.post_message(loaded)
+            self.post_message(TranscriptLoaded(item))
 
     @work(thread=True, group="labels", exit_on_error=False)
     def save_label(self, conversation_id: int, label: str, tags: tuple[str, ...], turn: int | None, note: str) -> None:
         """Append the label: `LabelSaved` is posted only once the transaction has committed."""
-
-        def write(store: Store) -> tuple[int, int]:
-            record_label(store, conversation_id, self.annotator, label, tags=tags, turn=turn, note=note, source="tui")
-            conversation = store.conversation(conversation_id)
-            return (conversation.tournament_id if conversation else -1), store.queue_status(conversation_id, self.annotator)
-
         try:
-            tournament_id, status = self._with_store(write)
+            change = self.session.label(conversation_id, label, tags, turn, note)
         except (EvaluationError, StoreError) as exc:
             self.post_message(StoreFailed(str(exc)))
             return
-        self.post_message(LabelSaved(conversation_id, tournament_id, label, status, advance=True))
+        self.post_message(LabelSaved(change, advance=True))
 
     @work(thread=True, group="labels", exit_on_error=False)
     def save_undo(self, conversation_id: int) -> None:
         """Undo this annotator's current label on the item."""
-
-        def write(store: Store) -> tuple[int, str | None, int]:
-            undo_label(store, conversation_id, self.annotator, source="tui")
-            current = store.current_label(conversation_id, self.annotator)
-            conversation = store.conversation(conversation_id)
-            return ((conversation.tournament_id if conversation else -1), current[1] if current else None,
-                    store.queue_status(conversation_id, self.annotator))
-
         try:
-            tournament_id, label, status = self._with_store(write)
+            change = self.session.undo(conversation_id)
         except (EvaluationError, StoreError) as exc:
             self.post_message(StoreFailed(str(exc)))
             return
-        self.post_message(LabelSaved(conversation_id, tournament_id, label, status, advance=False))
+        self.post_message(LabelSaved(change, advance=False))
 
     def request_verdicts(self, tournament_id: int) -> None:
         """Recompute a tournament's verdicts soon (in a worker), so the leaderboard sees the label.
 
         Requests made while a recompute runs are folded into one more pass.
         """
-        with self._verdict_lock:
-            self._verdicts_pending.add(tournament_id)
-            if self._verdicts_running:
-                return
-            self._verdicts_running = True
-        self._refresh_verdicts()
+        if self.session.request_verdicts(tournament_id):
+            self._refresh_verdicts()
 
     @work(thread=True, group="verdicts", exit_on_error=False)
     def _refresh_verdicts(self) -> None:
-        store = Store.open(self.store_path, create=False, helper=True)  # `_store` holds it open
-        try:
-            while True:
-                with self._verdict_lock:
-                    if not self._verdicts_pending:
-                        self._verdicts_running = False
-                        return
-                    pending, self._verdicts_pending = self._verdicts_pending, set()
-                for tournament_id in sorted(pending):
-                    refresh_verdicts(store, tournament_id)
-        except BaseException:
-            with self._verdict_lock:
-                self._verdicts_running = False
-            raise
-        finally:
-            store.close()
+        self.session.refresh_verdicts()
 
     @work(thread=True, group="jump", exit_on_error=False)
     def check_jump(self, conversation_id: int) -> None:
         """Is the conversation in the annotator's queue (whatever the filter)?"""
-
-        def read(store: Store) -> int | None:
-            extra = [cid for t in self.settings if self.annotator in self.settings[t].adjudicators
-                     for cid in adjudication_queue(store, t)]
-            ids, statuses = store.annotator_queue_ids(self.annotator, QueueFilter(), extra)
-            index = next((i for i, cid in enumerate(ids) if cid == conversation_id), None)
-            return None if index is None else statuses[index]
-
-        self.post_message(JumpChecked(conversation_id, self._with_store(read)))
+        self.post_message(JumpChecked(conversation_id, self.session.queue_status(conversation_id)))
 
     @work(thread=True, group="export", exit_on_error=False)
     def export_labels(self) -> None:
-        """Write this annotator's current labels as JSONL next to the store."""
-        safe_name = re.sub(r"[^A-Za-z0-9_.-]+", "_", self.annotator) or "annotator"
-        path = self.store_path.with_name(f"{self.store_path.stem}.{safe_name}.labels.jsonl")
-        rows = self._with_store(lambda store: store.annotator_current_labels(self.annotator))
-        tmp = path.with_suffix(".jsonl.tmp")
-        with tmp.open("w", encoding="utf-8") as out:
-            for event, tournament, attacker, defender in rows:
-                out.write(json.dumps({
-                    "conversation_id": event.conversation_id, "tournament": tournament, "attacker": attacker,
-                    "defender": defender, "annotator": event.annotator, "label": event.label, "tags": list(event.tags),
-                    "turn": None if event.turn is None else turn_number(event.turn), "note": event.note, "source": event.source, "forced": event.forced,
-                    "event_id": event.id, "labelled_at": event.created_at,
-                }, ensure_ascii=False) + "\n")
-        tmp.replace(path)
-        self.post_message(LabelsExported(str(path), len(rows)))
+        """Write this annotator's current labels beside the store, in the labels JSONL."""
+        path, count = self.session.export_labels()
+        self.post_message(LabelsExported(str(path), count))
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         """The one place a failed worker becomes a visible, one-line error."""
@@ -389,18 +261,19 @@ class AnnotateScreen(Screen):
         """Show the queue; on first load open the first item not yet labelled (resume)."""
         if message.queue_filter != self.queue_filter:
             return  # a stale read under a filter the annotator has left
-        self.settings = message.settings
-        self.tournament_names = {tid: name for _mid, tid, name, _a, _d in message.matchups}
+        snapshot = message.snapshot
+        self.settings = snapshot.settings
+        self.tournament_names = {tid: name for _mid, tid, name, _a, _d in snapshot.matchups}
         self.matchups = {mid: f"{name} · {a} vs {d}" if len(self.tournament_names) > 1 else f"{a} vs {d}"
-                         for mid, _tid, name, a, d in message.matchups}
-        self.total, self.labelled = message.total, message.labelled
+                         for mid, _tid, name, a, d in snapshot.matchups}
+        self.total, self.labelled = snapshot.total, snapshot.labelled
         queue = self.queue
         first_load = not self.queue_ready
         self.queue_ready = True
-        if message.refresh and queue.conversation_ids == message.conversation_ids:
-            queue.replace_statuses(message.statuses)
+        if message.refresh and queue.conversation_ids == snapshot.conversation_ids:
+            queue.replace_statuses(snapshot.statuses)
         else:
-            queue.set_queue(message.conversation_ids, message.statuses, message.select or self.current_id)
+            queue.set_queue(snapshot.conversation_ids, snapshot.statuses, message.select or self.current_id)
             queue.forget_rows()
         self.update_summary()
         if message.refresh:
@@ -413,7 +286,7 @@ class AnnotateScreen(Screen):
             return
         target = message.select
         if target is None:
-            ids, statuses = message.conversation_ids, message.statuses
+            ids, statuses = snapshot.conversation_ids, snapshot.statuses
             position = statuses.find(QUEUE_TO_DO)
             target = ids[position] if position >= 0 else (ids[0] if ids else None)
         if target is None:
@@ -426,15 +299,16 @@ class AnnotateScreen(Screen):
         """Show the transcript if it is still the item the annotator wants."""
         if message.conversation_id != self.current_id:
             return
-        conversation = message.conversation
+        item = message.item
+        conversation = item.conversation
         self.loaded_id = message.conversation_id
         self.current_tournament = conversation.tournament_id
         self.current_matchup = f"{conversation.attacker} vs {conversation.defender}"
-        self.current_status = message.status
-        self.current_kind = message.kind
-        self.queue.set_status(conversation.id, message.status)
-        self.my_label = message.my_label
-        self.other_labels = message.other_labels
+        self.current_status = item.status
+        self.current_kind = item.kind
+        self.queue.set_status(conversation.id, item.status)
+        self.my_label = item.my_label
+        self.other_labels = item.other_labels
         self.bind_labels()
         # The panes start once the first transcript is up: the queue is usable first.
         for pane in (self.query_one(AgreementPane), self.query_one(LeaderboardPane)):
@@ -442,30 +316,31 @@ class AnnotateScreen(Screen):
         view = self.query_one(TranscriptView)
         if view.turns and view.turns[0].conversation_id == conversation.id:
             marked = view.marked_turn
-            view.show(message.turns, message.findings)
+            view.show(item.turns, item.findings)
             view.marked_turn = marked  # a refresh keeps the mark the annotator set
         else:
-            view.show(message.turns, message.findings)
+            view.show(item.turns, item.findings)
         self.update_header()
 
     def on_label_saved(self, message: LabelSaved) -> None:
         """Mark the item saved and, after a new label, open the next item to do."""
         self.saving = False
-        cid = message.conversation_id
+        change = message.change
+        cid = change.conversation_id
         previous = self.queue.status_of(cid)
-        if previous is not None and (previous == QUEUE_TO_DO) != (message.status == QUEUE_TO_DO):
-            self.labelled += 1 if message.status != QUEUE_TO_DO else -1
-        self.queue.set_status(cid, message.status)
+        if previous is not None and (previous == QUEUE_TO_DO) != (change.status == QUEUE_TO_DO):
+            self.labelled += 1 if change.status != QUEUE_TO_DO else -1
+        self.queue.set_status(cid, change.status)
         if cid == self.current_id:
-            self.current_status = message.status
-            self.my_label = message.label
+            self.current_status = change.status
+            self.my_label = change.label
         self.update_summary()
-        if message.tournament_id >= 0:
-            self.request_verdicts(message.tournament_id)
+        if change.tournament_id >= 0:
+            self.request_verdicts(change.tournament_id)
         if message.advance:
             self.labelled_this_session.append(cid)
             self.pending_tags, self.pending_note = (), ""
-            self.notify(f"saved: {inert(message.label or '')}", timeout=2, markup=False)
+            self.notify(f"saved: {inert(change.label or '')}", timeout=2, markup=False)
             following = self.next_to_do(cid)
             if following is not None and following != cid:
                 self.open_item(following)
@@ -475,7 +350,7 @@ class AnnotateScreen(Screen):
         else:
             if self.labelled_this_session and self.labelled_this_session[-1] == cid:
                 self.labelled_this_session.pop()
-            self.notify("label undone" + (f" (now {inert(message.label)})" if message.label else ""), timeout=2, markup=False)
+            self.notify("label undone" + (f" (now {inert(change.label)})" if change.label else ""), timeout=2, markup=False)
             self.load_transcript(cid)
 
     def on_store_failed(self, message: StoreFailed) -> None:

@@ -106,7 +106,9 @@ def label(db: str, annotator: str, conversation_id: int, label: str | None, tags
           note: str, force: bool, undo: bool) -> None:
     """Label one conversation (scriptable; the TUI does the same).
 
-    Labels are append-only: relabelling adds an event, --undo adds an undo event.
+    CONVERSATION_ID is the id `arena-tui queue` and the TUI show; LABEL one of the
+    tournament's labels (e.g. attack or defense). Labels are append-only: relabelling
+    adds an event, --undo adds an undo event.
     """
     from core.evaluation.pipeline import EvaluationError, record_label, refresh_verdicts, undo_label
     from core.turns import turn_index
@@ -137,9 +139,8 @@ def label(db: str, annotator: str, conversation_id: int, label: str | None, tags
 @click.option("--all", "show_all", is_flag=True, help="Include items already labelled.")
 def queue(db: str, tournament: str | None, annotator: str, show_all: bool) -> None:
     """List the conversations assigned to an annotator (to do first), with matchup and findings."""
-    from arena_tui.annotate.widgets.queue import STATUS_WORDS
     from core.evaluation.pipeline import EvaluationError, check_annotator
-    from core.store.annotate import QUEUE_TO_DO, QueueFilter
+    from core.store.annotate import QUEUE_TO_DO, STATUS_WORDS, QueueFilter
 
     console = Console(highlight=False)
     table = Table(title=inert_text(f"Queue of {annotator}"), title_justify="left")
@@ -255,21 +256,19 @@ def labels() -> None:
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="File to write (default: standard output).")
 def labels_export(db: str, tournament: str | None, output: str | None) -> None:
     """Write the label log as JSONL, one event per line, with the arena id and an event uid."""
-    from core.data.export import atomic_writer
-    from core.data.packs import export_labels
+    from core.data.export import ExportError
+    from core.data.packs import export_labels, write_labels
 
     with existing_store(db) as store:
         ids = [t.id for t in pick_tournaments(store, tournament)]
-        events = export_labels(store, ids)
         if output is None:
-            for event in events:
+            for event in export_labels(store, ids):
                 click.echo(json.dumps(event, ensure_ascii=False))
             return
-        n = 0
-        with atomic_writer(Path(output)) as fh:
-            for event in events:
-                fh.write(json.dumps(event, ensure_ascii=False) + "\n")
-                n += 1
+        try:
+            n = write_labels(store, output, ids)
+        except ExportError as exc:
+            raise ArenaError(str(exc)) from None
     click.echo(f"wrote {n} label events to {output}", err=True)
 
 
@@ -279,8 +278,9 @@ def labels_export(db: str, tournament: str | None, output: str | None) -> None:
 @click.option("--resamples", default=1000, show_default=True, type=click.IntRange(100, 100_000),
               help="Bootstrap resamples for the agreement intervals.")
 def labels_import(db: str, file: str, resamples: int) -> None:
-    """Append the label events of a JSONL FILE (from `labels export`); every line is
-    checked first and events already present are skipped."""
+    """Append the label events of a JSONL FILE (from `labels export`, or "Export my
+    labels" in `arena-tui annotate`); every line is checked first and events already
+    present are skipped."""
     from core.data.packs import PackError, import_labels
 
     with existing_store(db) as store:

@@ -94,7 +94,8 @@ def bots() -> None:
 def bots_check(config: str | None, timeout: float | None) -> None:
     """Start every bot, take its handshake and report name, version and latency.
 
-    Exits with code 1 if any bot fails.
+    The bots of CONFIG (default: the bundled sample tournament). Exits with code 1 if
+    any bot fails.
     """
     from core.tournament.bots import BotFailure, check_bot
 

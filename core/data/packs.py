@@ -38,6 +38,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.data.export import atomic_writer
 from core.evaluation.pipeline import (
     EvaluationError,
     EvaluationSettings,
@@ -370,11 +371,16 @@ def _uids(store: Store, rows: Sequence[Sequence[Any]] | None = None) -> dict[int
     return uids
 
 
-def export_labels(store: Store, tournament_ids: Sequence[int] | None = None) -> Iterator[dict[str, Any]]:
+def export_labels(store: Store, tournament_ids: Sequence[int] | None = None, *,
+                  current_of: str | None = None) -> Iterator[dict[str, Any]]:
     """Label events as JSON-ready dicts, oldest first (one per JSONL line); `turn` is
-    numbered from 1 (format 2)."""
+    numbered from 1 (format 2). `current_of`: only the events that are that annotator's
+    current labels (the annotate workbench's "Export my labels")."""
     rows = store.labels_after(0)
     uids = _uids(store, rows)
+    if current_of is not None:
+        current = {event.id for event in store.annotator_current_labels(current_of)}
+        rows = [row for row in rows if row[0] in current]
     wanted = None if tournament_ids is None else set(tournament_ids)
     # conversation id -> (tournament id, n_turns), for the labelled conversations only
     conversations = store.existing_conversations([row[1] for row in rows])
@@ -389,6 +395,18 @@ def export_labels(store: Store, tournament_ids: Sequence[int] | None = None) -> 
             "turn": None if turn is None else turn_number(turn), "note": note, "created_at": created_at, "source": source, "forced": bool(forced),
             "undoes_uid": uids.get(undoes) if undoes is not None else None,
         }
+
+
+def write_labels(store: Store, out: str | Path, tournament_ids: Sequence[int] | None = None, *,
+                 current_of: str | None = None) -> int:
+    """Write `export_labels` to the file `out` (atomically, one event per line); returns
+    the number of events written."""
+    n = 0
+    with atomic_writer(Path(out)) as fh:
+        for event in export_labels(store, tournament_ids, current_of=current_of):
+            fh.write(json.dumps(event, ensure_ascii=False) + "\n")
+            n += 1
+    return n
 
 
 _REQUIRED = {"arena_id": str, "event_uid": str, "conversation_id": int, "annotator": str, "action": str,

@@ -7,7 +7,7 @@ the unit of the statistic (percent for rates and scores).
 
 The bootstraps are **BCa** (bias-corrected and accelerated; Efron 1987, Efron &
 Tibshirani 1993, ch. 14), computed as ``scipy.stats.bootstrap(method="BCa")`` computes
-them from the same resamples (tests/test_intervals.py checks this). The percentile
+them from the same resamples (tests/core/test_intervals.py checks this). The percentile
 bootstrap they replace covers 0.92-0.93 instead of 0.95 at 30 items or 10 conversations
 per matchup; these intervals 0.93-0.96 there, and at least 0.94 from 30 items or 30
 conversations per matchup (benchmarks/bench_interval_coverage.py).

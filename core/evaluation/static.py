@@ -244,7 +244,7 @@ def _lean_visitor_class(base: type) -> type:
     keeps per-file scores. Only node types that have tests or a ``visit_*`` method read
     the context (``context_types``, filled in from the loaded test set), and nothing
     here reads scores, so this subclass skips the rest. Findings are unchanged (checked
-    against ``bandit -r`` by benchmarks/bench_static.py and tests/test_static.py); the
+    against ``bandit -r`` by benchmarks/bench_static.py and tests/core/test_static.py); the
     stage takes about a fifth less time per reply.
     """
 

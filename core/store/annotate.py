@@ -25,6 +25,8 @@ from core.store.packs import PAGE_ROWS
 QUEUE_TO_DO = 0
 QUEUE_DONE = 1
 QUEUE_DISPUTED = 2
+# The word the CLI's queue table and the annotate workbench show for each status.
+STATUS_WORDS = {QUEUE_TO_DO: "to do", QUEUE_DONE: "done", QUEUE_DISPUTED: "disputed"}
 
 ANNOTATE_SCHEMA = """
 CREATE TABLE IF NOT EXISTS label_current (
@@ -213,18 +215,16 @@ class _AnnotateMixin:
         ).fetchone()
         return (row[0], row[1]) if row else None
 
-    def annotator_current_labels(self, annotator: str) -> list[tuple[LabelEvent, str, str, str]]:
-        """(current label event, tournament, attacker, defender) for every conversation the
-        annotator has a current label on, in conversation order (for exporting them)."""
+    def annotator_current_labels(self, annotator: str) -> list[LabelEvent]:
+        """The events that are the annotator's current labels, in conversation order (for
+        exporting them)."""
         columns = ", ".join(f"l.{c.strip()}" for c in _LABEL_COLUMNS.split(","))
         rows = self.conn.execute(
-            f"SELECT {columns}, t.name, ab.name, db.name FROM label_current lc JOIN labels l ON l.id = lc.event_id"
-            " JOIN conversations c ON c.id = lc.conversation_id JOIN tournaments t ON t.id = c.tournament_id"
-            " JOIN matchups m ON m.id = c.matchup_id JOIN bots ab ON ab.id = m.attacker_id"
-            " JOIN bots db ON db.id = m.defender_id WHERE lc.annotator = ? ORDER BY lc.conversation_id",
+            f"SELECT {columns} FROM label_current lc JOIN labels l ON l.id = lc.event_id"
+            " WHERE lc.annotator = ? ORDER BY lc.conversation_id",
             (annotator,),
         ).fetchall()
-        return [(_label_event(r[:-3]), r[-3], r[-2], r[-1]) for r in rows]
+        return [_label_event(r) for r in rows]
 
     def label_events_of(self, conversation_ids: Sequence[int]) -> list[LabelEvent]:
         """The label events of a page of conversations, oldest first (the same events as

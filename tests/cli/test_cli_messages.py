@@ -178,6 +178,54 @@ def test_report_shows_progress_on_a_terminal(store_copy: Path) -> None:
     assert piped.returncode == 0 and piped.stderr == "" and piped.stdout.startswith("# Dataset report")
 
 
+# --- labels export -------------------------------------------------------------------------
+
+
+def test_labels_export_into_a_missing_folder_is_one_line(store_copy: Path, tmp_path: Path) -> None:
+    """`labels export -o` into a folder that does not exist: one line, exit 2, no file."""
+    out = tmp_path / "missing" / "labels.jsonl"
+    done = arena("labels", "export", "--db", str(store_copy), "-o", str(out))
+    assert done.returncode == 2, done.stderr
+    assert done.stderr == f"arena-tui: folder {out.parent} does not exist\n"
+    assert not out.parent.exists()
+
+
+def test_queue_does_not_load_the_terminal_ui(store_copy: Path) -> None:
+    """`arena-tui queue` prints a table: it needs the status words, not Textual."""
+    result = subprocess.run([sys.executable, "-X", "importtime", *ARENA, "queue", "--db", str(store_copy), "-a", "alice"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and "to do" in result.stdout
+    imported = {line.rsplit("|", 1)[1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    assert "core.store.annotate" in imported
+    assert sorted(m for m in imported if m.split(".")[0] == "textual" or m.startswith("arena_tui.annotate")) == []
+
+
+# --- help ----------------------------------------------------------------------------------
+
+
+def test_every_command_option_and_argument_has_help() -> None:
+    """Every command has help text, every option its own line, and the help names every argument."""
+    import click
+
+    from arena_tui.cli import main
+
+    def walk(command: click.Command, path: str):  # noqa: ANN202
+        yield path, command
+        for name, sub in getattr(command, "commands", {}).items():
+            yield from walk(sub, f"{path} {name}")
+
+    missing = []
+    for path, command in walk(main, "arena-tui"):
+        if not (command.help or "").strip():
+            missing.append(f"{path}: no help")
+        for param in command.params:
+            if isinstance(param, click.Option) and not (param.help or "").strip():
+                missing.append(f"{path} {param.opts[0]}: no help")
+            elif isinstance(param, click.Argument) and param.human_readable_name not in (command.help or ""):
+                missing.append(f"{path}: help does not say what {param.human_readable_name} is")
+    assert missing == []
+
+
 # --- start-up ------------------------------------------------------------------------------
 
 ENGINE = ("numpy", "sqlite3", "bandit", "sacrebleu", "textual", "core.store", "core.evaluation.pipeline", "core.tournament.orchestrator",

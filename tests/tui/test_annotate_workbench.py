@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -14,9 +16,11 @@ from arena_tui.annotate.widgets.agreement_pane import AgreementPane
 from arena_tui.cli import main
 from arena_tui.cli.common import ArenaError
 from arena_tui.cli.labelling import make_annotate_app
+from core.data.packs import label_summary
 from core.evaluation.pipeline import record_label
 from core.store import Store
 from core.store.annotate import QUEUE_DISPUTED, QUEUE_DONE, QUEUE_TO_DO, QueueFilter
+from tests.conftest import ARENA_TUI
 from tests.tui.test_annotate_tui import REFUSAL, SAFE, build_store, run_async, settle
 
 # Pauses allowed while waiting for another process's write to show up: a bound on the
@@ -222,6 +226,46 @@ class TestPalette:
             assert any(str(out) in message for message in notices)
         lines = [json.loads(line) for line in out.read_text().splitlines()]
         assert [(r["conversation_id"], r["label"]) for r in lines] == [(ids[0], "attack"), (ids[1], "defense")]
+
+    @run_async
+    async def test_exported_labels_are_what_labels_import_reads(self, four_items) -> None:  # noqa: ANN001
+        """The annotator labels a copy of the store on a laptop, exports from the palette and
+        carries the file back: `arena-tui labels import` appends those labels to the
+        organizer's store (the labels JSONL, one format with `labels export`), and a second
+        import adds nothing."""
+        organizer, ids = four_items
+        laptop = organizer.with_name("laptop.db")
+        shutil.copyfile(organizer, laptop)
+        app = make_annotate_app(laptop, "alice")
+        async with app.run_test(size=(120, 40)) as pilot:
+            await settle(app, pilot)
+            await pilot.press("1")
+            await settle(app, pilot)
+            await pilot.press("j", "m", "t", "space")  # the defender turn, and a tag
+            app.screen.query_one("#note").value = "shell"
+            await pilot.press("tab", "enter")
+            await settle(app, pilot)
+            await pilot.press("2")
+            await settle(app, pilot)
+            await pilot.press("ctrl+p")
+            await settle(app, pilot)
+            await pilot.press(*"export my", "enter")
+            out = laptop.with_name("laptop.alice.labels.jsonl")
+            assert await wait_until(app, pilot, out.exists)
+        cli = CliRunner().invoke(main, ["labels", "export", "--db", str(laptop)])
+        assert cli.exit_code == 0, cli.output
+        exported = out.read_text(encoding="utf-8").splitlines()
+        assert len(exported) == 2 and set(exported) <= set(cli.stdout.splitlines()), \
+            "the palette writes the lines `labels export` writes for the same events"
+        for appended in (2, 0):
+            done = subprocess.run([ARENA_TUI, "labels", "import", "--db", str(organizer), str(out), "--resamples", "100"],
+                                  capture_output=True, text=True, timeout=120)
+            assert done.returncode == 0, done.stderr
+            assert f"appended {appended} label events" in done.stdout
+        with Store.open(organizer, create=False) as a, Store.open(laptop, create=False) as b:
+            assert label_summary(a.label_events()) == label_summary(b.label_events()) != {}
+            assert [(e.conversation_id, e.label, e.tags, e.turn, e.note) for e in a.label_events()] == \
+                [(ids[0], "attack", (), None, ""), (ids[1], "defense", ("malicious_code",), 1, "shell")]
 
     @run_async
     async def test_hostile_names_render_literally(self, tmp_path: Path) -> None:

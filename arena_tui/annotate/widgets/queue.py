@@ -27,7 +27,7 @@ from textual.strip import Strip
 
 from arena_tui.common.safe import inert
 from core.store import Store, StoreError
-from core.store.annotate import QUEUE_DISPUTED, QUEUE_DONE, QUEUE_TO_DO, QueueRow
+from core.store.annotate import QUEUE_DONE, QUEUE_TO_DO, STATUS_WORDS, QueueRow
 
 # Rows read from the store in one query when a line scrolls into view: a few screens'
 # worth, so scrolling reads rarely, yet one page is well under a millisecond.
@@ -35,7 +35,6 @@ PAGE_ROWS = 128
 # Queue lines kept once read: enough for the pages around the cursor, bounded memory.
 ROW_CACHE_SIZE = 2048
 
-STATUS_WORDS = {QUEUE_TO_DO: "to do", QUEUE_DONE: "done", QUEUE_DISPUTED: "disputed"}
 STATUS_WIDTH = max(len(word) for word in STATUS_WORDS.values())
 
 
