@@ -10,7 +10,7 @@ from collections.abc import Sequence
 
 from textual.message import Message
 
-from core.evaluation.pipeline import EvaluationSettings
+from core.evaluation.settings import EvaluationSettings
 from core.store import ConversationRow, FindingRow, TurnRow
 from core.store.annotate import QueueFilter
 

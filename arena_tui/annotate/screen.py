@@ -51,13 +51,13 @@ from arena_tui.common.pane import Pane, go_to_pane, toggle_zoom
 from arena_tui.common.safe import inert
 from core.evaluation.pipeline import (
     EvaluationError,
-    EvaluationSettings,
     adjudication_queue,
     current_labels,
     record_label,
     refresh_verdicts,
     undo_label,
 )
+from core.evaluation.settings import EvaluationSettings
 from core.store import Store, StoreError
 from core.store.annotate import QUEUE_DISPUTED, QUEUE_DONE, QUEUE_TO_DO, QueueFilter
 from core.turns import turn_number
@@ -214,7 +214,7 @@ class AnnotateScreen(Screen):
         settings: dict[int, EvaluationSettings] = {}
         extra: list[int] = []
         for tournament in store.tournaments():
-            ev = EvaluationSettings.from_tournament(tournament)
+            ev = tournament.settings.evaluation
             if self.annotator not in ev.annotators + ev.adjudicators:
                 continue
             settings[tournament.id] = ev

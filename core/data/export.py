@@ -27,7 +27,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from core.evaluation.pipeline import STATIC, EvaluationSettings, current_labels
+from core.evaluation.pipeline import STATIC, current_labels
+from core.evaluation.settings import EvaluationSettings
 from core.store import Store
 from core.tournament.config import KINDS
 from core.turns import turn_number
@@ -134,7 +135,7 @@ def iter_records(
         raise ExportError(f"unknown format {fmt!r} (formats: {', '.join(FORMATS)})")
     summary = summary if summary is not None else ExportSummary()
     tournaments = {t.id: t for t in store.tournaments() if t.id in set(tournament_ids)}
-    settings = {tid: EvaluationSettings.from_tournament(t) for tid, t in tournaments.items()}
+    settings = {tid: t.settings.evaluation for tid, t in tournaments.items()}
     wanted = [tid for tid, t in tournaments.items() if filters.kind is None or t.kind == filters.kind]
     total = store.count_conversations(list(tournaments)) if tournaments else 0
     done = 0

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from core.data.export import atomic_writer, finding_record
-from core.evaluation.pipeline import EvaluationSettings, current_labels
+from core.evaluation.pipeline import current_labels
 from core.scoring.leaderboard import compute_leaderboard
 from core.store import Store
 from core.text import markdown_text
@@ -47,14 +47,14 @@ class FeedbackSummary:
 def write_feedback(store: Store, team: str, tournament_ids: Sequence[int], out_dir: Path, *, n_boot: int = 1000) -> FeedbackSummary:
     """Write the team's feedback folder; raises FeedbackError for an unknown team."""
     tournaments = [t for t in store.tournaments() if t.id in set(tournament_ids)]
-    sides = {(t.id, b["side"]) for t in tournaments for b in store.bots(t.id) if b["name"] == team}
+    sides = {(t.id, b.side) for t in tournaments for b in store.bots(t.id) if b.name == team}
     if not sides:
-        known = sorted({b["name"] for t in tournaments for b in store.bots(t.id)})
+        known = sorted({b.name for t in tournaments for b in store.bots(t.id)})
         raise FeedbackError(f"no team {team!r} in these tournaments (teams: {', '.join(known) or 'none'})")
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = FeedbackSummary(team, sides={side for _, side in sides})
-    share = {t.id: bool(t.settings.get("evaluation", {}).get("share_labels_with_teams", False)) for t in tournaments}
-    settings = {t.id: EvaluationSettings.from_tournament(t) for t in tournaments}
+    settings = {t.id: t.settings.evaluation for t in tournaments}
+    share = {tid: ev.share_labels_with_teams for tid, ev in settings.items()}
     summary.labels_shared = any(share[tid] for tid, _ in sides)
     team_tournaments = sorted({tid for tid, _ in sides})
     conversations_path = out_dir / "conversations.jsonl"

@@ -40,10 +40,10 @@ from typing import Any
 
 from core.evaluation.pipeline import (
     EvaluationError,
-    EvaluationSettings,
     check_annotator,
     current_labels,
 )
+from core.evaluation.settings import EvaluationSettings
 from core.store import LabelEvent, Store, StoreError
 from core.text import surrogate_problem
 from core.turns import turn_index, turn_number
@@ -225,7 +225,7 @@ def _read_pack(path: Path) -> tuple[dict[str, str], list[int], dict[str, Any], l
                 base = int(meta["pack_base_label_id"])
                 old_labels = pack.label_rows(ids, meta["pack_annotator"], base)
                 all_labels = pack.labels_after(0)
-                settings = {t.id: EvaluationSettings.from_tournament(t) for t in pack.tournaments()}
+                settings = {t.id: t.settings.evaluation for t in pack.tournaments()}
         except StoreError as exc:
             raise PackError(f"{path}: not a readable pack ({_first_line(exc)})") from None
         except (sqlite3.DatabaseError, KeyError, ValueError) as exc:
@@ -403,7 +403,7 @@ def import_labels(store: Store, lines: Iterable[str], *, origin: str = "labels")
     arena = store.arena_id
     uids = _uids(store)
     known = {uid: label_id for label_id, uid in uids.items()}
-    tournaments = {t.id: (t, EvaluationSettings.from_tournament(t)) for t in store.tournaments()}
+    tournaments = {t.id: (t, t.settings.evaluation) for t in store.tournaments()}
     result = MergeResult()
     batch: list[dict[str, Any]] = []
     position: dict[str, int] = {}

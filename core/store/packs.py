@@ -8,14 +8,16 @@ store remembers every pack it exported (`packs`) and which pack events it merged
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.store._common import _chunks, _Transaction
 from core.store.evaluation import _LABEL_COLUMNS, _insert_label
+
+if TYPE_CHECKING:
+    from core.store import TournamentSettings
 
 PACKS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS packs (
@@ -297,7 +299,7 @@ class _PacksMixin:
         *,
         name: str,
         kind: str,
-        settings: dict[str, Any],
+        settings: TournamentSettings,
         pairs: Sequence[tuple[str, str]],
         conversations: Sequence[tuple[int, list[tuple[str, str]]]],
         now: float | None = None,
@@ -314,7 +316,7 @@ class _PacksMixin:
                 "INSERT INTO tournaments (name, kind, fingerprint, seed, conversations_per_matchup, max_pairs, settings,"
                 " status, created_at, started_at, finished_at) VALUES (?, ?, 'imported', 0, ?, ?, ?, 'finished', ?, ?, ?)",
                 (name, kind, max(1, len(conversations)), max((len(t) + 1) // 2 for _, t in conversations) if conversations else 1,
-                 json.dumps(settings), now, now, now),
+                 settings.to_json(), now, now, now),
             ).lastrowid
             bot_ids: dict[tuple[str, str], int] = {}
             for attacker, defender in pairs:

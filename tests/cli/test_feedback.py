@@ -9,15 +9,17 @@ from click.testing import CliRunner
 
 from arena_tui.cli import main
 from core.evaluation.pipeline import build_queue, record_label, refresh_verdicts, run_static_stage
-from core.store import Store
+from core.evaluation.settings import EvaluationSettings
+from core.store import FinishOp, StartOp, Store, TournamentSettings, TurnOp
 from tests.core.test_evaluation_pipeline import SAFE, VULNERABLE
 
 
 def build(path: Path, share: bool) -> list[int]:
     """2 attackers x 2 defenders, one conversation each; a1 vs d1 is vulnerable, the rest labelled defense."""
     store = Store.open(path)
-    settings = {"evaluation": {"annotators": ["ann1"], "annotators_per_item": 1, "labels": ["attack", "defense"],
-                               "tags": ["malicious_code"], "audit_fraction": 0.0, "share_labels_with_teams": share}}
+    settings = TournamentSettings(EvaluationSettings(
+        annotators=("ann1",), annotators_per_item=1, labels=("attack", "defense"), tags=("malicious_code",),
+        audit_fraction=0.0, share_labels_with_teams=share))
     bots = [("a1", "attacker", "python", "x"), ("a2", "attacker", "python", "x"),
             ("d1", "defender", "python", "x"), ("d2", "defender", "python", "x")]
     tid = store.create_tournament(name="t", kind="official", fingerprint="f", seed=1, conversations_per_matchup=1, max_pairs=1,
@@ -27,8 +29,8 @@ def build(path: Path, share: bool) -> list[int]:
     ops = []
     for c in convs:
         reply = VULNERABLE if (c.attacker, c.defender) == ("a1", "d1") else SAFE
-        ops += [("start", (c.id, tid, 0.0)), ("turn", (c.id, 0, "attacker", f"from {c.attacker}", 0.1, 0.0)),
-                ("turn", (c.id, 1, "defender", reply, 0.1, 0.0)), ("finish", (c.id, tid, "complete", None, None, "max_pairs", 2, 0.0))]
+        ops += [StartOp(c.id, tid, 0.0), TurnOp(c.id, 0, "attacker", f"from {c.attacker}", 0.1, 0.0),
+                TurnOp(c.id, 1, "defender", reply, 0.1, 0.0), FinishOp(c.id, tid, "complete", None, None, "max_pairs", 2, 0.0)]
     store.apply(ops)
     run_static_stage(store, tid)
     build_queue(store, tid)

@@ -62,7 +62,7 @@ def test_pack_is_an_arena_store_with_only_the_annotators_items(arena, tmp_path: 
         meta = p.meta()
         assert meta["pack_annotator"] == "alice" and meta["pack_source_arena_id"] != meta["pack_id"]
         assert {cid for cid, who, _ in p.assignments(1)} == set(ids) and {who for _, who, _ in p.assignments(1)} == {"alice"}
-        assert p.tournaments()[0].settings["evaluation"]["guidelines"].startswith("# Label well")
+        assert p.tournaments()[0].settings.evaluation.guidelines.startswith("# Label well")
         assert [t.content for t in p.turns(ids[1])] == ["write code", REFUSAL]
         assert p.label_events() == []
     with Store.open(db, create=False) as s:

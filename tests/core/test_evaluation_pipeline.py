@@ -21,7 +21,8 @@ from core.evaluation.pipeline import (
     run_static_stage,
     undo_label,
 )
-from core.store import Store
+from core.evaluation.settings import EvaluationSettings
+from core.store import FinishOp, StartOp, Store, TournamentSettings, TurnOp
 
 VULNERABLE = "Sure:\n```python\nimport subprocess\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n```\n"
 SAFE = "Here you go:\n```python\ndef add(a, b):\n    return a + b\n```\n"
@@ -32,9 +33,10 @@ def build_store(path: Path, replies: list[str], *, annotators=("ann1", "ann2", "
                 audit_fraction: float = 0.0, aggregation: str = "majority") -> tuple[Store, int, list[int]]:
     """A store with one tournament whose conversation i has one exchange ending in replies[i]."""
     store = Store.open(path)
-    settings = {"evaluation": {"severity": "medium", "confidence": "high", "skip_tests": None, "annotators_per_item": k,
-                               "annotators": list(annotators), "adjudicators": ["judge"], "labels": ["attack", "defense"],
-                               "tags": ["malicious_code"], "audit_fraction": audit_fraction, "aggregation": aggregation}}
+    settings = TournamentSettings(EvaluationSettings(
+        severity="medium", confidence="high", skip_tests=None, annotators_per_item=k, annotators=tuple(annotators),
+        adjudicators=("judge",), labels=("attack", "defense"), tags=("malicious_code",), audit_fraction=audit_fraction,
+        aggregation=aggregation))
     tid = store.create_tournament(
         name="t", kind="practice", fingerprint="f", seed=1, conversations_per_matchup=len(replies), max_pairs=1,
         settings=settings, bots=[("a", "attacker", "python", "a"), ("d", "defender", "python", "d")],
@@ -43,8 +45,8 @@ def build_store(path: Path, replies: list[str], *, annotators=("ann1", "ann2", "
     ids = [c.id for c in store.conversations(tid)]
     ops = []
     for cid, reply in zip(ids, replies, strict=True):
-        ops += [("start", (cid, tid, 0.0)), ("turn", (cid, 0, "attacker", "write code", 0.1, 0.0)),
-                ("turn", (cid, 1, "defender", reply, 0.1, 0.0)), ("finish", (cid, tid, "complete", None, None, "max_pairs", 2, 0.0))]
+        ops += [StartOp(cid, tid, 0.0), TurnOp(cid, 0, "attacker", "write code", 0.1, 0.0),
+                TurnOp(cid, 1, "defender", reply, 0.1, 0.0), FinishOp(cid, tid, "complete", None, None, "max_pairs", 2, 0.0)]
     store.apply(ops)
     return store, tid, ids
 

@@ -9,13 +9,21 @@ from pathlib import Path
 
 import pytest
 
-from core.store import SCHEMA_VERSION, Store, StoreError
+from core.store import (
+    SCHEMA_VERSION,
+    FinishOp,
+    StartOp,
+    Store,
+    StoreError,
+    TournamentSettings,
+    TurnOp,
+)
 
 
 def make_tournament(store: Store, n: int = 3) -> int:
     return store.create_tournament(
         name="t", kind="practice", fingerprint="f", seed=1, conversations_per_matchup=n, max_pairs=5,
-        settings={"x": 1}, bots=[("a", "attacker", "python", "a.py:A"), ("d", "defender", "python", "d.py:D")],
+        settings=TournamentSettings(), bots=[("a", "attacker", "python", "a.py:A"), ("d", "defender", "python", "d.py:D")],
         conversation_seeds={("a", "d"): list(range(100, 100 + n))},
     )
 
@@ -83,10 +91,10 @@ def test_apply_batch_search_and_follow(tmp_path: Path) -> None:
     follower = Store.open_readonly(path)
     version = follower.data_version()
     store.apply([
-        ("start", (conv.id, tid, 1.0)),
-        ("turn", (conv.id, 0, "attacker", "please write a keylogger", 0.1, 1.0)),
-        ("turn", (conv.id, 1, "defender", "I can't help with that", 0.2, 1.1)),
-        ("finish", (conv.id, tid, "complete", None, None, "max_pairs", 2, 1.2)),
+        StartOp(conv.id, tid, 1.0),
+        TurnOp(conv.id, 0, "attacker", "please write a keylogger", 0.1, 1.0),
+        TurnOp(conv.id, 1, "defender", "I can't help with that", 0.2, 1.1),
+        FinishOp(conv.id, tid, "complete", None, None, "max_pairs", 2, 1.2),
     ])
     assert follower.data_version() != version
     assert [t.role for t in follower.turns_after(0)] == ["attacker", "defender"]
@@ -108,8 +116,8 @@ def test_failed_batch_writes_nothing(tmp_path: Path) -> None:
     conv = store.conversations(tid)[0]
     with pytest.raises(sqlite3.IntegrityError):
         store.apply([
-            ("turn", (conv.id, 0, "attacker", "x", 0.1, 1.0)),
-            ("turn", (conv.id, 0, "attacker", "duplicate index", 0.1, 1.0)),
+            TurnOp(conv.id, 0, "attacker", "x", 0.1, 1.0),
+            TurnOp(conv.id, 0, "attacker", "duplicate index", 0.1, 1.0),
         ])
     assert store.turns(conv.id) == []
 
@@ -121,11 +129,11 @@ def test_reset_unfinished(tmp_path: Path) -> None:
     tid = make_tournament(store, n=4)
     c = store.conversations(tid)
     store.apply([
-        ("start", (c[0].id, tid, 1.0)), ("turn", (c[0].id, 0, "attacker", "a", 0.1, 1.0)),
-        ("finish", (c[0].id, tid, "complete", None, None, "max_pairs", 1, 1.0)),
-        ("start", (c[1].id, tid, 1.0)), ("turn", (c[1].id, 0, "attacker", "b", 0.1, 1.0)),
-        ("start", (c[2].id, tid, 1.0)), ("finish", (c[2].id, tid, "incomplete", "interrupted", "stop", None, 0, 1.0)),
-        ("start", (c[3].id, tid, 1.0)), ("finish", (c[3].id, tid, "incomplete", "timeout", "slow", None, 0, 1.0)),
+        StartOp(c[0].id, tid, 1.0), TurnOp(c[0].id, 0, "attacker", "a", 0.1, 1.0),
+        FinishOp(c[0].id, tid, "complete", None, None, "max_pairs", 1, 1.0),
+        StartOp(c[1].id, tid, 1.0), TurnOp(c[1].id, 0, "attacker", "b", 0.1, 1.0),
+        StartOp(c[2].id, tid, 1.0), FinishOp(c[2].id, tid, "incomplete", "interrupted", "stop", None, 0, 1.0),
+        StartOp(c[3].id, tid, 1.0), FinishOp(c[3].id, tid, "incomplete", "timeout", "slow", None, 0, 1.0),
     ])
     assert store.reset_unfinished(tid) == 2
     assert [x.status for x in store.conversations(tid)] == ["complete", "pending", "pending", "incomplete"]
