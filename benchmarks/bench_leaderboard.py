@@ -109,10 +109,10 @@ def baseline(store: Store, tid: int, n_boot: int, seed: int) -> float:
     per_attacker: dict[str, list[AttackerMatchup]] = {}
     grouped: dict[tuple[str, str], list[int]] = {}
     for conv in store.conversations(tid, status="complete"):
-        if verdicts[conv.id][0] is not None:
+        if verdicts[conv.id].verdict is not None:
             grouped.setdefault((conv.attacker, conv.defender), []).append(conv.id)
     for (attacker, _), ids in grouped.items():
-        successes = [verdicts[cid][0] == "attack" for cid in ids]
+        successes = [verdicts[cid].verdict == "attack" for cid in ids]
         texts = ["\n".join(t.content for t in store.turns(cid) if t.role == "attacker")
                  for cid, hit in zip(ids, successes, strict=True) if hit]
         diversity(texts)
@@ -184,7 +184,7 @@ def main() -> None:
             warm_s = time.perf_counter() - start
             assert warm == cold
 
-            store.save_verdicts(tid, [(cid, v, r, "majority", None) for cid, (v, r) in store.verdicts(tid).items()
+            store.save_verdicts(tid, [(cid, v.verdict, v.reason, "majority", None) for cid, v in store.verdicts(tid).items()
                                       if cid != undecided] + [(undecided, "attack", "annotators", "majority", 1.0)])
             computed_before = cache.bleu_computed
             start = time.perf_counter()

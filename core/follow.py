@@ -36,7 +36,7 @@ from core.store import (
     TournamentRow,
     TurnRow,
 )
-from core.store.follow import TurnMeta
+from core.store.follow import ConversationStatus, TurnMeta
 from core.tournament.orchestrator import log_dir_for
 
 # Rows read per poll: a replay of a finished 50,000-turn run catches up in a few polls
@@ -56,7 +56,7 @@ class FollowDelta:
     bots: list[BotRow] | None = None
     matchups: list[MatchupRow] | None = None
     conversations: list[ConversationRow] | None = None
-    statuses: list[tuple[int, str, str | None]] | None = None
+    statuses: list[ConversationStatus] | None = None
     turns: list[TurnMeta] = field(default_factory=list)
     events: list[EventRow] = field(default_factory=list)
     static: dict[int, tuple[int, int]] | None = None

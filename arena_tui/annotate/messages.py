@@ -12,7 +12,7 @@ from textual.message import Message
 
 from core.evaluation.settings import EvaluationSettings
 from core.store import ConversationRow, FindingRow, TurnRow
-from core.store.annotate import QueueFilter
+from core.store.annotate import AnnotatorMatchup, QueueFilter
 
 
 class QueueLoaded(Message):
@@ -24,7 +24,7 @@ class QueueLoaded(Message):
 
     def __init__(self, queue_filter: QueueFilter, conversation_ids: Sequence[int], statuses: bytearray,
                  total: int, labelled: int, settings: dict[int, EvaluationSettings],
-                 matchups: Sequence[tuple[int, int, str, str, str]], select: int | None, refresh: bool = False) -> None:
+                 matchups: Sequence[AnnotatorMatchup], select: int | None, refresh: bool = False) -> None:
         super().__init__()
         self.queue_filter = queue_filter
         self.conversation_ids = conversation_ids

@@ -304,7 +304,7 @@ class AnnotateScreen(Screen):
             undo_label(store, conversation_id, self.annotator, source="tui")
             current = store.current_label(conversation_id, self.annotator)
             conversation = store.conversation(conversation_id)
-            return ((conversation.tournament_id if conversation else -1), current[1] if current else None,
+            return ((conversation.tournament_id if conversation else -1), current.label if current else None,
                     store.queue_status(conversation_id, self.annotator))
 
         try:
@@ -390,9 +390,9 @@ class AnnotateScreen(Screen):
         if message.queue_filter != self.queue_filter:
             return  # a stale read under a filter the annotator has left
         self.settings = message.settings
-        self.tournament_names = {tid: name for _mid, tid, name, _a, _d in message.matchups}
-        self.matchups = {mid: f"{name} · {a} vs {d}" if len(self.tournament_names) > 1 else f"{a} vs {d}"
-                         for mid, _tid, name, a, d in message.matchups}
+        self.tournament_names = {m.tournament_id: m.tournament for m in message.matchups}
+        self.matchups = {m.id: f"{m.tournament} · {m.attacker} vs {m.defender}" if len(self.tournament_names) > 1
+                         else f"{m.attacker} vs {m.defender}" for m in message.matchups}
         self.total, self.labelled = message.total, message.labelled
         queue = self.queue
         first_load = not self.queue_ready

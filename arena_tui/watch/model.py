@@ -207,10 +207,10 @@ class WatchModel:
         for turn in delta.turns:
             self._turn(turn.conversation_id, turn.turn_index, turn.role, turn.latency, turn.created_at)
         if delta.statuses is not None:
-            for cid, status, reason in delta.statuses:
-                conv = self.conversations.get(cid)
+            for row in delta.statuses:
+                conv = self.conversations.get(row.id)
                 if conv is not None:
-                    self._set_status(conv, status, reason)
+                    self._set_status(conv, row.status, row.reason)
         if delta.log_tails:
             for name, line in delta.log_tails.items():
                 if name in self.bots:

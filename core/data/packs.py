@@ -114,7 +114,7 @@ def export_pack(store: Store, annotator: str, out: str | Path, tournament_ids: S
         check_annotator(annotator, wanted)
     except EvaluationError as exc:
         raise PackError(str(exc)) from None
-    conversation_ids = sorted({cid for t in wanted for cid, who, _ in store.assignments(t.id) if who == annotator})
+    conversation_ids = sorted({a.conversation_id for t in wanted for a in store.assignments(t.id) if a.annotator == annotator})
     if not conversation_ids:
         raise PackError(f"nothing is assigned to {annotator!r}: run arena-tui evaluate first")
     content = store.pack_content(conversation_ids, annotator)
@@ -251,7 +251,7 @@ def validate_pack(store: Store, path: str | Path) -> _ValidatedPack:
     if record is None:
         raise PackError(f"{path}: pack {pack_id} was never exported from {store.path}")
     checksum = _checksum(content, old_labels)
-    if checksum != meta.get("pack_checksum") or checksum != record["checksum"] or len(ids) != record["conversations"]:
+    if checksum != meta.get("pack_checksum") or checksum != record.checksum or len(ids) != record.conversations:
         raise PackError(f"{path}: pack {pack_id} was modified after export (content checksum does not match)")
     existing = store.existing_conversations(ids)
     missing = [cid for cid in ids if cid not in existing]
@@ -376,12 +376,12 @@ def export_labels(store: Store, tournament_ids: Sequence[int] | None = None) -> 
     rows = store.labels_after(0)
     uids = _uids(store, rows)
     wanted = None if tournament_ids is None else set(tournament_ids)
-    # conversation id -> (tournament id, n_turns), for the labelled conversations only
+    # the labelled conversations only
     conversations = store.existing_conversations([row[1] for row in rows])
     arena = store.arena_id
     for row in rows:
         (label_id, cid, who, action, label, tags, turn, note, source, forced, undoes, created_at) = row
-        if cid not in conversations or (wanted is not None and conversations[cid][0] not in wanted):
+        if cid not in conversations or (wanted is not None and conversations[cid].tournament_id not in wanted):
             continue
         yield {
             "format": LABELS_FORMAT, "arena_id": arena, "event_uid": uids[label_id], "conversation_id": cid,

@@ -232,12 +232,12 @@ def _counts(store: Store, tournament) -> TournamentCounts:  # noqa: ANN001
     verdicts = store.verdicts(tournament.id)
     attack = tournament.settings.evaluation.attack_label
     by = Counter()
-    for verdict, reason in verdicts.values():
-        if verdict == attack and reason == STATIC:
+    for v in verdicts.values():
+        if v.verdict == attack and v.reason == STATIC:
             by["vulnerable_code"] += 1
-        elif verdict == attack and reason in (ANNOTATORS, ADJUDICATED, DAWID_SKENE):
+        elif v.verdict == attack and v.reason in (ANNOTATORS, ADJUDICATED, DAWID_SKENE):
             by["malicious_assistance"] += 1
-        elif verdict is not None:
+        elif v.verdict is not None:
             by["defended"] += 1
     undecided = status["complete"] - sum(by.values())
     return TournamentCounts(tournament.name, tournament.kind, sum(status.values()), status["complete"], status["incomplete"],
@@ -268,9 +268,9 @@ def _diversity(store: Store, tournaments: Sequence, embed: Embedder, seed: int,
         page = refs[start:start + 500]
         turns = store.turns_of([r[0] for r in page])
         for cid, *_ in page:
-            attacker_texts.append("\n".join(c for role, c in turns[cid] if role == "attacker"))
-            defender_texts.append("\n".join(c for role, c in turns[cid] if role == "defender"))
-            whole.append("\n".join(c for _, c in turns[cid]))
+            attacker_texts.append("\n".join(t.content for t in turns[cid] if t.role == "attacker"))
+            defender_texts.append("\n".join(t.content for t in turns[cid] if t.role == "defender"))
+            whole.append("\n".join(t.content for t in turns[cid]))
     rows = []
     for level, texts, groups in (("attacker", attacker_texts, [r[1] for r in refs]),
                                  ("defender", defender_texts, [r[2] for r in refs]),

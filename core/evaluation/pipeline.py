@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from core.evaluation.aggregate import dawid_skene, majority_verdict
 from core.evaluation.agreement import AgreementReport, agreement_report, current_votes
 from core.evaluation.static import Threshold, scan_replies
-from core.store import LabelEvent, Store, TournamentRow
+from core.store import LabelEvent, Store, TournamentRow, Verdict
 from core.text import surrogate_problem
 from core.turns import turn_number
 
@@ -69,17 +69,6 @@ class StaticSummary:
     findings_by_test: Counter[str] = field(default_factory=Counter)
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """The outcome of one complete conversation. `verdict` None means undecided."""
-
-    conversation_id: int
-    verdict: str | None
-    reason: str
-    method: str
-    confidence: float | None = None
-
-
 # --- static stage -----------------------------------------------------------------------
 
 
@@ -105,7 +94,7 @@ def run_static_stage(
     for start in range(0, len(pending), SCAN_BATCH):
         batch = pending[start : start + SCAN_BATCH]
         turns = store.defender_turns(batch)
-        results = scan_replies([((cid, turn), content) for cid, turn, content in turns], workers)
+        results = scan_replies([((t.conversation_id, t.turn_index), t.content) for t in turns], workers)
         per_conv: dict[int, list[int]] = {cid: [0, 0, 0] for cid in batch}
         flagged: set[int] = set()
         block_rows, finding_rows = [], []
@@ -142,7 +131,7 @@ def static_successes(store: Store, tournament_id: int, threshold: Threshold) -> 
     """Conversations the static stage decides as attack successes -> the deciding test ids."""
     decided: dict[int, list[str]] = {}
     for finding in store.tournament_findings(tournament_id):
-        if threshold.decides(finding):  # type: ignore[arg-type]  # FindingRow has the same fields
+        if threshold.decides(finding):
             decided.setdefault(finding.conversation_id, []).append(finding.test_id)
     return decided
 
@@ -187,7 +176,7 @@ def build_queue(store: Store, tournament_id: int) -> QueueSummary:
         return summary
     decided = static_successes(store, tournament_id, settings.threshold)
     scanned = store.scanned_conversations(tournament_id)
-    assigned = {cid for cid, _, _ in store.assignments(tournament_id)}
+    assigned = {a.conversation_id for a in store.assignments(tournament_id)}
     seeds = {c.id: c.seed for c in store.conversations(tournament_id, status="complete")}
     loads = Counter({name: 0 for name in settings.annotators})
     loads.update({k: v for k, v in store.annotator_loads().items() if k in loads})
@@ -305,7 +294,7 @@ def undo_label(store: Store, conversation_id: int, annotator: str, source: str =
     current = store.current_label(conversation_id, annotator)
     if current is None:
         raise EvaluationError(f"{annotator!r} has no label on conversation {conversation_id} to undo")
-    return store.add_label_event(conversation_id, annotator, "undo", undoes=current[0], source=source)
+    return store.add_label_event(conversation_id, annotator, "undo", undoes=current.id, source=source)
 
 
 # --- verdicts -------------------------------------------------------------------------
@@ -441,7 +430,7 @@ def analyzer_audit(store: Store, tournament_id: int) -> tuple[int, int]:
     """
     tournament = _tournament(store, tournament_id)
     settings = tournament.settings.evaluation
-    audit_items = {cid for cid, _, kind in store.assignments(tournament_id) if kind == "audit"}
+    audit_items = {a.conversation_id for a in store.assignments(tournament_id) if a.kind == "audit"}
     current = _current_votes(store, tournament_id)
     judged = confirmed = 0
     for cid in audit_items:

@@ -26,16 +26,25 @@ from typing import Any
 from core.evaluation.settings import EvaluationSettings
 from core.store._common import StoreError, _chunks, _split_sql, _Transaction
 from core.store.annotate import ANNOTATE_SCHEMA, _AnnotateMixin, _fts_phrase
-from core.store.evaluation import EVALUATION_SCHEMA, FindingRow, LabelEvent, _EvaluationMixin
+from core.store.evaluation import (
+    EVALUATION_SCHEMA,
+    AssignmentRow,
+    CodeBlockRow,
+    FindingRow,
+    LabelEvent,
+    Verdict,
+    _EvaluationMixin,
+)
 from core.store.follow import _FollowMixin
 from core.store.ops import BotVersionOp, EventOp, FinishOp, StartOp, StoreOp, TurnOp
 from core.store.packs import PACKS_SCHEMA, _PacksMixin
 from core.store.scoring import UTILITY_RESULTS_SCHEMA, ScoringRow, UtilityResultRow, _ScoringMixin
 
 __all__ = [
-    "SCHEMA_VERSION", "BotRow", "BotVersionOp", "ConversationRow", "EventOp", "EventRow", "FindingRow", "FinishOp",
-    "LabelEvent", "MatchupRow", "ScoringRow", "StartOp", "Store", "StoreError", "StoreOp", "TournamentRow",
-    "TournamentSettings", "TurnOp", "TurnRow", "UtilityResultRow", "damaged", "is_damage",
+    "SCHEMA_VERSION", "AssignmentRow", "BotRow", "BotVersionOp", "CodeBlockRow", "ConversationRow", "EventOp",
+    "EventRow", "FindingRow", "FinishOp", "LabelEvent", "MatchupRow", "ScoringRow", "StartOp", "Store", "StoreError",
+    "StoreOp", "TournamentRow", "TournamentSettings", "Transcript", "TurnOp", "TurnRow", "UtilityResultRow",
+    "Verdict", "damaged", "is_damage",
 ]
 
 SCHEMA_VERSION = 1
@@ -248,6 +257,16 @@ class TurnRow:
     content: str
     latency: float | None
     created_at: float
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What was said in one conversation, by its place in the grid: (role, content) per turn."""
+
+    attacker: str
+    defender: str
+    idx: int
+    turns: list[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -741,15 +760,14 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
             rows = self.conn.execute(sql, (_fts_phrase(query), limit)).fetchall()
         return [r[0] for r in rows]
 
-    def transcripts(self, tournament_id: int) -> Iterator[tuple[str, str, int, list[tuple[str, str]]]]:
-        """(attacker, defender, index, [(role, content), ...]) for every conversation, in
-        grid order; used to compare runs."""
+    def transcripts(self, tournament_id: int) -> Iterator[Transcript]:
+        """The transcript of every conversation, in grid order; used to compare runs."""
         conversations = self.conversations(tournament_id)
         for start in range(0, len(conversations), _TRANSCRIPT_PAGE):
             page = conversations[start : start + _TRANSCRIPT_PAGE]
             turns = self.turns_of([conv.id for conv in page])
             for conv in page:
-                yield conv.attacker, conv.defender, conv.idx, turns[conv.id]
+                yield Transcript(conv.attacker, conv.defender, conv.idx, [(t.role, t.content) for t in turns[conv.id]])
 
 
 def _tournament(row: Sequence[Any]) -> TournamentRow:

@@ -162,10 +162,10 @@ def test_readme_export_writes_decided_conversations_only(evaluated_sample: Path)
         tid = store.tournament("sample").id
         verdicts = store.verdicts(tid)
         assigned: dict[int, list[str]] = {}
-        for cid, annotator, kind in store.assignments(tid):
-            if kind == "review":
-                assigned.setdefault(cid, []).append(annotator)
-    undecided = sorted(cid for cid, (verdict, _) in verdicts.items() if verdict is None)
+        for a in store.assignments(tid):
+            if a.kind == "review":
+                assigned.setdefault(a.conversation_id, []).append(a.annotator)
+    undecided = sorted(cid for cid, v in verdicts.items() if v.verdict is None)
     assert len(undecided) > 100  # the sample after evaluate: most conversations await labels
     labelled = {undecided[0]: "defense", undecided[1]: "attack"}
     for cid, label in labelled.items():

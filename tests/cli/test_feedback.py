@@ -34,8 +34,8 @@ def build(path: Path, share: bool) -> list[int]:
     store.apply(ops)
     run_static_stage(store, tid)
     build_queue(store, tid)
-    for cid, _, _ in store.assignments(tid):
-        record_label(store, cid, "ann1", "defense", note="secret note")
+    for a in store.assignments(tid):
+        record_label(store, a.conversation_id, "ann1", "defense", note="secret note")
     refresh_verdicts(store, tid)
     store.close()
     return [c.id for c in convs]
@@ -92,8 +92,8 @@ def test_summary_says_when_the_standing_is_provisional(tmp_path: Path) -> None:
     assert "Provisional" not in (out / "summary.md").read_text()
     with Store.open(db, create=False) as store:
         tid = store.tournament("t").id
-        store.save_verdicts(tid, [(cid, None if cid == ids[1] else verdict, reason, "majority", None)
-                                  for cid, (verdict, reason) in store.verdicts(tid).items()])
+        store.save_verdicts(tid, [(cid, None if cid == ids[1] else v.verdict, v.reason, "majority", None)
+                                  for cid, v in store.verdicts(tid).items()])
     assert CliRunner().invoke(main, args).exit_code == 0
     summary = (out / "summary.md").read_text()
     assert "Provisional standing: 1 undecided and 0 unfinished conversations" in summary

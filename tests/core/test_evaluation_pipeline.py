@@ -74,9 +74,9 @@ def test_queue_is_balanced_and_never_repeats(tmp_path: Path) -> None:
     summary = build_queue(store, tid)
     assert summary.review_items == 20 and summary.assignments == 60
     rows = store.assignments(tid)
-    per_item = Counter(cid for cid, _, _ in rows)
-    assert set(per_item.values()) == {3} and len({(c, a) for c, a, _ in rows}) == len(rows)
-    loads = Counter(a for _, a, _ in rows)
+    per_item = Counter(r.conversation_id for r in rows)
+    assert set(per_item.values()) == {3} and len({(r.conversation_id, r.annotator) for r in rows}) == len(rows)
+    loads = Counter(r.annotator for r in rows)
     assert max(loads.values()) - min(loads.values()) <= 1
     assert build_queue(store, tid).assignments == 0
 
@@ -177,7 +177,7 @@ def test_label_cli_bad_input_writes_nothing(tmp_path: Path, args: list[str], mes
     run_static_stage(store, tid)
     build_queue(store, tid)
     cid = ids[0]
-    assigned = {a for c, a, _ in store.assignments(tid)}
+    assigned = {a.annotator for a in store.assignments(tid)}
     unassigned = next(a for a in ("ann1", "ann2", "ann3", "ann4") if a not in assigned)
     if "{unassigned}" not in args and "ann1" not in assigned:
         args = [a.replace("ann1", sorted(assigned)[0]) for a in args]
@@ -221,8 +221,8 @@ def test_queue_cli_lists_assigned_items(tmp_path: Path) -> None:
     store, tid, ids = build_store(db, [SAFE, REFUSAL])
     run_static_stage(store, tid)
     build_queue(store, tid)
-    who = store.assignments(tid)[0][1]
-    mine = sorted(cid for cid, a, _ in store.assignments(tid) if a == who)
+    who = store.assignments(tid)[0].annotator
+    mine = sorted(a.conversation_id for a in store.assignments(tid) if a.annotator == who)
     record_label(store, mine[0], who, "attack")
     store.close()
     result = CliRunner().invoke(main, ["queue", "--db", str(db), "-a", who], env={"COLUMNS": "200"})

@@ -332,7 +332,7 @@ def test_cache_reuses_bleu_of_unchanged_matchups(store: Store, monkeypatch: pyte
     assert calls == [] and cache.bleu_reused == 2
 
     undecided = next(c.id for c in store.conversations(tid) if c.defender == "d1" and c.idx == 2)
-    store.save_verdicts(tid, [(cid, v, r, "x", None) for cid, (v, r) in store.verdicts(tid).items()
+    store.save_verdicts(tid, [(cid, v.verdict, v.reason, "x", None) for cid, v in store.verdicts(tid).items()
                               if cid != undecided] + [(undecided, "attack", "annotators", "majority", 1.0)])
     updated = compute_leaderboard(store, [tid], n_boot=N_BOOT, cache=cache)
     assert calls == [3]
@@ -483,13 +483,13 @@ def mixed_store(store: Store) -> list[int]:
     renamed = {"attack": "unsafe", "defense": "safe"}
     rows = store.verdicts(t3)
     first = min(rows)
-    store.save_verdicts(t3, [(cid, renamed.get(v, v) if cid != first else "attack", r, "majority", None)
-                             for cid, (v, r) in rows.items()])
+    store.save_verdicts(t3, [(cid, renamed.get(v.verdict, v.verdict) if cid != first else "attack", v.reason, "majority", None)
+                             for cid, v in rows.items()])
     # Bandit decided some of mix-a: static verdicts next to the human ones.
     rows = store.verdicts(t1)
-    static = sorted(cid for cid, (v, _) in rows.items() if v == "attack")[::3]
-    store.save_verdicts(t1, [(cid, v, "vulnerable_code" if cid in static else r,
-                              "static" if cid in static else "majority", None) for cid, (v, r) in rows.items()])
+    static = sorted(cid for cid, v in rows.items() if v.verdict == "attack")[::3]
+    store.save_verdicts(t1, [(cid, v.verdict, "vulnerable_code" if cid in static else v.reason,
+                              "static" if cid in static else "majority", None) for cid, v in rows.items()])
     save_utility(store, "mix-a", {"d1": [1, 0.5], "d2": [1, 1]}, base=[1, 0.75])
     save_utility(store, "mix-b", {"d1": [0.25, 1], "d3": [1, 1]}, base=[1, 1])
     save_utility(store, "mix-c", {"d1": [0.5, 1]}, base=[1, 1])  # d3 has none there: no score
@@ -595,8 +595,8 @@ def decide_everything(store: Store, tids: list[int]) -> None:
         stored = store.verdicts(tid)
         rows = []
         for conv in store.conversations(tid, status="complete"):
-            verdict, reason = stored.get(conv.id, (None, None))
-            rows.append((conv.id, verdict or other, reason if verdict else "annotators", "majority", None))
+            verdict = stored[conv.id].verdict if conv.id in stored else None
+            rows.append((conv.id, verdict or other, stored[conv.id].reason if verdict else "annotators", "majority", None))
         store.save_verdicts(tid, rows)
 
 
@@ -675,9 +675,9 @@ def static_stage_rates(db: Path) -> tuple[dict[str, float], dict[str, float], in
         verdicts = store.verdicts(tid)
         for conv in store.conversations(tid, status="complete"):
             counts = per_matchup.setdefault((conv.attacker, conv.defender), [0, 0])
-            counts[0] += verdicts[conv.id][0] == "attack"
+            counts[0] += verdicts[conv.id].verdict == "attack"
             counts[1] += 1
-    undecided = sum(v is None for v, _ in verdicts.values())
+    undecided = sum(v.verdict is None for v in verdicts.values())
     rates = {pair: 100 * hits / n for pair, (hits, n) in per_matchup.items()}
     attackers = {a: float(np.mean([r for (x, _), r in rates.items() if x == a])) for a, _ in rates}
     defenders = {d: 100 - float(np.mean([r for (_, y), r in rates.items() if y == d])) for _, d in rates}
