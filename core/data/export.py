@@ -29,7 +29,7 @@ from typing import IO, Any
 
 from core.evaluation.pipeline import STATIC, current_labels
 from core.evaluation.settings import EvaluationSettings
-from core.store import FindingRow, Store, TurnRow
+from core.store import FindingRow, Store
 from core.store.packs import ConversationOutcome
 from core.tournament.config import KINDS
 from core.turns import turn_number
@@ -197,7 +197,7 @@ def finding_record(finding: FindingRow) -> dict[str, Any]:
             "cwe": finding.cwe, "severity": finding.severity, "confidence": finding.confidence}
 
 
-def _record(conv: ConversationOutcome, turns: list[TurnRow], findings: list[FindingRow], fmt: str) -> dict[str, Any]:
+def _record(conv: ConversationOutcome, turns: list[tuple[str, str]], findings: list[FindingRow], fmt: str) -> dict[str, Any]:
     meta = {
         "conversation_id": conv.id, "tournament": conv.tournament, "kind": conv.kind,
         "attacker": conv.attacker, "defender": conv.defender, "status": conv.status,
@@ -205,8 +205,8 @@ def _record(conv: ConversationOutcome, turns: list[TurnRow], findings: list[Find
         "findings": [finding_record(f) for f in findings],
     }
     if fmt == "chat-jsonl":
-        return {"messages": [{"role": ROLE_TO_CHAT[t.role], "content": t.content} for t in turns], **meta}
-    return {"turns": [{"role": t.role, "content": t.content} for t in turns], **meta}
+        return {"messages": [{"role": ROLE_TO_CHAT[role], "content": content} for role, content in turns], **meta}
+    return {"turns": [{"role": role, "content": content} for role, content in turns], **meta}
 
 
 def export_conversations(

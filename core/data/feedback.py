@@ -72,7 +72,7 @@ def write_feedback(store: Store, team: str, tournament_ids: Sequence[int], out_d
                     "side": "attacker" if conv.attacker == team else "defender",
                     "attacker": conv.attacker, "defender": conv.defender, "status": conv.status,
                     "incomplete_reason": conv.incomplete_reason, "verdict": conv.verdict, "reason": conv.reason,
-                    "turns": [{"role": t.role, "content": t.content} for t in turns[conv.id]],
+                    "turns": [{"role": r, "content": c} for r, c in turns[conv.id]],
                     "findings": [finding_record(f) for f in findings[conv.id]],
                 }
                 if share.get(conv.tournament_id):

@@ -268,9 +268,9 @@ def _diversity(store: Store, tournaments: Sequence, embed: Embedder, seed: int,
         page = refs[start:start + 500]
         turns = store.turns_of([r[0] for r in page])
         for cid, *_ in page:
-            attacker_texts.append("\n".join(t.content for t in turns[cid] if t.role == "attacker"))
-            defender_texts.append("\n".join(t.content for t in turns[cid] if t.role == "defender"))
-            whole.append("\n".join(t.content for t in turns[cid]))
+            attacker_texts.append("\n".join(c for role, c in turns[cid] if role == "attacker"))
+            defender_texts.append("\n".join(c for role, c in turns[cid] if role == "defender"))
+            whole.append("\n".join(c for _, c in turns[cid]))
     rows = []
     for level, texts, groups in (("attacker", attacker_texts, [r[1] for r in refs]),
                                  ("defender", defender_texts, [r[2] for r in refs]),

@@ -767,7 +767,7 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
             page = conversations[start : start + _TRANSCRIPT_PAGE]
             turns = self.turns_of([conv.id for conv in page])
             for conv in page:
-                yield Transcript(conv.attacker, conv.defender, conv.idx, [(t.role, t.content) for t in turns[conv.id]])
+                yield Transcript(conv.attacker, conv.defender, conv.idx, turns[conv.id])
 
 
 def _tournament(row: Sequence[Any]) -> TournamentRow:
