@@ -11,6 +11,8 @@ import pytest
 
 from core.store import (
     SCHEMA_VERSION,
+    BotVersionOp,
+    EventOp,
     FinishOp,
     StartOp,
     Store,
@@ -120,6 +122,21 @@ def test_failed_batch_writes_nothing(tmp_path: Path) -> None:
             TurnOp(conv.id, 0, "attacker", "duplicate index", 0.1, 1.0),
         ])
     assert store.turns(conv.id) == []
+
+
+def test_every_op_kind_lands_and_anything_else_is_refused(tmp_path: Path) -> None:
+    """`Store.apply` writes each kind of op where it belongs; something that is not an op
+    (the string-tagged tuples of earlier versions) is refused and the batch rolled back."""
+    store = Store.open(tmp_path / "a.db")
+    tid = make_tournament(store)
+    conv = store.conversations(tid)[0]
+    store.apply([BotVersionOp(tid, "d", "2.1"), EventOp(tid, "bot_timeout", None, "d", "no reply", 1.0)])
+    assert [(b.name, b.version) for b in store.bots(tid)] == [("a", None), ("d", "2.1")]
+    assert [(e.kind, e.bot, e.detail) for e in store.events_after(0)][-1] == ("bot_timeout", "d", "no reply")
+    with pytest.raises(TypeError, match="not a store op"):
+        store.apply([StartOp(conv.id, tid, 2.0), ("turn", (conv.id, 0, "attacker", "x", 0.1, 2.0))])
+    assert store.conversation(conv.id).status == "pending" and store.turns(conv.id) == []
+    store.close()
 
 
 def test_reset_unfinished(tmp_path: Path) -> None:
