@@ -336,7 +336,17 @@ def damaged(path: str | Path | None, detail: str) -> StoreError:
 
 
 class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _PacksMixin):
-    """An open arena store. Use `Store.open` (or `Store.open_readonly` for followers)."""
+    """An open arena store. Use `Store.open` (or `Store.open_readonly` for followers).
+
+    Read methods give one frozen dataclass per record (`TournamentRow`, `BotRow`,
+    `ConversationRow`, `TurnRow`, `FindingRow`, `Verdict`, ...); counts and ids come as
+    plain mappings, sets and lists. Plain values only where they are the point: the bulk
+    reads `turns_of` ((role, content) messages for exports) and `scoring_successes`
+    (ids streamed into arrays), `annotator_queue_ids` (compact arrays),
+    `current_label_rows` (the (item, annotator, label) observations the agreement
+    statistics take) and the raw table rows packs copy (`pack_rows`, `label_rows`,
+    `labels_after`). A run writes through `apply` (`core.store.ops`).
+    """
 
     def __init__(self, conn: sqlite3.Connection, path: Path, readonly: bool) -> None:
         self.conn = conn
