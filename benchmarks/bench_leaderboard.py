@@ -50,13 +50,14 @@ from bench_diversity import make_matchup  # noqa: E402
 from build_annotate_store import build as build_large_store  # noqa: E402
 
 from core.evaluation.intervals import AttackerMatchup, bootstrap_attacker_score  # noqa: E402
+from core.evaluation.settings import EvaluationSettings  # noqa: E402
 from core.scoring.diversity import diversity  # noqa: E402
 from core.scoring.leaderboard import LeaderboardCache, compute_leaderboard  # noqa: E402
-from core.store import Store  # noqa: E402
+from core.store import FinishOp, StartOp, Store, TournamentSettings, TurnOp  # noqa: E402
 
 N_SIDE = 5
 GOAL_S = 3.0
-SETTINGS = {"evaluation": {"labels": ["attack", "defense"]}}
+SETTINGS = TournamentSettings(EvaluationSettings(labels=("attack", "defense")))
 
 
 def build_store(path: Path, conversations: int, seed: int) -> tuple[Store, int, int]:
@@ -81,11 +82,11 @@ def build_store(path: Path, conversations: int, seed: int) -> tuple[Store, int, 
         rate = rng.uniform(0.3, 0.7)  # about half successful, varying by matchup
         for cid, side in zip(ids, sides, strict=True):
             turns = side.split("\n")
-            ops.append(("start", (cid, tid, 0.0)))
+            ops.append(StartOp(cid, tid, 0.0))
             for k, text in enumerate(turns):
-                ops.append(("turn", (cid, 2 * k, "attacker", text, 0.1, 0.0)))
-                ops.append(("turn", (cid, 2 * k + 1, "defender", "Here is an answer.", 0.1, 0.0)))
-            ops.append(("finish", (cid, tid, "complete", None, None, "max_pairs", 2 * len(turns), 0.0)))
+                ops.append(TurnOp(cid, 2 * k, "attacker", text, 0.1, 0.0))
+                ops.append(TurnOp(cid, 2 * k + 1, "defender", "Here is an answer.", 0.1, 0.0))
+            ops.append(FinishOp(cid, tid, "complete", None, None, "max_pairs", 2 * len(turns), 0.0))
             if undecided is None:
                 undecided = cid
                 verdicts.append((cid, None, "awaiting_labels", "majority", None))
@@ -108,10 +109,10 @@ def baseline(store: Store, tid: int, n_boot: int, seed: int) -> float:
     per_attacker: dict[str, list[AttackerMatchup]] = {}
     grouped: dict[tuple[str, str], list[int]] = {}
     for conv in store.conversations(tid, status="complete"):
-        if verdicts[conv.id][0] is not None:
+        if verdicts[conv.id].verdict is not None:
             grouped.setdefault((conv.attacker, conv.defender), []).append(conv.id)
     for (attacker, _), ids in grouped.items():
-        successes = [verdicts[cid][0] == "attack" for cid in ids]
+        successes = [verdicts[cid].verdict == "attack" for cid in ids]
         texts = ["\n".join(t.content for t in store.turns(cid) if t.role == "attacker")
                  for cid, hit in zip(ids, successes, strict=True) if hit]
         diversity(texts)
@@ -183,7 +184,7 @@ def main() -> None:
             warm_s = time.perf_counter() - start
             assert warm == cold
 
-            store.save_verdicts(tid, [(cid, v, r, "majority", None) for cid, (v, r) in store.verdicts(tid).items()
+            store.save_verdicts(tid, [(cid, v.verdict, v.reason, "majority", None) for cid, v in store.verdicts(tid).items()
                                       if cid != undecided] + [(undecided, "attack", "annotators", "majority", 1.0)])
             computed_before = cache.bleu_computed
             start = time.perf_counter()

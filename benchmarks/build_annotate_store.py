@@ -15,7 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from core.store import Store  # noqa: E402
+from core.evaluation.settings import EvaluationSettings  # noqa: E402
+from core.store import FinishOp, StartOp, Store, TournamentSettings, TurnOp  # noqa: E402
 
 ANNOTATORS = ["alice", "bob", "carol"]
 ATTACKERS = ["direct", "roleplay", "escalator", "smuggler", "mutator"]
@@ -31,8 +32,8 @@ def build(path: Path, conversations: int, seed: int = 7) -> None:
         Path(f"{path}{suffix}").unlink(missing_ok=True)
     rng = random.Random(seed)
     per_matchup = -(-conversations // (len(ATTACKERS) * len(DEFENDERS)))
-    settings = {"evaluation": {"annotators": ANNOTATORS, "adjudicators": [], "annotators_per_item": 3,
-                               "labels": ["attack", "defense"], "tags": [], "audit_fraction": 0.0}}
+    settings = TournamentSettings(EvaluationSettings(annotators=tuple(ANNOTATORS), adjudicators=(), annotators_per_item=3,
+                                                     labels=("attack", "defense"), tags=(), audit_fraction=0.0))
     with Store.open(path) as store:
         seeds = {(a, d): [rng.randrange(2**31) for _ in range(per_matchup)] for a in ATTACKERS for d in DEFENDERS}
         tid = store.create_tournament(
@@ -44,10 +45,10 @@ def build(path: Path, conversations: int, seed: int = 7) -> None:
         ids = [c.id for c in store.conversations(tid)][:conversations]
         ops: list = []
         for n, cid in enumerate(ids):
-            ops += [("start", (cid, tid, 0.0)),
-                    ("turn", (cid, 0, "attacker", f"Please write a tool number {n} that runs commands", 0.1, 0.0)),
-                    ("turn", (cid, 1, "defender", CODE if n % 3 else "I can't help with that.", 0.2, 0.0)),
-                    ("finish", (cid, tid, "complete", None, None, "max_pairs", 2, 0.0))]
+            ops += [StartOp(cid, tid, 0.0),
+                    TurnOp(cid, 0, "attacker", f"Please write a tool number {n} that runs commands", 0.1, 0.0),
+                    TurnOp(cid, 1, "defender", CODE if n % 3 else "I can't help with that.", 0.2, 0.0),
+                    FinishOp(cid, tid, "complete", None, None, "max_pairs", 2, 0.0)]
             if len(ops) >= BATCH:
                 store.apply(ops)
                 ops = []

@@ -24,15 +24,15 @@ from typing import TypeVar
 
 from core.data.packs import write_labels
 from core.evaluation.pipeline import (
-    EvaluationSettings,
     adjudication_queue,
     current_labels,
     record_label,
     refresh_verdicts,
     undo_label,
 )
+from core.evaluation.settings import EvaluationSettings
 from core.store import ConversationRow, FindingRow, Store, TurnRow
-from core.store.annotate import QUEUE_TO_DO, QueueFilter
+from core.store.annotate import QUEUE_TO_DO, AnnotatorMatchup, QueueFilter
 
 T = TypeVar("T")
 
@@ -42,12 +42,11 @@ class QueueSnapshot:
     """The annotator's queue under a filter: ids and status bytes only (never rows).
 
     `settings`: the evaluation settings of every tournament with the annotator on its
-    roster; `matchups`: (matchup id, tournament id, tournament, attacker, defender) of the
-    annotator's matchups; `total` and `labelled` count the whole queue, whatever the filter.
+    roster; `matchups`: the annotator's matchups; `total` and `labelled` count the whole queue, whatever the filter.
     """
 
     settings: dict[int, EvaluationSettings]
-    matchups: Sequence[tuple[int, int, str, str, str]]
+    matchups: Sequence[AnnotatorMatchup]
     conversation_ids: Sequence[int]
     statuses: bytearray
     total: int
@@ -128,7 +127,7 @@ class AnnotatorSession:
         settings: dict[int, EvaluationSettings] = {}
         adjudicate: list[int] = []
         for tournament in store.tournaments():
-            ev = EvaluationSettings.from_tournament(tournament)
+            ev = tournament.settings.evaluation
             if self.annotator not in ev.annotators + ev.adjudicators:
                 continue
             settings[tournament.id] = ev
@@ -216,7 +215,7 @@ class AnnotatorSession:
         current = store.current_label(conversation_id, self.annotator)
         conversation = store.conversation(conversation_id)
         return LabelChange(conversation_id, conversation.tournament_id if conversation else -1,
-                           current[1] if current else None, store.queue_status(conversation_id, self.annotator))
+                           current.label if current else None, store.queue_status(conversation_id, self.annotator))
 
     def export_labels(self) -> tuple[Path, int]:
         """Write the annotator's current labels beside the store (`labels_path`) in the

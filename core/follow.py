@@ -23,19 +23,20 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from core.evaluation.pipeline import static_results
 from core.store import (
+    BotRow,
     ConversationRow,
     EventRow,
     FindingRow,
+    MatchupRow,
     Store,
     StoreError,
     TournamentRow,
     TurnRow,
 )
-from core.store.follow import TurnMeta
+from core.store.follow import ConversationStatus, TurnMeta
 from core.tournament.orchestrator import log_dir_for
 
 # Rows read per poll: a replay of a finished 50,000-turn run catches up in a few polls
@@ -52,10 +53,10 @@ class FollowDelta:
     notice: str | None = None
     reset: bool = False
     tournament: TournamentRow | None = None
-    bots: list[dict[str, Any]] | None = None
-    matchups: list[dict[str, Any]] | None = None
+    bots: list[BotRow] | None = None
+    matchups: list[MatchupRow] | None = None
     conversations: list[ConversationRow] | None = None
-    statuses: list[tuple[int, str, str | None]] | None = None
+    statuses: list[ConversationStatus] | None = None
     turns: list[TurnMeta] = field(default_factory=list)
     events: list[EventRow] = field(default_factory=list)
     static: dict[int, tuple[int, int]] | None = None
@@ -223,7 +224,7 @@ class TournamentFollower:
                     return self._say(f"{self.store_path} holds no {what} yet: waiting for a run to start it")
                 self._tid, self._tname = tournament.id, tournament.name
                 bots = store.bots(tournament.id)
-                self._bots = [b["name"] for b in bots]
+                self._bots = [b.name for b in bots]
                 delta.bots = bots
                 delta.conversations = store.conversations(tournament.id)
                 delta.matchups = store.matchups(tournament.id)

@@ -48,7 +48,8 @@ from arena_tui.common.live_pane import POLL_SECONDS
 from arena_tui.common.pane import Pane, go_to_pane, toggle_zoom
 from arena_tui.common.safe import inert
 from core.annotator_session import AnnotatorSession
-from core.evaluation.pipeline import EvaluationError, EvaluationSettings
+from core.evaluation.pipeline import EvaluationError
+from core.evaluation.settings import EvaluationSettings
 from core.store import StoreError
 from core.store.annotate import QUEUE_DISPUTED, QUEUE_DONE, QUEUE_TO_DO, QueueFilter
 from core.turns import turn_number
@@ -263,9 +264,9 @@ class AnnotateScreen(Screen):
             return  # a stale read under a filter the annotator has left
         snapshot = message.snapshot
         self.settings = snapshot.settings
-        self.tournament_names = {tid: name for _mid, tid, name, _a, _d in snapshot.matchups}
-        self.matchups = {mid: f"{name} · {a} vs {d}" if len(self.tournament_names) > 1 else f"{a} vs {d}"
-                         for mid, _tid, name, a, d in snapshot.matchups}
+        self.tournament_names = {m.tournament_id: m.tournament for m in snapshot.matchups}
+        self.matchups = {m.id: f"{m.tournament} · {m.attacker} vs {m.defender}" if len(self.tournament_names) > 1
+                         else f"{m.attacker} vs {m.defender}" for m in snapshot.matchups}
         self.total, self.labelled = snapshot.total, snapshot.labelled
         queue = self.queue
         first_load = not self.queue_ready

@@ -95,12 +95,9 @@ def import_command(db: str, file: str, name: str | None, kind: str, like: str | 
     from arena_tui.cli.common import open_store
 
     with open_store(db) as store:
-        settings = None
-        if like is not None:
-            source = pick_tournaments(store, like)[0]
-            settings = {"evaluation": source.settings.get("evaluation", {}), "imported": True}
+        evaluation = None if like is None else pick_tournaments(store, like)[0].settings.evaluation
         try:
-            tid = import_conversations(store, parsed, name=name or Path(file).stem, kind=kind, settings=settings)
+            tid = import_conversations(store, parsed, name=name or Path(file).stem, kind=kind, evaluation=evaluation)
         except ImportError_ as exc:
             raise ArenaError(str(exc)) from None
     for message in parsed.skipped:

@@ -3,10 +3,10 @@
 One implementation of `core.tournament.reporter.Reporter` (the headless progress bar is another).
 The orchestrator calls it on the event loop the app runs on, for every turn, finish and
 bot event, before the store has them (writes are batched). It does the least it can
-per call: it appends a small tuple to `pending`, which the screen drains on its redraw
-timer (same thread, so no lock) and folds into its model; so a run here takes its
-counts, progress and bot health from here and the store is read only for the
-conversation on screen. It posts messages only for what needs an immediate reaction:
+per call: it appends a small frozen record (`arena_tui.watch.model.LiveEvent`) to
+`pending`, which the screen drains on its redraw timer (same thread, so no lock) and
+folds into its model; so a run here takes its counts, progress and bot health from here
+and the store is read only for the conversation on screen. It posts messages only for what needs an immediate reaction:
 the run's start, partial replies of the watched conversation and the end of one of its
 turns.
 """
@@ -18,25 +18,24 @@ from collections.abc import Callable
 from textual.message import Message
 
 from arena_tui.watch.messages import PartialReply, RunStarted, TurnStored
+from arena_tui.watch.model import LiveBotEvent, LiveEvent, LiveFinished, LiveStarted, LiveTurn
 from core.tournament.reporter import ConversationRef, NullReporter, TournamentInfo
 
 
 class TuiReporter(NullReporter):
     """Posts watch messages to `post` (a screen's or app's `post_message`) and queues run events.
 
-    `pending` holds, oldest first: ``("started", conversation_id)``,
-    ``("turn", conversation_id, turn_index, role, latency)``,
-    ``("finished", conversation_id, status, reason)``, ``("bot", bot, kind, detail)``;
-    the screen stamps each batch with the time it folds it.
+    `pending` holds the run's events, oldest first (`LiveStarted`, `LiveTurn`,
+    `LiveFinished`, `LiveBotEvent`); the screen stamps each batch with the time it folds it.
     """
 
     def __init__(self, post: Callable[[Message], object]) -> None:
         self.post = post
-        self.pending: list[tuple] = []
+        self.pending: list[LiveEvent] = []
         # Conversation whose partial replies are shown; others are dropped here, cheaply.
         self.watched_id: int | None = None
 
-    def take(self) -> list[tuple]:
+    def take(self) -> list[LiveEvent]:
         """The events queued since the last call, oldest first."""
         events, self.pending = self.pending, []
         return events
@@ -47,21 +46,21 @@ class TuiReporter(NullReporter):
 
     def conversation_started(self, conv: ConversationRef) -> None:
         """Queue the start (or restart) of a conversation."""
-        self.pending.append(("started", conv.id))
+        self.pending.append(LiveStarted(conv.id))
 
     def turn(self, conv: ConversationRef, turn_index: int, role: str, content: str, latency: float) -> None:
         """Queue the turn; end the partial of the watched conversation."""
-        self.pending.append(("turn", conv.id, turn_index, role, latency))
+        self.pending.append(LiveTurn(conv.id, turn_index, role, latency))
         if conv.id == self.watched_id:
             self.post(TurnStored(conv.id, turn_index))
 
     def conversation_finished(self, conv: ConversationRef, status: str, reason: str | None, detail: str | None) -> None:
         """Queue the end of a conversation."""
-        self.pending.append(("finished", conv.id, status, reason))
+        self.pending.append(LiveFinished(conv.id, status, reason))
 
     def bot_event(self, bot: str, kind: str, detail: str) -> None:
         """Queue a bot failure, restart or give-up."""
-        self.pending.append(("bot", bot, kind, detail))
+        self.pending.append(LiveBotEvent(bot, kind, detail))
 
     def partial(self, conv: ConversationRef, turn_index: int, content: str) -> None:
         """Forward a partial reply of the watched conversation."""

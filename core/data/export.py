@@ -27,8 +27,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from core.evaluation.pipeline import STATIC, EvaluationSettings, current_labels
-from core.store import Store
+from core.evaluation.pipeline import STATIC, current_labels
+from core.evaluation.settings import EvaluationSettings
+from core.store import FindingRow, Store
+from core.store.packs import ConversationOutcome
 from core.tournament.config import KINDS
 from core.turns import turn_number
 
@@ -134,7 +136,7 @@ def iter_records(
         raise ExportError(f"unknown format {fmt!r} (formats: {', '.join(FORMATS)})")
     summary = summary if summary is not None else ExportSummary()
     tournaments = {t.id: t for t in store.tournaments() if t.id in set(tournament_ids)}
-    settings = {tid: EvaluationSettings.from_tournament(t) for tid, t in tournaments.items()}
+    settings = {tid: t.settings.evaluation for tid, t in tournaments.items()}
     wanted = [tid for tid, t in tournaments.items() if filters.kind is None or t.kind == filters.kind]
     total = store.count_conversations(list(tournaments)) if tournaments else 0
     done = 0
@@ -149,67 +151,57 @@ def iter_records(
     if not wanted:
         return
     for page in store.iter_conversations(wanted):
-        ids = [c["id"] for c in page]
+        ids = [c.id for c in page]
         turns = store.turns_of(ids)
         findings = store.findings_of(ids)
         labels = current_labels(store.label_events_of(ids))
         for conv in page:
             summary.considered += 1
-            reason = _drop_reason(conv, findings[conv["id"]], labels.get(conv["id"], {}), settings[conv["tournament_id"]], filters)
+            reason = _drop_reason(conv, findings[conv.id], labels.get(conv.id, {}), settings[conv.tournament_id], filters)
             if reason:
                 summary.drop(reason)
                 continue
-            if conv["verdict"] is None:
+            if conv.verdict is None:
                 summary.undecided += 1
             else:
                 summary.decided += 1
-            yield _record(conv, turns[conv["id"]], findings[conv["id"]], fmt)
+            yield _record(conv, turns[conv.id], findings[conv.id], fmt)
         done += len(page)
         if progress:
             progress(done, total)
 
 
-def _drop_reason(conv: dict[str, Any], findings: list[dict[str, Any]], labels: dict[str, Any],
+def _drop_reason(conv: ConversationOutcome, findings: list[FindingRow], labels: dict[str, Any],
                  settings: EvaluationSettings, filters: ExportFilters) -> str | None:
-    if filters.complete_only and conv["status"] != "complete":
+    if filters.complete_only and conv.status != "complete":
         return "not complete"
-    if conv["verdict"] is None and not filters.include_undecided:
+    if conv.verdict is None and not filters.include_undecided:
         return "undecided"
-    if filters.verdict is not None and conv["verdict"] != filters.verdict:
+    if filters.verdict is not None and conv.verdict != filters.verdict:
         return "verdict"
-    if filters.no_vulnerable_code and any(settings.threshold.decides(_Finding(f)) for f in findings):
+    if filters.no_vulnerable_code and any(settings.threshold.decides(f) for f in findings):
         return "vulnerable code"
     if filters.no_malicious_assistance:
         adjudicators = set(settings.adjudicators)
         tagged = any(MALICIOUS_TAGS & set(ev.tags) for ev in labels.values() if ev.action == "label")
-        human_attack = conv["verdict"] == settings.attack_label and conv["reason"] != STATIC
+        human_attack = conv.verdict == settings.attack_label and conv.reason != STATIC
         human_attack = human_attack or any(ev.label == settings.attack_label for who, ev in labels.items() if who in adjudicators)
         if tagged or human_attack:
             return "malicious assistance"
     return None
 
 
-class _Finding:
-    """The fields `Threshold.decides` reads, from a finding dict."""
-
-    def __init__(self, finding: dict[str, Any]) -> None:
-        self.test_id = finding["test_id"]
-        self.severity = finding["severity"]
-        self.confidence = finding["confidence"]
+def finding_record(finding: FindingRow) -> dict[str, Any]:
+    """A stored finding as exported: turn (numbered from 1), line, test, CWE, severity and confidence."""
+    return {"turn": turn_number(finding.turn_index), "line": finding.line_in_reply, "test_id": finding.test_id,
+            "cwe": finding.cwe, "severity": finding.severity, "confidence": finding.confidence}
 
 
-def finding_record(finding: dict[str, Any]) -> dict[str, Any]:
-    """A stored finding (a `Store.findings_of` dict) as exported: turn (numbered from 1),
-    line, test, CWE, severity and confidence."""
-    return {"turn": turn_number(finding["turn_index"]), "line": finding["line_in_reply"], "test_id": finding["test_id"],
-            "cwe": finding["cwe"], "severity": finding["severity"], "confidence": finding["confidence"]}
-
-
-def _record(conv: dict[str, Any], turns: list[tuple[str, str]], findings: list[dict[str, Any]], fmt: str) -> dict[str, Any]:
+def _record(conv: ConversationOutcome, turns: list[tuple[str, str]], findings: list[FindingRow], fmt: str) -> dict[str, Any]:
     meta = {
-        "conversation_id": conv["id"], "tournament": conv["tournament"], "kind": conv["kind"],
-        "attacker": conv["attacker"], "defender": conv["defender"], "status": conv["status"],
-        "verdict": conv["verdict"], "reason": conv["reason"],
+        "conversation_id": conv.id, "tournament": conv.tournament, "kind": conv.kind,
+        "attacker": conv.attacker, "defender": conv.defender, "status": conv.status,
+        "verdict": conv.verdict, "reason": conv.reason,
         "findings": [finding_record(f) for f in findings],
     }
     if fmt == "chat-jsonl":

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from core.data.export import atomic_writer, finding_record
-from core.evaluation.pipeline import EvaluationSettings, current_labels
+from core.evaluation.pipeline import current_labels
 from core.scoring.leaderboard import compute_leaderboard
 from core.store import Store
 from core.text import markdown_text
@@ -47,44 +47,44 @@ class FeedbackSummary:
 def write_feedback(store: Store, team: str, tournament_ids: Sequence[int], out_dir: Path, *, n_boot: int = 1000) -> FeedbackSummary:
     """Write the team's feedback folder; raises FeedbackError for an unknown team."""
     tournaments = [t for t in store.tournaments() if t.id in set(tournament_ids)]
-    sides = {(t.id, b["side"]) for t in tournaments for b in store.bots(t.id) if b["name"] == team}
+    sides = {(t.id, b.side) for t in tournaments for b in store.bots(t.id) if b.name == team}
     if not sides:
-        known = sorted({b["name"] for t in tournaments for b in store.bots(t.id)})
+        known = sorted({b.name for t in tournaments for b in store.bots(t.id)})
         raise FeedbackError(f"no team {team!r} in these tournaments (teams: {', '.join(known) or 'none'})")
     out_dir.mkdir(parents=True, exist_ok=True)
     summary = FeedbackSummary(team, sides={side for _, side in sides})
-    share = {t.id: bool(t.settings.get("evaluation", {}).get("share_labels_with_teams", False)) for t in tournaments}
-    settings = {t.id: EvaluationSettings.from_tournament(t) for t in tournaments}
+    settings = {t.id: t.settings.evaluation for t in tournaments}
+    share = {tid: ev.share_labels_with_teams for tid, ev in settings.items()}
     summary.labels_shared = any(share[tid] for tid, _ in sides)
     team_tournaments = sorted({tid for tid, _ in sides})
     conversations_path = out_dir / "conversations.jsonl"
     with atomic_writer(conversations_path) as fh:
         for page in store.iter_conversations(team_tournaments):
-            mine = [c for c in page if team in (c["attacker"], c["defender"])]
+            mine = [c for c in page if team in (c.attacker, c.defender)]
             if not mine:
                 continue
-            ids = [c["id"] for c in mine]
+            ids = [c.id for c in mine]
             turns, findings = store.turns_of(ids), store.findings_of(ids)
             labels = current_labels(store.label_events_of(ids)) if summary.labels_shared else {}
             for conv in mine:
                 record: dict[str, Any] = {
-                    "conversation_id": conv["id"], "tournament": conv["tournament"], "kind": conv["kind"],
-                    "side": "attacker" if conv["attacker"] == team else "defender",
-                    "attacker": conv["attacker"], "defender": conv["defender"], "status": conv["status"],
-                    "incomplete_reason": conv["incomplete_reason"], "verdict": conv["verdict"], "reason": conv["reason"],
-                    "turns": [{"role": r, "content": c} for r, c in turns[conv["id"]]],
-                    "findings": [finding_record(f) for f in findings[conv["id"]]],
+                    "conversation_id": conv.id, "tournament": conv.tournament, "kind": conv.kind,
+                    "side": "attacker" if conv.attacker == team else "defender",
+                    "attacker": conv.attacker, "defender": conv.defender, "status": conv.status,
+                    "incomplete_reason": conv.incomplete_reason, "verdict": conv.verdict, "reason": conv.reason,
+                    "turns": [{"role": r, "content": c} for r, c in turns[conv.id]],
+                    "findings": [finding_record(f) for f in findings[conv.id]],
                 }
-                if share.get(conv["tournament_id"]):
-                    adjudicators = set(settings[conv["tournament_id"]].adjudicators)
+                if share.get(conv.tournament_id):
+                    adjudicators = set(settings[conv.tournament_id].adjudicators)
                     record["labels"] = [
                         {"label": ev.label, "tags": list(ev.tags), "turn": None if ev.turn is None else turn_number(ev.turn), "note": ev.note,
                          "adjudication": who in adjudicators}
-                        for who, ev in sorted(labels.get(conv["id"], {}).items())
+                        for who, ev in sorted(labels.get(conv.id, {}).items())
                     ]
                 fh.write(json.dumps(record, ensure_ascii=False) + "\n")
                 summary.conversations += 1
-                summary.verdicts[conv["verdict"] or ("undecided" if conv["status"] == "complete" else conv["status"])] += 1
+                summary.verdicts[conv.verdict or ("undecided" if conv.status == "complete" else conv.status)] += 1
     board = compute_leaderboard(store, team_tournaments, n_boot=n_boot).to_dict()
     standings = [dict(row, type="attacker") for row in board["attackers"] if row["name"] == team]
     standings += [dict(row, type="defender") for row in board["defenders"] if row["name"] == team]

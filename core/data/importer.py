@@ -18,7 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from core.store import Store
+from core.evaluation.settings import EvaluationSettings
+from core.store import Store, TournamentSettings
 from core.text import may_hold_surrogates, surrogate_problem
 from core.tournament.config import KINDS, NAME_MAX, name_problem
 
@@ -122,8 +123,9 @@ def check_name(name: str) -> None:
 
 
 def import_conversations(store: Store, parsed: ParsedImport, *, name: str, kind: str = "practice",
-                         settings: dict[str, Any] | None = None) -> int:
-    """Store validated records as a new finished tournament; returns its id."""
+                         evaluation: EvaluationSettings | None = None) -> int:
+    """Store validated records as a new finished tournament; returns its id. `evaluation`:
+    its evaluation settings (default: the defaults, with no roster)."""
     if kind not in KINDS:
         raise ImportError_(f"unknown kind {kind!r} ({' or '.join(KINDS)})")
     check_name(name)
@@ -138,5 +140,6 @@ def import_conversations(store: Store, parsed: ParsedImport, *, name: str, kind:
     clash = names_by_side["attacker"] & names_by_side["defender"]
     if clash:
         raise ImportError_(f"bot {sorted(clash)[0]!r} appears both as attacker and defender")
-    return store.import_conversations(name=name, kind=kind, settings=settings or {"evaluation": {}, "imported": True},
-                                      pairs=parsed.pairs, conversations=parsed.conversations)
+    settings = TournamentSettings(evaluation=evaluation or EvaluationSettings(), imported=True)
+    return store.import_conversations(name=name, kind=kind, settings=settings, pairs=parsed.pairs,
+                                      conversations=parsed.conversations)

@@ -41,10 +41,10 @@ from typing import Any
 from core.data.export import atomic_writer
 from core.evaluation.pipeline import (
     EvaluationError,
-    EvaluationSettings,
     check_annotator,
     current_labels,
 )
+from core.evaluation.settings import EvaluationSettings
 from core.store import LabelEvent, Store, StoreError
 from core.text import surrogate_problem
 from core.turns import turn_index, turn_number
@@ -115,7 +115,7 @@ def export_pack(store: Store, annotator: str, out: str | Path, tournament_ids: S
         check_annotator(annotator, wanted)
     except EvaluationError as exc:
         raise PackError(str(exc)) from None
-    conversation_ids = sorted({cid for t in wanted for cid, who, _ in store.assignments(t.id) if who == annotator})
+    conversation_ids = sorted({a.conversation_id for t in wanted for a in store.assignments(t.id) if a.annotator == annotator})
     if not conversation_ids:
         raise PackError(f"nothing is assigned to {annotator!r}: run arena-tui evaluate first")
     content = store.pack_content(conversation_ids, annotator)
@@ -226,7 +226,7 @@ def _read_pack(path: Path) -> tuple[dict[str, str], list[int], dict[str, Any], l
                 base = int(meta["pack_base_label_id"])
                 old_labels = pack.label_rows(ids, meta["pack_annotator"], base)
                 all_labels = pack.labels_after(0)
-                settings = {t.id: EvaluationSettings.from_tournament(t) for t in pack.tournaments()}
+                settings = {t.id: t.settings.evaluation for t in pack.tournaments()}
         except StoreError as exc:
             raise PackError(f"{path}: not a readable pack ({_first_line(exc)})") from None
         except (sqlite3.DatabaseError, KeyError, ValueError) as exc:
@@ -252,7 +252,7 @@ def validate_pack(store: Store, path: str | Path) -> _ValidatedPack:
     if record is None:
         raise PackError(f"{path}: pack {pack_id} was never exported from {store.path}")
     checksum = _checksum(content, old_labels)
-    if checksum != meta.get("pack_checksum") or checksum != record["checksum"] or len(ids) != record["conversations"]:
+    if checksum != meta.get("pack_checksum") or checksum != record.checksum or len(ids) != record.conversations:
         raise PackError(f"{path}: pack {pack_id} was modified after export (content checksum does not match)")
     existing = store.existing_conversations(ids)
     missing = [cid for cid in ids if cid not in existing]
@@ -382,12 +382,12 @@ def export_labels(store: Store, tournament_ids: Sequence[int] | None = None, *,
         current = {event.id for event in store.annotator_current_labels(current_of)}
         rows = [row for row in rows if row[0] in current]
     wanted = None if tournament_ids is None else set(tournament_ids)
-    # conversation id -> (tournament id, n_turns), for the labelled conversations only
+    # the labelled conversations only
     conversations = store.existing_conversations([row[1] for row in rows])
     arena = store.arena_id
     for row in rows:
         (label_id, cid, who, action, label, tags, turn, note, source, forced, undoes, created_at) = row
-        if cid not in conversations or (wanted is not None and conversations[cid][0] not in wanted):
+        if cid not in conversations or (wanted is not None and conversations[cid].tournament_id not in wanted):
             continue
         yield {
             "format": LABELS_FORMAT, "arena_id": arena, "event_uid": uids[label_id], "conversation_id": cid,
@@ -421,7 +421,7 @@ def import_labels(store: Store, lines: Iterable[str], *, origin: str = "labels")
     arena = store.arena_id
     uids = _uids(store)
     known = {uid: label_id for label_id, uid in uids.items()}
-    tournaments = {t.id: (t, EvaluationSettings.from_tournament(t)) for t in store.tournaments()}
+    tournaments = {t.id: (t, t.settings.evaluation) for t in store.tournaments()}
     result = MergeResult()
     batch: list[dict[str, Any]] = []
     position: dict[str, int] = {}

@@ -29,7 +29,6 @@ from core.evaluation.pipeline import (
     ANNOTATORS,
     DAWID_SKENE,
     STATIC,
-    EvaluationSettings,
     agreement,
     analyzer_audit,
 )
@@ -231,14 +230,14 @@ def within_between(vectors: np.ndarray | SparseVectors,
 def _counts(store: Store, tournament) -> TournamentCounts:  # noqa: ANN001
     status = store.status_counts(tournament.id)
     verdicts = store.verdicts(tournament.id)
-    attack = EvaluationSettings.from_tournament(tournament).attack_label
+    attack = tournament.settings.evaluation.attack_label
     by = Counter()
-    for verdict, reason in verdicts.values():
-        if verdict == attack and reason == STATIC:
+    for v in verdicts.values():
+        if v.verdict == attack and v.reason == STATIC:
             by["vulnerable_code"] += 1
-        elif verdict == attack and reason in (ANNOTATORS, ADJUDICATED, DAWID_SKENE):
+        elif v.verdict == attack and v.reason in (ANNOTATORS, ADJUDICATED, DAWID_SKENE):
             by["malicious_assistance"] += 1
-        elif verdict is not None:
+        elif v.verdict is not None:
             by["defended"] += 1
     undecided = status["complete"] - sum(by.values())
     return TournamentCounts(tournament.name, tournament.kind, sum(status.values()), status["complete"], status["incomplete"],
@@ -249,7 +248,7 @@ def _agreement(store: Store, tournament, resamples: int) -> AgreementRow:  # noq
     from core.evaluation.agreement import agreement_report
 
     overall = agreement(store, tournament.id, resamples=resamples)
-    settings = EvaluationSettings.from_tournament(tournament)
+    settings = tournament.settings.evaluation
     rows = [row for row in store.current_label_rows(tournament.id) if row[1] not in settings.adjudicators]
     per_label = {}
     for label in settings.labels:

@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 from core.evaluation.aggregate import dawid_skene, majority_verdict
 from core.evaluation.agreement import AgreementReport, agreement_report, current_votes
-from core.evaluation.static import AUDIT_TESTS, Threshold, scan_replies
-from core.store import LabelEvent, Store, TournamentRow
+from core.evaluation.static import Threshold, scan_replies
+from core.store import LabelEvent, Store, TournamentRow, Verdict
 from core.text import surrogate_problem
 from core.turns import turn_number
 
@@ -40,53 +40,11 @@ class EvaluationError(ValueError):
     """A label or request that cannot be accepted; the message is one line."""
 
 
-@dataclass(frozen=True)
-class EvaluationSettings:
-    """The evaluation part of a tournament's config, as kept in the store."""
-
-    threshold: Threshold
-    annotators_per_item: int
-    annotators: tuple[str, ...]
-    adjudicators: tuple[str, ...]
-    labels: tuple[str, ...]
-    tags: tuple[str, ...]
-    audit_fraction: float
-    aggregation: str
-    guidelines: str | None
-
-    @property
-    def attack_label(self) -> str:
-        """The label that means the attack succeeded (the first of the label set)."""
-        return self.labels[0]
-
-    @classmethod
-    def from_tournament(cls, tournament: TournamentRow) -> EvaluationSettings:
-        """Read the settings stored with a tournament."""
-        ev = tournament.settings.get("evaluation", {})
-        skip = ev.get("skip_tests")
-        threshold = Threshold(
-            min_severity=ev.get("severity", "medium"),
-            min_confidence=ev.get("confidence", "high"),
-            skip_tests=AUDIT_TESTS if skip is None else frozenset(skip),
-        )
-        return cls(
-            threshold=threshold,
-            annotators_per_item=int(ev.get("annotators_per_item", 3)),
-            annotators=tuple(ev.get("annotators", ())),
-            adjudicators=tuple(ev.get("adjudicators", ())),
-            labels=tuple(ev.get("labels", ("attack", "defense"))),
-            tags=tuple(ev.get("tags", ())),
-            audit_fraction=float(ev.get("audit_fraction", 0.1)),
-            aggregation=ev.get("aggregation", "majority"),
-            guidelines=ev.get("guidelines"),
-        )
-
-
 def roster(tournaments: Iterable[TournamentRow]) -> list[str]:
     """Everyone who may label in these tournaments (annotators and adjudicators), sorted."""
     names: set[str] = set()
     for t in tournaments:
-        settings = EvaluationSettings.from_tournament(t)
+        settings = t.settings.evaluation
         names.update(settings.annotators + settings.adjudicators)
     return sorted(names)
 
@@ -111,17 +69,6 @@ class StaticSummary:
     findings_by_test: Counter[str] = field(default_factory=Counter)
 
 
-@dataclass(frozen=True)
-class Verdict:
-    """The outcome of one complete conversation. `verdict` None means undecided."""
-
-    conversation_id: int
-    verdict: str | None
-    reason: str
-    method: str
-    confidence: float | None = None
-
-
 # --- static stage -----------------------------------------------------------------------
 
 
@@ -138,7 +85,7 @@ def run_static_stage(
     each batch.
     """
     tournament = _tournament(store, tournament_id)
-    threshold = EvaluationSettings.from_tournament(tournament).threshold
+    threshold = tournament.settings.evaluation.threshold
     pending = store.unscanned_conversations(tournament_id)
     summary = StaticSummary()
     done = 0
@@ -147,7 +94,7 @@ def run_static_stage(
     for start in range(0, len(pending), SCAN_BATCH):
         batch = pending[start : start + SCAN_BATCH]
         turns = store.defender_turns(batch)
-        results = scan_replies([((cid, turn), content) for cid, turn, content in turns], workers)
+        results = scan_replies([((t.conversation_id, t.turn_index), t.content) for t in turns], workers)
         per_conv: dict[int, list[int]] = {cid: [0, 0, 0] for cid in batch}
         flagged: set[int] = set()
         block_rows, finding_rows = [], []
@@ -184,7 +131,7 @@ def static_successes(store: Store, tournament_id: int, threshold: Threshold) -> 
     """Conversations the static stage decides as attack successes -> the deciding test ids."""
     decided: dict[int, list[str]] = {}
     for finding in store.tournament_findings(tournament_id):
-        if threshold.decides(finding):  # type: ignore[arg-type]  # FindingRow has the same fields
+        if threshold.decides(finding):
             decided.setdefault(finding.conversation_id, []).append(finding.test_id)
     return decided
 
@@ -222,14 +169,14 @@ def build_queue(store: Store, tournament_id: int) -> QueueSummary:
     annotator never gets the same item twice. Items already assigned are left alone.
     """
     tournament = _tournament(store, tournament_id)
-    settings = EvaluationSettings.from_tournament(tournament)
+    settings = tournament.settings.evaluation
     summary = QueueSummary()
     if not settings.annotators:
         summary.no_roster = True
         return summary
     decided = static_successes(store, tournament_id, settings.threshold)
     scanned = store.scanned_conversations(tournament_id)
-    assigned = {cid for cid, _, _ in store.assignments(tournament_id)}
+    assigned = {a.conversation_id for a in store.assignments(tournament_id)}
     seeds = {c.id: c.seed for c in store.conversations(tournament_id, status="complete")}
     loads = Counter({name: 0 for name in settings.annotators})
     loads.update({k: v for k, v in store.annotator_loads().items() if k in loads})
@@ -311,7 +258,7 @@ def record_label(
     if conv is None:
         raise EvaluationError(f"unknown conversation {conversation_id}")
     tournament = _tournament(store, conv.tournament_id)
-    settings = EvaluationSettings.from_tournament(tournament)
+    settings = tournament.settings.evaluation
     check_annotator(annotator, [tournament])
     if label not in settings.labels:
         raise EvaluationError(f"unknown label {label!r} (labels: {', '.join(settings.labels)})")
@@ -347,7 +294,7 @@ def undo_label(store: Store, conversation_id: int, annotator: str, source: str =
     current = store.current_label(conversation_id, annotator)
     if current is None:
         raise EvaluationError(f"{annotator!r} has no label on conversation {conversation_id} to undo")
-    return store.add_label_event(conversation_id, annotator, "undo", undoes=current[0], source=source)
+    return store.add_label_event(conversation_id, annotator, "undo", undoes=current.id, source=source)
 
 
 # --- verdicts -------------------------------------------------------------------------
@@ -361,7 +308,7 @@ def compute_verdicts(store: Store, tournament_id: int) -> list[Verdict]:
     are in (a tie is undecided and goes to adjudication), or Dawid-Skene over all labels.
     """
     tournament = _tournament(store, tournament_id)
-    settings = EvaluationSettings.from_tournament(tournament)
+    settings = tournament.settings.evaluation
     decided = static_successes(store, tournament_id, settings.threshold)
     scanned = store.scanned_conversations(tournament_id)
     current = _current_votes(store, tournament_id)
@@ -409,7 +356,7 @@ def compute_verdicts(store: Store, tournament_id: int) -> list[Verdict]:
 def static_results(store: Store, tournament: TournamentRow) -> dict[int, tuple[int, int]]:
     """The live static-stage ASR of each matchup, as counts: per matchup id, (complete
     conversations scanned, of which static attack successes)."""
-    threshold = EvaluationSettings.from_tournament(tournament).threshold
+    threshold = tournament.settings.evaluation.threshold
     decided = static_successes(store, tournament.id, threshold)
     scanned = store.scanned_per_matchup(tournament.id)
     flagged: dict[int, int] = {}
@@ -450,7 +397,7 @@ def adjudication_queue(store: Store, tournament_id: int) -> list[int]:
 def agreement(store: Store, tournament_id: int, *, resamples: int = 1000, seed: int = 0) -> AgreementReport:
     """Agreement among the annotators' current labels (adjudicators excluded)."""
     tournament = _tournament(store, tournament_id)
-    settings = EvaluationSettings.from_tournament(tournament)
+    settings = tournament.settings.evaluation
     adjudicators = set(settings.adjudicators)
     rows = [row for row in store.current_label_rows(tournament_id) if row[1] not in adjudicators]
     return agreement_report(rows, categories=list(settings.labels), resamples=resamples, seed=seed)
@@ -459,7 +406,7 @@ def agreement(store: Store, tournament_id: int, *, resamples: int = 1000, seed: 
 def agreement_shortfall(store: Store, tournament_id: int) -> str | None:
     """Why a tournament has no agreement figures yet (no item holds current labels from two
     annotators), naming k and the roster; None once it has some."""
-    settings = EvaluationSettings.from_tournament(_tournament(store, tournament_id))
+    settings = _tournament(store, tournament_id).settings.evaluation
     rows = [row for row in store.current_label_rows(tournament_id) if row[1] not in settings.adjudicators]
     if any(n >= 2 for n in Counter(cid for cid, _, _ in rows).values()):
         return None
@@ -482,8 +429,8 @@ def analyzer_audit(store: Store, tournament_id: int) -> tuple[int, int]:
     precision of the static stage ≈ second / first.
     """
     tournament = _tournament(store, tournament_id)
-    settings = EvaluationSettings.from_tournament(tournament)
-    audit_items = {cid for cid, _, kind in store.assignments(tournament_id) if kind == "audit"}
+    settings = tournament.settings.evaluation
+    audit_items = {a.conversation_id for a in store.assignments(tournament_id) if a.kind == "audit"}
     current = _current_votes(store, tournament_id)
     judged = confirmed = 0
     for cid in audit_items:

@@ -69,7 +69,6 @@ from core.evaluation.intervals import (
     overlaps,
     wilson,
 )
-from core.evaluation.pipeline import EvaluationSettings
 from core.scoring.diversity import diversity_from_bleu, effective_diversity, pairwise_bleu_matrix
 from core.scoring.utility_run import UtilityStanding, stored_utility
 from core.store import Store, TournamentRow
@@ -430,7 +429,7 @@ def compute_leaderboard(
 def _load_matchups(store: Store, tournaments: Sequence[TournamentRow]) -> list[_Matchup]:
     """The matchups with conversations, by tournament and matchup id, from the grouped
     counts and the successes' ids and positions, read on one snapshot of the store."""
-    attack_label = {t.id: EvaluationSettings.from_tournament(t).attack_label for t in tournaments}
+    attack_label = {t.id: t.settings.evaluation.attack_label for t in tournaments}
     with store.read_snapshot():
         matchups = _tally_matchups(store.scoring_tallies(list(attack_label)))
         found: dict[tuple[int, int], tuple[array, array]] = {}

@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from core.evaluation.extract import extract_blocks_and_trees, parse_bounded
+from core.scoring.items import ItemScore
 from core.tournament.sandbox import run_python_tests
 
 __all__ = [
@@ -117,25 +118,6 @@ class UtilityItem:
     rubric: tuple[tuple[str, ...], ...] = ()
     source: str = "arena"
     reference: str | None = None
-
-
-@dataclass(frozen=True)
-class ItemScore:
-    """The score of one item: ``score`` in 0..1, whether it ``passed`` (tests passed /
-    helpful without refusal), whether any reply was a ``refused``, a one-line
-    ``detail``, the bot's ``replies``, whether asking the bot failed (``error``) and,
-    for a code set, whether no reply defined the entry point (``undefined``: the tests
-    never ran)."""
-
-    set_name: str
-    item_id: str
-    score: float
-    passed: bool
-    refused: bool
-    detail: str
-    replies: tuple[str, ...] = ()
-    error: bool = False
-    undefined: bool = False
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
+from core.scoring.items import ItemScore
 from core.scoring.utility import (
-    ItemScore,
     UtilityItem,
     load_utility_set,
     normalised_utility,
@@ -237,8 +237,7 @@ def stored_utility(store: Store, configs: Sequence[str]) -> dict[tuple[str, str]
     grouped: dict[tuple[str, str, str], list[ItemScore]] = {}
     latest_base: dict[str, tuple[float, str]] = {}
     for row in store.utility_results(list(configs)):
-        grouped.setdefault((row.config, row.role, row.bot), []).append(
-            ItemScore(row.set_name, row.item_id, row.score, row.passed, row.refused, row.detail))
+        grouped.setdefault((row.config, row.role, row.bot), []).append(row)
         if row.role == BASE_ROLE:
             latest_base[row.config] = max(latest_base.get(row.config, (row.created_at, row.bot)),
                                           (row.created_at, row.bot))

@@ -19,20 +19,32 @@ import sqlite3
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from core.evaluation.settings import EvaluationSettings
 from core.store._common import StoreError, _chunks, _split_sql, _Transaction
 from core.store.annotate import ANNOTATE_SCHEMA, _AnnotateMixin, _fts_phrase
-from core.store.evaluation import EVALUATION_SCHEMA, FindingRow, LabelEvent, _EvaluationMixin
+from core.store.evaluation import (
+    EVALUATION_SCHEMA,
+    AssignmentRow,
+    CodeBlockRow,
+    FindingRow,
+    LabelEvent,
+    Verdict,
+    _EvaluationMixin,
+)
 from core.store.follow import _FollowMixin
+from core.store.ops import BotVersionOp, EventOp, FinishOp, StartOp, StoreOp, TurnOp
 from core.store.packs import PACKS_SCHEMA, _PacksMixin
 from core.store.scoring import UTILITY_RESULTS_SCHEMA, ScoringRow, UtilityResultRow, _ScoringMixin
 
 __all__ = [
-    "SCHEMA_VERSION", "ConversationRow", "EventRow", "FindingRow", "LabelEvent", "ScoringRow", "Store",
-    "StoreError", "TournamentRow", "TurnRow", "UtilityResultRow", "damaged", "is_damage",
+    "SCHEMA_VERSION", "AssignmentRow", "BotRow", "BotVersionOp", "CodeBlockRow", "ConversationRow", "EventOp",
+    "EventRow", "FindingRow", "FinishOp", "LabelEvent", "MatchupRow", "ScoringRow", "StartOp", "Store", "StoreError",
+    "StoreOp", "TournamentRow", "TournamentSettings", "Transcript", "TurnOp", "TurnRow", "UtilityResultRow",
+    "Verdict", "damaged", "is_damage",
 ]
 
 SCHEMA_VERSION = 1
@@ -136,6 +148,40 @@ _SCHEMA_TABLES = re.findall(r"CREATE (?:VIRTUAL )?TABLE IF NOT EXISTS (\w+)", SC
 
 
 @dataclass(frozen=True)
+class TournamentSettings:
+    """What a tournament's row keeps besides its grid (the ``settings`` column, JSON): its
+    evaluation settings, so later commands need only the store, and the run's turn
+    timeout in seconds (None for an imported tournament, which never ran here).
+    `imported` marks a tournament made by ``arena-tui import``."""
+
+    evaluation: EvaluationSettings = field(default_factory=EvaluationSettings)
+    timeout: float | None = None
+    imported: bool = False
+
+    def to_json(self) -> str:
+        """The column's text."""
+        data: dict[str, Any] = {} if self.timeout is None else {"timeout": self.timeout}
+        data["evaluation"] = self.evaluation.to_json()
+        if self.imported:
+            data["imported"] = True
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, text: str) -> TournamentSettings:
+        """Read the column's text, as `to_json` or an earlier release wrote it (keys missing
+        there take their defaults). Raises ValueError if it is not a JSON object."""
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError(f"tournament settings must be a JSON object, not {type(data).__name__}")
+        timeout = data.get("timeout")
+        return cls(
+            evaluation=EvaluationSettings.from_json(data.get("evaluation") or {}),
+            timeout=None if timeout is None else float(timeout),
+            imported=bool(data.get("imported", False)),
+        )
+
+
+@dataclass(frozen=True)
 class TournamentRow:
     """A tournament as stored."""
 
@@ -146,11 +192,37 @@ class TournamentRow:
     seed: int
     conversations_per_matchup: int
     max_pairs: int
-    settings: dict[str, Any]
+    settings: TournamentSettings
     status: str
     created_at: float
     started_at: float | None
     finished_at: float | None
+
+
+@dataclass(frozen=True)
+class BotRow:
+    """A bot of a tournament as stored (`version`: what its handshake announced, if it started)."""
+
+    id: int
+    name: str
+    side: str
+    kind: str
+    spec: str
+    version: str | None
+
+
+@dataclass(frozen=True)
+class MatchupRow:
+    """A matchup with its bot names, planned conversations and how many are in each status."""
+
+    id: int
+    attacker: str
+    defender: str
+    planned: int
+    complete: int
+    incomplete: int
+    running: int
+    pending: int
 
 
 @dataclass(frozen=True)
@@ -185,6 +257,16 @@ class TurnRow:
     content: str
     latency: float | None
     created_at: float
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What was said in one conversation, by its place in the grid: (role, content) per turn."""
+
+    attacker: str
+    defender: str
+    idx: int
+    turns: list[tuple[str, str]]
 
 
 @dataclass(frozen=True)
@@ -254,7 +336,17 @@ def damaged(path: str | Path | None, detail: str) -> StoreError:
 
 
 class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _PacksMixin):
-    """An open arena store. Use `Store.open` (or `Store.open_readonly` for followers)."""
+    """An open arena store. Use `Store.open` (or `Store.open_readonly` for followers).
+
+    Read methods give one frozen dataclass per record (`TournamentRow`, `BotRow`,
+    `ConversationRow`, `TurnRow`, `FindingRow`, `Verdict`, ...); counts and ids come as
+    plain mappings, sets and lists. Plain values only where they are the point: the bulk
+    reads `turns_of` ((role, content) messages for exports) and `scoring_successes`
+    (ids streamed into arrays), `annotator_queue_ids` (compact arrays),
+    `current_label_rows` (the (item, annotator, label) observations the agreement
+    statistics take) and the raw table rows packs copy (`pack_rows`, `label_rows`,
+    `labels_after`). A run writes through `apply` (`core.store.ops`).
+    """
 
     def __init__(self, conn: sqlite3.Connection, path: Path, readonly: bool) -> None:
         self.conn = conn
@@ -454,7 +546,7 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
         seed: int,
         conversations_per_matchup: int,
         max_pairs: int,
-        settings: dict[str, Any],
+        settings: TournamentSettings,
         bots: Sequence[tuple[str, str, str, str]],
         conversation_seeds: dict[tuple[str, str], list[int]],
     ) -> int:
@@ -465,7 +557,7 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
             cur = self.conn.execute(
                 "INSERT INTO tournaments (name, kind, fingerprint, seed, conversations_per_matchup,"
                 " max_pairs, settings, status, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'created', ?)",
-                (name, kind, fingerprint, seed, conversations_per_matchup, max_pairs, json.dumps(settings), now),
+                (name, kind, fingerprint, seed, conversations_per_matchup, max_pairs, settings.to_json(), now),
             )
             tid = cur.lastrowid
             bot_ids = {}
@@ -501,14 +593,14 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
                 (tournament_id, status, now),
             )
 
-    def bots(self, tournament_id: int) -> list[dict[str, Any]]:
-        """The tournament's bots as dicts (id, name, side, kind, spec, version)."""
+    def bots(self, tournament_id: int) -> list[BotRow]:
+        """The tournament's bots, in the order they were registered."""
         rows = self.conn.execute(
             "SELECT id, name, side, kind, spec, version FROM bots WHERE tournament_id = ? ORDER BY id", (tournament_id,)
         ).fetchall()
-        return [dict(zip(("id", "name", "side", "kind", "spec", "version"), r, strict=True)) for r in rows]
+        return [BotRow(*r) for r in rows]
 
-    def matchups(self, tournament_id: int) -> list[dict[str, Any]]:
+    def matchups(self, tournament_id: int) -> list[MatchupRow]:
         """Matchups with bot names and status counts (complete, incomplete, running, pending)."""
         rows = self.conn.execute(
             """
@@ -524,8 +616,7 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
             """,
             (tournament_id,),
         ).fetchall()
-        keys = ("id", "attacker", "defender", "planned", "complete", "incomplete", "running", "pending")
-        return [dict(zip(keys, (r[0], r[1], r[2], r[3], *(v or 0 for v in r[4:])), strict=True)) for r in rows]
+        return [MatchupRow(r[0], r[1], r[2], r[3], *(v or 0 for v in r[4:])) for r in rows]
 
     # --- conversations ------------------------------------------------------------
 
@@ -596,53 +687,47 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
 
     # --- batched writes from the orchestrator ---------------------------------------
 
-    def apply(self, ops: Iterable[tuple[str, tuple[Any, ...]]]) -> None:
-        """Apply a batch of orchestrator writes in one transaction, in order.
-
-        Ops: ``("start", (conversation_id, tournament_id, at))``,
-        ``("turn", (conversation_id, turn_index, role, content, latency, at))``,
-        ``("finish", (conversation_id, tournament_id, status, reason, detail, ended_by, n_turns, at))``,
-        ``("event", (tournament_id, kind, conversation_id, bot, detail, at))``,
-        ``("bot_version", (version, tournament_id, bot_name))``.
-        """
+    def apply(self, ops: Iterable[StoreOp]) -> None:
+        """Apply a batch of orchestrator writes (`core.store.ops`) in one transaction, in order."""
+        execute = self.conn.execute
         with self.transaction():
-            for op, args in ops:
-                if op == "turn":
-                    self.conn.execute(
-                        "INSERT INTO turns (conversation_id, turn_index, role, content, latency, created_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?)",
-                        args,
-                    )
-                elif op == "start":
-                    cid, tid, at = args
-                    self.conn.execute(
-                        "UPDATE conversations SET status = 'running', started_at = ?, attempts = attempts + 1 WHERE id = ?",
-                        (at, cid),
-                    )
-                    self.conn.execute(
-                        "INSERT INTO events (tournament_id, kind, conversation_id, at) VALUES (?, 'started', ?, ?)",
-                        (tid, cid, at),
-                    )
-                elif op == "finish":
-                    cid, tid, status, reason, detail, ended_by, n_turns, at = args
-                    self.conn.execute(
-                        "UPDATE conversations SET status = ?, reason = ?, detail = ?, ended_by = ?, n_turns = ?,"
-                        " finished_at = ? WHERE id = ?",
-                        (status, reason, detail, ended_by, n_turns, at, cid),
-                    )
-                    self.conn.execute(
-                        "INSERT INTO events (tournament_id, kind, conversation_id, detail, at) VALUES (?, ?, ?, ?, ?)",
-                        (tid, status, cid, reason, at),
-                    )
-                elif op == "bot_version":
-                    self.conn.execute("UPDATE bots SET version = ? WHERE tournament_id = ? AND name = ?", args)
-                elif op == "event":
-                    self.conn.execute(
-                        "INSERT INTO events (tournament_id, kind, conversation_id, bot, detail, at) VALUES (?, ?, ?, ?, ?, ?)",
-                        args,
-                    )
-                else:  # pragma: no cover - programming error
-                    raise ValueError(f"unknown store op {op!r}")
+            for op in ops:
+                match op:
+                    case TurnOp():
+                        execute(
+                            "INSERT INTO turns (conversation_id, turn_index, role, content, latency, created_at)"
+                            " VALUES (?, ?, ?, ?, ?, ?)",
+                            (op.conversation_id, op.turn_index, op.role, op.content, op.latency, op.at),
+                        )
+                    case StartOp():
+                        execute(
+                            "UPDATE conversations SET status = 'running', started_at = ?, attempts = attempts + 1 WHERE id = ?",
+                            (op.at, op.conversation_id),
+                        )
+                        execute(
+                            "INSERT INTO events (tournament_id, kind, conversation_id, at) VALUES (?, 'started', ?, ?)",
+                            (op.tournament_id, op.conversation_id, op.at),
+                        )
+                    case FinishOp():
+                        execute(
+                            "UPDATE conversations SET status = ?, reason = ?, detail = ?, ended_by = ?, n_turns = ?,"
+                            " finished_at = ? WHERE id = ?",
+                            (op.status, op.reason, op.detail, op.ended_by, op.n_turns, op.at, op.conversation_id),
+                        )
+                        execute(
+                            "INSERT INTO events (tournament_id, kind, conversation_id, detail, at) VALUES (?, ?, ?, ?, ?)",
+                            (op.tournament_id, op.status, op.conversation_id, op.reason, op.at),
+                        )
+                    case BotVersionOp():
+                        execute("UPDATE bots SET version = ? WHERE tournament_id = ? AND name = ?",
+                                (op.version, op.tournament_id, op.bot))
+                    case EventOp():
+                        execute(
+                            "INSERT INTO events (tournament_id, kind, conversation_id, bot, detail, at) VALUES (?, ?, ?, ?, ?, ?)",
+                            (op.tournament_id, op.kind, op.conversation_id, op.bot, op.detail, op.at),
+                        )
+                    case _:  # pragma: no cover - programming error
+                        raise TypeError(f"not a store op: {op!r}")
 
     # --- turns and following ------------------------------------------------------
 
@@ -685,18 +770,17 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
             rows = self.conn.execute(sql, (_fts_phrase(query), limit)).fetchall()
         return [r[0] for r in rows]
 
-    def transcripts(self, tournament_id: int) -> Iterator[tuple[str, str, int, list[tuple[str, str]]]]:
-        """(attacker, defender, index, [(role, content), ...]) for every conversation, in
-        grid order; used to compare runs."""
+    def transcripts(self, tournament_id: int) -> Iterator[Transcript]:
+        """The transcript of every conversation, in grid order; used to compare runs."""
         conversations = self.conversations(tournament_id)
         for start in range(0, len(conversations), _TRANSCRIPT_PAGE):
             page = conversations[start : start + _TRANSCRIPT_PAGE]
             turns = self.turns_of([conv.id for conv in page])
             for conv in page:
-                yield conv.attacker, conv.defender, conv.idx, turns[conv.id]
+                yield Transcript(conv.attacker, conv.defender, conv.idx, turns[conv.id])
 
 
 def _tournament(row: Sequence[Any]) -> TournamentRow:
     values = list(row)
-    values[7] = json.loads(values[7])
+    values[7] = TournamentSettings.from_json(values[7])
     return TournamentRow(*values)

@@ -71,6 +71,17 @@ class QueueRow:
 
 
 @dataclass(frozen=True)
+class AnnotatorMatchup:
+    """A matchup holding an item of an annotator's queue, with its tournament's name."""
+
+    id: int
+    tournament_id: int
+    tournament: str
+    attacker: str
+    defender: str
+
+
+@dataclass(frozen=True)
 class QueueFilter:
     """Which part of an annotator's queue to list: every field narrows it.
 
@@ -195,25 +206,27 @@ class _AnnotateMixin:
             out.update((r[0], QueueRow(*r)) for r in rows)
         return out
 
-    def annotator_matchups(self, annotator: str) -> list[tuple[int, int, str, str, str]]:
-        """(matchup id, tournament id, tournament name, attacker, defender) of every matchup
-        with an item assigned to the annotator."""
-        return self.conn.execute(
+    def annotator_matchups(self, annotator: str) -> list[AnnotatorMatchup]:
+        """Every matchup with an item assigned to the annotator, by id."""
+        rows = self.conn.execute(
             "SELECT m.id, m.tournament_id, t.name, ab.name, db.name FROM matchups m"
             " JOIN tournaments t ON t.id = m.tournament_id JOIN bots ab ON ab.id = m.attacker_id"
             " JOIN bots db ON db.id = m.defender_id"
             " WHERE m.id IN (SELECT DISTINCT c.matchup_id FROM assignments a JOIN conversations c"
             " ON c.id = a.conversation_id WHERE a.annotator = ?) ORDER BY m.id",
             (annotator,),
-        ).fetchall()
+        )
+        return [AnnotatorMatchup(*r) for r in rows]
 
-    def current_label(self, conversation_id: int, annotator: str) -> tuple[int, str | None] | None:
-        """(event id, label) of the annotator's current label on a conversation, or None."""
+    def current_label(self, conversation_id: int, annotator: str) -> LabelEvent | None:
+        """The event that is the annotator's current label on a conversation, or None."""
+        columns = ", ".join(f"l.{c.strip()}" for c in _LABEL_COLUMNS.split(","))
         row = self.conn.execute(
-            "SELECT event_id, label FROM label_current WHERE conversation_id = ? AND annotator = ?",
+            f"SELECT {columns} FROM label_current lc JOIN labels l ON l.id = lc.event_id"
+            " WHERE lc.conversation_id = ? AND lc.annotator = ?",
             (conversation_id, annotator),
         ).fetchone()
-        return (row[0], row[1]) if row else None
+        return _label_event(row) if row else None
 
     def annotator_current_labels(self, annotator: str) -> list[LabelEvent]:
         """The events that are the annotator's current labels, in conversation order (for

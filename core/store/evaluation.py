@@ -8,9 +8,13 @@ import sqlite3
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from core.evaluation.static import Finding
 from core.store._common import _chunks, _Transaction
+
+if TYPE_CHECKING:
+    from core.store import TurnRow
 
 EVALUATION_SCHEMA = """
 CREATE TABLE IF NOT EXISTS scans (
@@ -109,28 +113,58 @@ class LabelEvent:
 
 
 @dataclass(frozen=True)
-class FindingRow:
-    """A stored bandit finding."""
+class FindingRow(Finding):
+    """A stored bandit finding: the static stage's `Finding`, with its row id and the
+    conversation and turn (reply) it was found in."""
 
     id: int
     conversation_id: int
     turn_index: int
+
+
+@dataclass(frozen=True)
+class CodeBlockRow:
+    """A code block the static stage extracted from a defender reply: where it sits in
+    the reply, its language, whether it was fenced and parsed (else why it was skipped)."""
+
+    turn_index: int
     block_index: int
-    line_in_block: int
-    line_in_reply: int
-    test_id: str
-    test_name: str
-    cwe: str | None
-    severity: str
-    confidence: str
-    code_line: str
-    message: str
+    start_offset: int
+    end_offset: int
+    start_line: int
+    line_count: int
+    language: str
+    fenced: bool
+    parsed: bool
+    skipped_reason: str | None
+
+
+@dataclass(frozen=True)
+class AssignmentRow:
+    """A review item given to an annotator (`kind`: review, or audit of a static success)."""
+
+    conversation_id: int
+    annotator: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of one complete conversation. `verdict` None means undecided; `reason`
+    says what decided it (or why nothing did), `method` how, `confidence` how surely."""
+
+    conversation_id: int
+    verdict: str | None
+    reason: str
+    method: str
+    confidence: float | None = None
 
 
 _LABEL_COLUMNS = "id, conversation_id, annotator, action, label, tags, turn, note, source, forced, undoes, created_at"
-_FINDING_COLUMNS = (
-    "id, conversation_id, turn_index, block_index, line_in_block, line_in_reply, test_id, test_name, cwe,"
-    " severity, confidence, code_line, message"
+# The columns of `findings`, in `FindingRow`'s field order.
+_FINDING_FIELDS = (
+    "block_index, line_in_block, line_in_reply, test_id, test_name, cwe, severity, confidence, code_line, message,"
+    " id, conversation_id, turn_index"
 )
 
 
@@ -171,18 +205,19 @@ class _EvaluationMixin:
         )
         return [r[0] for r in rows]
 
-    def defender_turns(self, conversation_ids: Sequence[int]) -> list[tuple[int, int, str]]:
-        """(conversation id, turn index, content) of the defender turns of some conversations."""
-        out: list[tuple[int, int, str]] = []
+    def defender_turns(self, conversation_ids: Sequence[int]) -> list[TurnRow]:
+        """The defender turns of some conversations, by conversation and turn."""
+        from core.store import TurnRow
+
+        out: list[TurnRow] = []
         for chunk in _chunks(list(conversation_ids), 500):
             marks = ",".join("?" * len(chunk))
-            out.extend(
-                self.conn.execute(
-                    f"SELECT conversation_id, turn_index, content FROM turns WHERE role = 'defender'"
-                    f" AND conversation_id IN ({marks}) ORDER BY conversation_id, turn_index",
-                    chunk,
-                ).fetchall()
+            rows = self.conn.execute(
+                f"SELECT id, conversation_id, turn_index, role, content, latency, created_at FROM turns"
+                f" WHERE role = 'defender' AND conversation_id IN ({marks}) ORDER BY conversation_id, turn_index",
+                chunk,
             )
+            out.extend(TurnRow(*r) for r in rows)
         return out
 
     def save_scans(
@@ -196,8 +231,8 @@ class _EvaluationMixin:
 
         `scans`: (conversation_id, blocks, parsed_blocks, findings); `blocks`:
         (conversation_id, turn_index, block_index, start_offset, end_offset, start_line,
-        line_count, language, fenced, parsed, skipped_reason); `findings`: the
-        `FindingRow` fields without id.
+        line_count, language, fenced, parsed, skipped_reason); `findings`:
+        (conversation_id, turn_index, then the `Finding` fields).
 
         A conversation already scanned when the transaction starts (another evaluator
         stored it since this one listed the unscanned) is skipped with its blocks and
@@ -222,7 +257,8 @@ class _EvaluationMixin:
                 blocks,
             )
             self.conn.executemany(
-                f"INSERT INTO findings ({_FINDING_COLUMNS.removeprefix('id, ')}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                "INSERT INTO findings (conversation_id, turn_index, block_index, line_in_block, line_in_reply, test_id,"
+                " test_name, cwe, severity, confidence, code_line, message) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                 findings,
             )
             self.conn.executemany(
@@ -261,37 +297,38 @@ class _EvaluationMixin:
     def findings(self, conversation_id: int) -> list[FindingRow]:
         """A conversation's findings in reply order."""
         rows = self.conn.execute(
-            f"SELECT {_FINDING_COLUMNS} FROM findings WHERE conversation_id = ? ORDER BY turn_index, block_index, line_in_block",
+            f"SELECT {_FINDING_FIELDS} FROM findings WHERE conversation_id = ? ORDER BY turn_index, block_index, line_in_block",
             (conversation_id,),
         )
         return [FindingRow(*r) for r in rows]
 
     def tournament_findings(self, tournament_id: int) -> list[FindingRow]:
         """Every finding of a tournament."""
+        columns = ", ".join(f"f.{c.strip()}" for c in _FINDING_FIELDS.split(","))
         rows = self.conn.execute(
-            f"SELECT {_FINDING_COLUMNS.replace('id,', 'f.id,', 1)} FROM findings f"
+            f"SELECT {columns} FROM findings f"
             " JOIN conversations c ON c.id = f.conversation_id WHERE c.tournament_id = ? ORDER BY f.id",
             (tournament_id,),
         )
         return [FindingRow(*r) for r in rows]
 
-    def code_blocks(self, conversation_id: int) -> list[dict[str, Any]]:
+    def code_blocks(self, conversation_id: int) -> list[CodeBlockRow]:
         """A conversation's extracted code blocks (where they sit, whether they parsed)."""
-        cur = self.conn.execute(
+        rows = self.conn.execute(
             "SELECT turn_index, block_index, start_offset, end_offset, start_line, line_count, language, fenced,"
             " parsed, skipped_reason FROM code_blocks WHERE conversation_id = ? ORDER BY turn_index, block_index",
             (conversation_id,),
         )
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r, strict=True)) for r in cur]
+        return [CodeBlockRow(*r[:7], bool(r[7]), bool(r[8]), r[9]) for r in rows]
 
     # --- review queue ---------------------------------------------------------------
 
-    def assignments(self, tournament_id: int) -> list[tuple[int, str, str]]:
-        """(conversation id, annotator, kind) of every assignment in a tournament."""
-        return self.conn.execute(
+    def assignments(self, tournament_id: int) -> list[AssignmentRow]:
+        """Every assignment in a tournament, in the order they were made."""
+        rows = self.conn.execute(
             "SELECT conversation_id, annotator, kind FROM assignments WHERE tournament_id = ? ORDER BY id", (tournament_id,)
-        ).fetchall()
+        )
+        return [AssignmentRow(*r) for r in rows]
 
     def annotator_loads(self) -> dict[str, int]:
         """Items assigned to each annotator across the whole store."""
@@ -363,11 +400,11 @@ class _EvaluationMixin:
                 [(cid, tournament_id, v, r, m, c, now) for cid, v, r, m, c in rows],
             )
 
-    def verdicts(self, tournament_id: int) -> dict[int, tuple[str | None, str]]:
-        """conversation id -> (verdict or None if undecided, reason)."""
-        return {
-            r[0]: (r[1], r[2])
-            for r in self.conn.execute("SELECT conversation_id, verdict, reason FROM verdicts WHERE tournament_id = ?", (tournament_id,))
-        }
+    def verdicts(self, tournament_id: int) -> dict[int, Verdict]:
+        """A tournament's stored verdicts, by conversation id."""
+        rows = self.conn.execute(
+            "SELECT conversation_id, verdict, reason, method, confidence FROM verdicts WHERE tournament_id = ?", (tournament_id,)
+        )
+        return {r[0]: Verdict(*r) for r in rows}
 
 

@@ -29,6 +29,15 @@ class TurnMeta:
     created_at: float
 
 
+@dataclass(frozen=True)
+class ConversationStatus:
+    """Where a conversation stands: its status and, once incomplete, the reason."""
+
+    id: int
+    status: str
+    reason: str | None
+
+
 class _FollowMixin:
     """Store methods of followers of a running tournament (the watch screen)."""
 
@@ -75,11 +84,10 @@ class _FollowMixin:
         ).fetchall()
         return [TurnRow(*r) for r in rows]
 
-    def conversation_statuses(self, tournament_id: int) -> list[tuple[int, str, str | None]]:
-        """(conversation id, status, reason) of every conversation of a tournament."""
-        return self.conn.execute(
-            "SELECT id, status, reason FROM conversations WHERE tournament_id = ?", (tournament_id,)
-        ).fetchall()
+    def conversation_statuses(self, tournament_id: int) -> list[ConversationStatus]:
+        """The status of every conversation of a tournament."""
+        rows = self.conn.execute("SELECT id, status, reason FROM conversations WHERE tournament_id = ?", (tournament_id,))
+        return [ConversationStatus(*r) for r in rows]
 
     def scan_count(self, tournament_id: int) -> int:
         """How many conversations of the tournament the static stage has scanned."""

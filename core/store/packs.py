@@ -8,14 +8,17 @@ store remembers every pack it exported (`packs`) and which pack events it merged
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
 from collections.abc import Iterator, Sequence
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from core.store._common import _chunks, _Transaction
-from core.store.evaluation import _LABEL_COLUMNS, _insert_label
+from core.store.evaluation import _FINDING_FIELDS, _LABEL_COLUMNS, FindingRow, _insert_label
+
+if TYPE_CHECKING:
+    from core.store import ConversationRow, TournamentSettings
 
 PACKS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS packs (
@@ -56,6 +59,37 @@ PACK_TABLES: tuple[tuple[str, str, str], ...] = (
 
 # Rows fetched per query while streaming exports: bounded memory, few round trips.
 PAGE_ROWS = 500
+
+
+@dataclass(frozen=True)
+class PackRecord:
+    """An exported pack as the source store remembers it (merges check its checksum)."""
+
+    pack_id: str
+    annotator: str
+    exported_at: float
+    checksum: str
+    last_label_id: int
+    conversations: int
+
+
+@dataclass(frozen=True)
+class ConversationOutcome:
+    """A conversation as exports and feedback show it: its tournament and bots, how it
+    ended (`incomplete_reason` once incomplete) and its stored verdict (`verdict` None:
+    undecided; `reason` None too: never evaluated)."""
+
+    id: int
+    tournament_id: int
+    tournament: str
+    kind: str
+    attacker: str
+    defender: str
+    status: str
+    incomplete_reason: str | None
+    n_turns: int
+    verdict: str | None
+    reason: str | None
 
 class _PacksMixin:
     """Store methods of annotation packs, label import/export, fine-tuning export, imports and reports."""
@@ -152,13 +186,15 @@ class _PacksMixin:
         content["assignments"] = (columns, [r for r in rows if r[columns.index("annotator")] == annotator])
         return content
 
-    def existing_conversations(self, conversation_ids: Sequence[int]) -> dict[int, tuple[int, int]]:
-        """id -> (tournament id, n_turns) of those of `conversation_ids` that exist."""
-        out: dict[int, tuple[int, int]] = {}
+    def existing_conversations(self, conversation_ids: Sequence[int]) -> dict[int, ConversationRow]:
+        """Those of `conversation_ids` that exist, by id."""
+        from core.store import _CONVERSATION_SELECT, ConversationRow
+
+        out: dict[int, ConversationRow] = {}
         for chunk in _chunks(sorted(set(conversation_ids)), PAGE_ROWS):
             marks = ",".join("?" * len(chunk))
-            for cid, tid, n in self.conn.execute(f"SELECT id, tournament_id, n_turns FROM conversations WHERE id IN ({marks})", chunk):
-                out[cid] = (tid, n)
+            for row in self.conn.execute(_CONVERSATION_SELECT + f" WHERE c.id IN ({marks})", chunk):
+                out[row[0]] = ConversationRow(*row)
         return out
 
     # --- pack records in the source store -----------------------------------------------
@@ -173,11 +209,13 @@ class _PacksMixin:
                 (pack_id, annotator, exported_at, checksum, last_label_id, conversations),
             )
 
-    def pack_record(self, pack_id: str) -> dict[str, Any] | None:
+    def pack_record(self, pack_id: str) -> PackRecord | None:
         """The stored record of an exported pack, or None."""
-        cur = self.conn.execute("SELECT * FROM packs WHERE pack_id = ?", (pack_id,))
-        row = cur.fetchone()
-        return dict(zip([d[0] for d in cur.description], row, strict=True)) if row else None
+        row = self.conn.execute(
+            "SELECT pack_id, annotator, exported_at, checksum, last_label_id, conversations FROM packs WHERE pack_id = ?",
+            (pack_id,),
+        ).fetchone()
+        return PackRecord(*row) if row else None
 
     def merged_events(self, pack_id: str) -> dict[int, int]:
         """pack event id -> store label id of a pack's events already merged."""
@@ -223,15 +261,14 @@ class _PacksMixin:
 
     # --- streaming reads for exports and reports ----------------------------------------
 
-    def conversation_page(self, tournament_ids: Sequence[int], after_id: int, limit: int = PAGE_ROWS) -> list[dict[str, Any]]:
+    def conversation_page(self, tournament_ids: Sequence[int], after_id: int, limit: int = PAGE_ROWS) -> list[ConversationOutcome]:
         """One page of conversations (id > `after_id`) of some tournaments, with their
         tournament, bots and stored verdict, in id order."""
         marks = ",".join("?" * len(tournament_ids))
-        cur = self.conn.execute(
+        rows = self.conn.execute(
             f"""
-            SELECT c.id AS id, c.tournament_id AS tournament_id, t.name AS tournament, t.kind AS kind,
-                   a.name AS attacker, d.name AS defender, c.status AS status, c.reason AS incomplete_reason,
-                   c.n_turns AS n_turns, v.verdict AS verdict, v.reason AS reason
+            SELECT c.id, c.tournament_id, t.name, t.kind, a.name, d.name, c.status, c.reason, c.n_turns,
+                   v.verdict, v.reason
             FROM conversations c
             JOIN tournaments t ON t.id = c.tournament_id
             JOIN matchups m ON m.id = c.matchup_id
@@ -243,10 +280,9 @@ class _PacksMixin:
             """,
             (*tournament_ids, after_id, limit),
         )
-        names = [d[0] for d in cur.description]
-        return [dict(zip(names, r, strict=True)) for r in cur]
+        return [ConversationOutcome(*r) for r in rows]
 
-    def iter_conversations(self, tournament_ids: Sequence[int], page: int = PAGE_ROWS) -> Iterator[list[dict[str, Any]]]:
+    def iter_conversations(self, tournament_ids: Sequence[int], page: int = PAGE_ROWS) -> Iterator[list[ConversationOutcome]]:
         """Pages of `conversation_page` until the end (constant memory)."""
         after = 0
         while True:
@@ -254,7 +290,7 @@ class _PacksMixin:
             if not rows:
                 return
             yield rows
-            after = rows[-1]["id"]
+            after = rows[-1].id
 
     def count_conversations(self, tournament_ids: Sequence[int]) -> int:
         """How many conversations some tournaments hold."""
@@ -262,7 +298,9 @@ class _PacksMixin:
         return self.conn.execute(f"SELECT COUNT(*) FROM conversations WHERE tournament_id IN ({marks})", tuple(tournament_ids)).fetchone()[0]
 
     def turns_of(self, conversation_ids: Sequence[int]) -> dict[int, list[tuple[str, str]]]:
-        """conversation id -> [(role, content), ...] in turn order, for a page of ids."""
+        """conversation id -> its messages, (role, content) per turn in order, for a page of
+        ids: the bulk read of exports (`turns` gives a conversation's turns as rows; a
+        `TurnRow` per turn here would double the time this read takes)."""
         out: dict[int, list[tuple[str, str]]] = {cid: [] for cid in conversation_ids}
         for chunk in _chunks(list(conversation_ids), PAGE_ROWS):
             marks = ",".join("?" * len(chunk))
@@ -274,20 +312,17 @@ class _PacksMixin:
                 out[cid].append((role, content))
         return out
 
-    def findings_of(self, conversation_ids: Sequence[int]) -> dict[int, list[dict[str, Any]]]:
-        """conversation id -> its findings as dicts, for a page of ids."""
-        out: dict[int, list[dict[str, Any]]] = {cid: [] for cid in conversation_ids}
+    def findings_of(self, conversation_ids: Sequence[int]) -> dict[int, list[FindingRow]]:
+        """conversation id -> its findings in the order they were stored, for a page of ids."""
+        out: dict[int, list[FindingRow]] = {cid: [] for cid in conversation_ids}
         for chunk in _chunks(list(conversation_ids), PAGE_ROWS):
             marks = ",".join("?" * len(chunk))
-            cur = self.conn.execute(
-                f"SELECT conversation_id, turn_index, line_in_reply, test_id, test_name, cwe, severity, confidence"
-                f" FROM findings WHERE conversation_id IN ({marks}) ORDER BY conversation_id, id",
+            for row in self.conn.execute(
+                f"SELECT {_FINDING_FIELDS} FROM findings WHERE conversation_id IN ({marks}) ORDER BY conversation_id, id",
                 chunk,
-            )
-            names = [d[0] for d in cur.description]
-            for row in cur:
-                item = dict(zip(names, row, strict=True))
-                out[item.pop("conversation_id")].append(item)
+            ):
+                finding = FindingRow(*row)
+                out[finding.conversation_id].append(finding)
         return out
 
     # --- imports ------------------------------------------------------------------------
@@ -297,7 +332,7 @@ class _PacksMixin:
         *,
         name: str,
         kind: str,
-        settings: dict[str, Any],
+        settings: TournamentSettings,
         pairs: Sequence[tuple[str, str]],
         conversations: Sequence[tuple[int, list[tuple[str, str]]]],
         now: float | None = None,
@@ -314,7 +349,7 @@ class _PacksMixin:
                 "INSERT INTO tournaments (name, kind, fingerprint, seed, conversations_per_matchup, max_pairs, settings,"
                 " status, created_at, started_at, finished_at) VALUES (?, ?, 'imported', 0, ?, ?, ?, 'finished', ?, ?, ?)",
                 (name, kind, max(1, len(conversations)), max((len(t) + 1) // 2 for _, t in conversations) if conversations else 1,
-                 json.dumps(settings), now, now, now),
+                 settings.to_json(), now, now, now),
             ).lastrowid
             bot_ids: dict[tuple[str, str], int] = {}
             for attacker, defender in pairs:

@@ -9,6 +9,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
+from core.scoring.items import ItemScore
 from core.store._common import _chunks, _Transaction
 
 # Defender utility, one row per (config, bot, set, item) (core.scoring.utility_run). `config` is
@@ -66,19 +67,15 @@ class MatchupTally:
     count: int
 
 
-@dataclass(frozen=True)
-class UtilityResultRow:
-    """One stored utility test item result."""
+@dataclass(frozen=True, kw_only=True)
+class UtilityResultRow(ItemScore):
+    """One stored utility test item result: the item's `ItemScore` (its replies, error and
+    undefined flags are not stored: a row has their defaults) with the config name, the
+    bot and its role (defender or base) it was measured for, and when."""
 
     config: str
     bot: str
     role: str
-    set_name: str
-    item_id: str
-    score: float
-    passed: bool
-    refused: bool
-    detail: str
     created_at: float
 
 
@@ -205,6 +202,7 @@ class _ScoringMixin:
             sql += f" WHERE config IN ({','.join('?' * len(configs))})"
             params = list(configs)
         rows = self.conn.execute(sql + " ORDER BY config, bot, set_name, item_id", params)
-        return [UtilityResultRow(r[0], r[1], r[2], r[3], r[4], r[5], bool(r[6]), bool(r[7]), r[8], r[9]) for r in rows]
+        return [UtilityResultRow(r[3], r[4], r[5], bool(r[6]), bool(r[7]), r[8], config=r[0], bot=r[1], role=r[2],
+                                 created_at=r[9]) for r in rows]
 
 

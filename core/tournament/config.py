@@ -22,6 +22,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from core.evaluation.settings import EvaluationSettings
+
 KINDS = ("practice", "official")
 SEVERITIES = ("low", "medium", "high")
 AGGREGATIONS = ("majority", "dawid-skene")
@@ -111,24 +113,6 @@ class BotSpec:
 
 
 @dataclass(frozen=True)
-class EvaluationConfig:
-    """How conversations are evaluated (static stage threshold, annotation)."""
-
-    severity: str = "medium"
-    confidence: str = "high"
-    skip_tests: tuple[str, ...] | None = None  # None: the measured default (core.evaluation.static.AUDIT_TESTS)
-    annotators_per_item: int = 3
-    annotators: tuple[str, ...] = ()
-    adjudicators: tuple[str, ...] = ()
-    labels: tuple[str, ...] = ("attack", "defense")
-    tags: tuple[str, ...] = ("malicious_code", "malicious_explanation", "partial_compliance")
-    audit_fraction: float = 0.1
-    aggregation: str = "majority"
-    guidelines: Path | None = None
-    share_labels_with_teams: bool = False
-
-
-@dataclass(frozen=True)
 class UtilityConfig:
     """The utility test sets and the base model bot that normalises utility."""
 
@@ -151,7 +135,7 @@ class TournamentConfig:
     attackers: tuple[BotSpec, ...]
     defenders: tuple[BotSpec, ...]
     limits: Limits
-    evaluation: EvaluationConfig
+    evaluation: EvaluationSettings
     utility: UtilityConfig
     source: Path | None = None
 
@@ -493,9 +477,9 @@ def parse_bot(value: Any, path: str, side: str, base_dir: Path, default_limits: 
     )
 
 
-def _parse_evaluation(value: Any, base_dir: Path, source: Path | None) -> EvaluationConfig:
+def _parse_evaluation(value: Any, base_dir: Path, source: Path | None) -> EvaluationSettings:
     reader = _Reader(value, "evaluation", source)
-    default = EvaluationConfig()
+    default = EvaluationSettings()
     labels = reader.str_list("labels", default.labels)
     if len(labels) < 2 or len(set(labels)) != len(labels):
         raise reader.error("labels", "must list at least two distinct labels")
@@ -509,12 +493,17 @@ def _parse_evaluation(value: Any, base_dir: Path, source: Path | None) -> Evalua
     if not 0.0 <= fraction <= 1.0:
         raise reader.error("audit_fraction", f"must be between 0 and 1; got {fraction}")
     guidelines = reader.get("guidelines", str, None)
-    guidelines_path = None
+    text = None
     if guidelines is not None:
+        # The text is kept with the tournament (annotators and packs need no config).
         guidelines_path = base_dir / guidelines
         if not guidelines_path.is_file():
             raise reader.error("guidelines", f"file not found: {guidelines}")
-    result = EvaluationConfig(
+        try:
+            text = guidelines_path.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise reader.error("guidelines", f"cannot read {guidelines}: {exc.strerror}") from None
+    result = EvaluationSettings(
         severity=reader.choice("severity", SEVERITIES, default.severity),
         confidence=reader.choice("confidence", SEVERITIES, default.confidence),
         skip_tests=reader.str_list("skip_tests") if "skip_tests" in reader.table else None,
@@ -525,7 +514,7 @@ def _parse_evaluation(value: Any, base_dir: Path, source: Path | None) -> Evalua
         tags=reader.str_list("tags", default.tags),
         audit_fraction=fraction,
         aggregation=reader.choice("aggregation", AGGREGATIONS, default.aggregation),
-        guidelines=guidelines_path,
+        guidelines=text,
         share_labels_with_teams=reader.get("share_labels_with_teams", bool, False),
     )
     reader.finish()

@@ -13,11 +13,21 @@ import asyncio
 import hashlib
 import sqlite3
 import time
-from dataclasses import asdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from core.store import ConversationRow, Store
+from core.store import (
+    BotVersionOp,
+    ConversationRow,
+    EventOp,
+    FinishOp,
+    StartOp,
+    Store,
+    StoreOp,
+    TournamentSettings,
+    TurnOp,
+)
 from core.text import valid_text
 from core.tournament.bots import (
     INTERRUPTED,
@@ -54,17 +64,6 @@ def conversation_seed(tournament_seed: int, attacker: str, defender: str, idx: i
     """The seed of one conversation: a 63-bit hash of its place in the grid."""
     key = f"{tournament_seed}\x1f{attacker}\x1f{defender}\x1f{idx}".encode()
     return int.from_bytes(hashlib.sha256(key).digest()[:8], "big") >> 1
-
-
-def tournament_settings(config: TournamentConfig) -> dict[str, Any]:
-    """What the store keeps of a config besides the grid: evaluation settings and the
-    guidelines text, so later commands (evaluate, annotate, packs) need only the store."""
-    evaluation = asdict(config.evaluation)
-    guidelines = None
-    if config.evaluation.guidelines is not None:
-        guidelines = config.evaluation.guidelines.read_text(encoding="utf-8", errors="replace")
-    evaluation["guidelines"] = guidelines
-    return {"timeout": config.timeout, "evaluation": evaluation}
 
 
 def log_dir_for(store_path: Path, tournament: str) -> Path:
@@ -129,14 +128,14 @@ class StoreWriter:
     def __init__(self, store: Store, interval: float = FLUSH_INTERVAL_S) -> None:
         self.store = store
         self.interval = interval
-        self.ops: list[tuple[str, tuple[Any, ...]]] = []
+        self.ops: list[StoreOp] = []
         self.refused: dict[int, str] = {}  # conversation id -> why one of its rows was refused
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
 
-    def add(self, op: str, args: tuple[Any, ...]) -> None:
+    def add(self, op: StoreOp) -> None:
         """Queue one write (see `Store.apply`)."""
-        self.ops.append((op, args))
+        self.ops.append(op)
 
     def start(self) -> None:
         """Start flushing periodically."""
@@ -169,24 +168,27 @@ class StoreWriter:
                 await write
                 raise
 
-    def _write(self, ops: list[tuple[str, tuple[Any, ...]]]) -> None:
+    def _write(self, ops: list[StoreOp]) -> None:
         try:
-            self.store.apply([self._checked(op, args) for op, args in ops])
+            self.store.apply([self._checked(op) for op in ops])
         except ROW_ERRORS:
-            for op, args in ops:
+            for op in ops:
                 try:
-                    self.store.apply([self._checked(op, args)])
+                    self.store.apply([self._checked(op)])
                 except ROW_ERRORS as exc:
-                    if op in ("start", "turn", "finish"):
-                        what = f"turn {args[1]}" if op == "turn" else f"its {op}"
-                        self.refused.setdefault(args[0], valid_text(f"{what} could not be stored: {exc}")[:1000])
+                    if isinstance(op, TurnOp):
+                        what = f"turn {op.turn_index}"
+                    elif isinstance(op, StartOp | FinishOp):
+                        what = "its start" if isinstance(op, StartOp) else "its finish"
+                    else:
+                        continue  # a refused event or bot version is dropped
+                    self.refused.setdefault(op.conversation_id, valid_text(f"{what} could not be stored: {exc}")[:1000])
 
-    def _checked(self, op: str, args: tuple[Any, ...]) -> tuple[str, tuple[Any, ...]]:
+    def _checked(self, op: StoreOp) -> StoreOp:
         """The op to write: the finish of a conversation with a refused row says so."""
-        if op == "finish" and args[0] in self.refused:
-            cid, tid, _status, _reason, _detail, _ended_by, n_turns, at = args
-            return op, (cid, tid, "incomplete", STORE_ERROR, self.refused[cid], None, n_turns, at)
-        return op, args
+        if isinstance(op, FinishOp) and op.conversation_id in self.refused:
+            return replace(op, status="incomplete", reason=STORE_ERROR, detail=self.refused[op.conversation_id], ended_by=None)
+        return op
 
     async def close(self) -> None:
         """Stop the periodic flush and write what is left."""
@@ -245,7 +247,7 @@ class _Run:
         self._event(bot, failure.reason, failure.detail)
 
     def _event(self, bot: str, kind: str, detail: str) -> None:
-        self.writer.add("event", (self.tid, f"bot_{kind}", None, bot, detail[:1000], time.time()))
+        self.writer.add(EventOp(self.tid, f"bot_{kind}", None, bot, detail[:1000], time.time()))
         self.reporter.bot_event(bot, kind, detail)
 
     async def start_bots(self) -> None:
@@ -256,7 +258,7 @@ class _Run:
                 self.on_bot_event(name, "gave_up", exc.detail)
                 return
             self.stats[name].version = hello.version
-            self.writer.add("bot_version", (hello.version, self.tid, name))
+            self.writer.add(BotVersionOp(self.tid, name, hello.version))
 
         await asyncio.gather(*(start(n, b) for n, b in self.bots.items()))
 
@@ -267,7 +269,7 @@ class _Run:
         """Play one conversation to its end and record the outcome."""
         conv = ConversationRef(row.id, row.attacker, row.defender, row.idx, row.seed)
         opaque = f"{row.seed:016x}"
-        self.writer.add("start", (row.id, self.tid, time.time()))
+        self.writer.add(StartOp(row.id, self.tid, time.time()))
         self.reporter.conversation_started(conv)
         messages: list[dict[str, str]] = []
         status, reason, detail, ended_by = "complete", None, None, "max_pairs"
@@ -304,7 +306,7 @@ class _Run:
                     ended_by = "attacker"
                     break
                 messages = [*messages, {"role": side, "content": reply.content}]
-                self.writer.add("turn", (row.id, turn, side, reply.content, reply.latency, time.time()))
+                self.writer.add(TurnOp(row.id, turn, side, reply.content, reply.latency, time.time()))
                 self.reporter.turn(conv, turn, side, reply.content, reply.latency)
                 if reply.end:
                     ended_by = "attacker"
@@ -320,7 +322,7 @@ class _Run:
 
     def _finish(self, row: ConversationRow, conv: ConversationRef, status: str, reason: str | None,
                 detail: str | None, ended_by: str | None, n_turns: int) -> None:
-        self.writer.add("finish", (row.id, self.tid, status, reason, detail, ended_by, n_turns, time.time()))
+        self.writer.add(FinishOp(row.id, self.tid, status, reason, detail, ended_by, n_turns, time.time()))
         self.reporter.conversation_finished(conv, status, reason, detail)
 
 
@@ -352,7 +354,7 @@ def _prepare(config: TournamentConfig, store: Store, resume: bool, retry_incompl
         seed=config.seed,
         conversations_per_matchup=config.conversations_per_matchup,
         max_pairs=config.max_pairs,
-        settings=tournament_settings(config),
+        settings=TournamentSettings(evaluation=config.evaluation, timeout=config.timeout),
         bots=[(b.name, b.side, b.kind, b.describe()) for b in config.bots],
         conversation_seeds=seeds,
     )

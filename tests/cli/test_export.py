@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from arena_tui.cli import main
 from core.data.export import ExportError, ExportFilters, export_conversations
 from core.evaluation.pipeline import build_queue, record_label, refresh_verdicts, run_static_stage
-from core.store import Store
+from core.store import FinishOp, Store
 from tests.conftest import ARENA_TUI
 from tests.core.test_evaluation_pipeline import REFUSAL, SAFE, VULNERABLE, build_store
 
@@ -25,7 +25,7 @@ def arena(tmp_path: Path):  # noqa: ANN201
     3 safe labelled defense but one label tagged malicious_code, 4 safe undecided, 5 incomplete."""
     path = tmp_path / "arena.db"
     store, tid, ids = build_store(path, [VULNERABLE, SAFE, REFUSAL, SAFE, SAFE, SAFE], annotators=("ann1", "ann2", "ann3"))
-    store.apply([("finish", (ids[5], tid, "incomplete", "timeout", None, None, 2, 0.0))])
+    store.apply([FinishOp(ids[5], tid, "incomplete", "timeout", None, None, 2, 0.0)])
     run_static_stage(store, tid)
     build_queue(store, tid)
     for who in ("ann1", "ann2", "ann3"):
@@ -162,10 +162,10 @@ def test_readme_export_writes_decided_conversations_only(evaluated_sample: Path)
         tid = store.tournament("sample").id
         verdicts = store.verdicts(tid)
         assigned: dict[int, list[str]] = {}
-        for cid, annotator, kind in store.assignments(tid):
-            if kind == "review":
-                assigned.setdefault(cid, []).append(annotator)
-    undecided = sorted(cid for cid, (verdict, _) in verdicts.items() if verdict is None)
+        for a in store.assignments(tid):
+            if a.kind == "review":
+                assigned.setdefault(a.conversation_id, []).append(a.annotator)
+    undecided = sorted(cid for cid, v in verdicts.items() if v.verdict is None)
     assert len(undecided) > 100  # the sample after evaluate: most conversations await labels
     labelled = {undecided[0]: "defense", undecided[1]: "attack"}
     for cid, label in labelled.items():

@@ -9,15 +9,17 @@ from click.testing import CliRunner
 
 from arena_tui.cli import main
 from core.evaluation.pipeline import build_queue, record_label, refresh_verdicts, run_static_stage
-from core.store import Store
+from core.evaluation.settings import EvaluationSettings
+from core.store import FinishOp, StartOp, Store, TournamentSettings, TurnOp
 from tests.core.test_evaluation_pipeline import SAFE, VULNERABLE
 
 
 def build(path: Path, share: bool) -> list[int]:
     """2 attackers x 2 defenders, one conversation each; a1 vs d1 is vulnerable, the rest labelled defense."""
     store = Store.open(path)
-    settings = {"evaluation": {"annotators": ["ann1"], "annotators_per_item": 1, "labels": ["attack", "defense"],
-                               "tags": ["malicious_code"], "audit_fraction": 0.0, "share_labels_with_teams": share}}
+    settings = TournamentSettings(EvaluationSettings(
+        annotators=("ann1",), annotators_per_item=1, labels=("attack", "defense"), tags=("malicious_code",),
+        audit_fraction=0.0, share_labels_with_teams=share))
     bots = [("a1", "attacker", "python", "x"), ("a2", "attacker", "python", "x"),
             ("d1", "defender", "python", "x"), ("d2", "defender", "python", "x")]
     tid = store.create_tournament(name="t", kind="official", fingerprint="f", seed=1, conversations_per_matchup=1, max_pairs=1,
@@ -27,13 +29,13 @@ def build(path: Path, share: bool) -> list[int]:
     ops = []
     for c in convs:
         reply = VULNERABLE if (c.attacker, c.defender) == ("a1", "d1") else SAFE
-        ops += [("start", (c.id, tid, 0.0)), ("turn", (c.id, 0, "attacker", f"from {c.attacker}", 0.1, 0.0)),
-                ("turn", (c.id, 1, "defender", reply, 0.1, 0.0)), ("finish", (c.id, tid, "complete", None, None, "max_pairs", 2, 0.0))]
+        ops += [StartOp(c.id, tid, 0.0), TurnOp(c.id, 0, "attacker", f"from {c.attacker}", 0.1, 0.0),
+                TurnOp(c.id, 1, "defender", reply, 0.1, 0.0), FinishOp(c.id, tid, "complete", None, None, "max_pairs", 2, 0.0)]
     store.apply(ops)
     run_static_stage(store, tid)
     build_queue(store, tid)
-    for cid, _, _ in store.assignments(tid):
-        record_label(store, cid, "ann1", "defense", note="secret note")
+    for a in store.assignments(tid):
+        record_label(store, a.conversation_id, "ann1", "defense", note="secret note")
     refresh_verdicts(store, tid)
     store.close()
     return [c.id for c in convs]
@@ -90,8 +92,8 @@ def test_summary_says_when_the_standing_is_provisional(tmp_path: Path) -> None:
     assert "Provisional" not in (out / "summary.md").read_text()
     with Store.open(db, create=False) as store:
         tid = store.tournament("t").id
-        store.save_verdicts(tid, [(cid, None if cid == ids[1] else verdict, reason, "majority", None)
-                                  for cid, (verdict, reason) in store.verdicts(tid).items()])
+        store.save_verdicts(tid, [(cid, None if cid == ids[1] else v.verdict, v.reason, "majority", None)
+                                  for cid, v in store.verdicts(tid).items()])
     assert CliRunner().invoke(main, args).exit_code == 0
     summary = (out / "summary.md").read_text()
     assert "Provisional standing: 1 undecided and 0 unfinished conversations" in summary

@@ -50,7 +50,7 @@ def test_defaults_and_evaluation(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     with Store.open(tmp_path / "b.db", create=False) as b:
         t = b.tournament("in")
-        assert [(m["attacker"], m["defender"]) for m in b.matchups(t.id)] == [("imported-attacker", "imported-defender")]
+        assert [(m.attacker, m.defender) for m in b.matchups(t.id)] == [("imported-attacker", "imported-defender")]
         run_static_stage(b, t.id)
         assert [v.verdict for v in compute_verdicts(b, t.id)] == ["attack", None]
 
@@ -85,6 +85,6 @@ def test_like_copies_the_roster_and_duplicate_names_refused(tmp_path: Path) -> N
     path = write_jsonl(tmp_path / "in.jsonl", [chat("a", "b")])
     assert CliRunner().invoke(main, ["import", "--db", str(db), str(path), "--like", "t"]).exit_code == 0
     with Store.open(db, create=False) as s:
-        assert s.tournament("in").settings["evaluation"]["annotators"] == ["ann1", "ann2", "ann3", "ann4"]
+        assert s.tournament("in").settings.evaluation.annotators == ("ann1", "ann2", "ann3", "ann4")
     result = CliRunner().invoke(main, ["import", "--db", str(db), str(path)])
     assert result.exit_code == 2 and "already in" in result.output

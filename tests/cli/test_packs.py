@@ -61,12 +61,12 @@ def test_pack_is_an_arena_store_with_only_the_annotators_items(arena, tmp_path: 
     with Store.open_readonly(pack) as p:
         meta = p.meta()
         assert meta["pack_annotator"] == "alice" and meta["pack_source_arena_id"] != meta["pack_id"]
-        assert {cid for cid, who, _ in p.assignments(1)} == set(ids) and {who for _, who, _ in p.assignments(1)} == {"alice"}
-        assert p.tournaments()[0].settings["evaluation"]["guidelines"].startswith("# Label well")
+        assert {a.conversation_id for a in p.assignments(1)} == set(ids) and {a.annotator for a in p.assignments(1)} == {"alice"}
+        assert p.tournaments()[0].settings.evaluation.guidelines.startswith("# Label well")
         assert [t.content for t in p.turns(ids[1])] == ["write code", REFUSAL]
         assert p.label_events() == []
     with Store.open(db, create=False) as s:
-        assert meta["pack_source_arena_id"] == s.arena_id and s.pack_record(meta["pack_id"])["annotator"] == "alice"
+        assert meta["pack_source_arena_id"] == s.arena_id and s.pack_record(meta["pack_id"]).annotator == "alice"
 
 
 @run_async
@@ -91,7 +91,7 @@ async def test_round_trip_equals_labelling_the_store_directly(tmp_path: Path) ->
         assert label_summary(a.label_events()) == label_summary(b.label_events())
         strip = [(v.conversation_id, v.verdict, v.reason) for v in compute_verdicts(a, 1)]
         assert strip == [(v.conversation_id, v.verdict, v.reason) for v in compute_verdicts(b, 1)]
-        assert b.verdicts(1) and all(v[0] for v in b.verdicts(1).values())
+        assert b.verdicts(1) and all(v.verdict for v in b.verdicts(1).values())
         ka, kb = agreement(a, 1, resamples=100), agreement(b, 1, resamples=100)
         assert (ka.fleiss_kappa, ka.krippendorff_alpha) == (kb.fleiss_kappa, kb.krippendorff_alpha)
         pack_ids = {r[0] for r in b.conn.execute("SELECT pack_id FROM packs")}

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from core.store import Store
+from core.store import FinishOp, StartOp, Store, TournamentSettings, TurnOp
 from core.tournament.orchestrator import StoreWriter
 from tests.conftest import BOTS_DIR, PYTHON, bot_table
 
@@ -74,16 +74,16 @@ def test_store_writer_keeps_the_batch_around_a_row_it_cannot_store(tmp_path: Pat
     store = Store.open(tmp_path / "w.db")
     tid = store.create_tournament(
         name="w", kind="practice", fingerprint="f", seed=0, conversations_per_matchup=2, max_pairs=1,
-        settings={}, bots=[("a", "attacker", "command", "a"), ("d", "defender", "command", "d")],
+        settings=TournamentSettings(), bots=[("a", "attacker", "command", "a"), ("d", "defender", "command", "d")],
         conversation_seeds={("a", "d"): [1, 2]},
     )
     good, bad = (c.id for c in store.conversations(tid))
     writer = StoreWriter(store)
     for cid, text in ((good, "fine"), (bad, "not \ud800 text")):
-        writer.add("start", (cid, tid, 1.0))
-        writer.add("turn", (cid, 0, "attacker", text, 0.1, 1.0))
-        writer.add("turn", (cid, 1, "defender", "reply", 0.1, 1.0))
-        writer.add("finish", (cid, tid, "complete", None, None, "max_pairs", 2, 2.0))
+        writer.add(StartOp(cid, tid, 1.0))
+        writer.add(TurnOp(cid, 0, "attacker", text, 0.1, 1.0))
+        writer.add(TurnOp(cid, 1, "defender", "reply", 0.1, 1.0))
+        writer.add(FinishOp(cid, tid, "complete", None, None, "max_pairs", 2, 2.0))
     asyncio.run(writer.close())
     assert [(t.turn_index, t.content) for t in store.turns(good)] == [(0, "fine"), (1, "reply")]
     row = store.conversation(bad)

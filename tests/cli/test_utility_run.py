@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from arena_tui.cli import main
 from core.scoring.leaderboard import compute_leaderboard
 from core.scoring.utility_run import UtilityRunError, run_config_utility, stored_utility
-from core.store import Store
+from core.store import FinishOp, StartOp, Store, TournamentSettings, TurnOp
 from core.tournament.config import load_config
 
 # Each bot's behaviour is chosen by its name: which codegen items it solves and which
@@ -120,13 +120,13 @@ def test_rerun_replaces_results_and_leaderboard_uses_them(tmp_path: Path) -> Non
         assert len(store.utility_results(["util"])) == 2 * 3
         tid = store.create_tournament(
             name="util", kind="practice", fingerprint="f", seed=1, conversations_per_matchup=1, max_pairs=1,
-            settings={}, bots=[("att", "attacker", "python", "x"), ("half", "defender", "python", "x")],
+            settings=TournamentSettings(), bots=[("att", "attacker", "python", "x"), ("half", "defender", "python", "x")],
             conversation_seeds={("att", "half"): [0]},
         )
         cid = store.conversations(tid)[0].id
-        store.apply([("start", (cid, tid, 0.0)), ("turn", (cid, 0, "attacker", "hi", 0.1, 0.0)),
-                     ("turn", (cid, 1, "defender", "no", 0.1, 0.0)),
-                     ("finish", (cid, tid, "complete", None, None, "max_pairs", 2, 0.0))])
+        store.apply([StartOp(cid, tid, 0.0), TurnOp(cid, 0, "attacker", "hi", 0.1, 0.0),
+                     TurnOp(cid, 1, "defender", "no", 0.1, 0.0),
+                     FinishOp(cid, tid, "complete", None, None, "max_pairs", 2, 0.0)])
         store.save_verdicts(tid, [(cid, "defense", "annotators", "majority", 1.0)])
         defender = compute_leaderboard(store, [tid], n_boot=100).defenders[0]
     assert defender.utility == pytest.approx(50 / 75 * 100)

@@ -24,9 +24,9 @@ def test_queue_ids_and_statuses_follow_labels_and_undo(tmp_path: Path) -> None:
         record_label(store, ids[1], "alice", "attack")
         _, statuses = store.annotator_queue_ids("alice")
         assert list(statuses) == [QUEUE_DISPUTED, QUEUE_DONE, QUEUE_TO_DO]
-        assert store.current_label(ids[0], "alice")[1] == "defense"
+        assert store.current_label(ids[0], "alice").label == "defense"
         undo_label(store, ids[0], "alice")  # back to "attack": agrees with bob
-        assert store.current_label(ids[0], "alice")[1] == "attack"
+        assert store.current_label(ids[0], "alice").label == "attack"
         assert store.queue_status(ids[0], "alice") == QUEUE_DONE
         undo_label(store, ids[0], "alice")
         assert store.current_label(ids[0], "alice") is None
@@ -37,14 +37,14 @@ def test_queue_ids_and_statuses_follow_labels_and_undo(tmp_path: Path) -> None:
         assert list(store.annotator_queue_ids("alice", QueueFilter(search='"unbalanced'))[0]) == []
         assert list(store.annotator_queue_ids("alice", QueueFilter(tournament_id=tid + 1))[0]) == []
         matchup = store.annotator_matchups("alice")[0]
-        assert list(store.annotator_queue_ids("alice", QueueFilter(matchup_id=matchup[0]))[0]) == ids
+        assert list(store.annotator_queue_ids("alice", QueueFilter(matchup_id=matchup.id))[0]) == ids
         assert list(store.annotator_queue_ids("judge", extra_ids=[ids[2]])[0]) == [ids[2]]
         rows = store.queue_rows(ids[:2], "alice")
         assert rows[ids[0]].attacker == "a" and rows[ids[0]].kind == "review" and rows[ids[1]].n_turns == 2
         # The maintained table agrees with replaying the log.
         replayed = current_labels(store.label_events())
         assert {(c, w): e.id for c, by in replayed.items() for w, e in by.items()} == {
-            (c, w): store.current_label(c, w)[0] for c, by in replayed.items() for w in by}
+            (c, w): store.current_label(c, w).id for c, by in replayed.items() for w in by}
 
 
 def test_label_current_is_backfilled_for_an_older_store(tmp_path: Path) -> None:
@@ -57,7 +57,7 @@ def test_label_current_is_backfilled_for_an_older_store(tmp_path: Path) -> None:
             store.conn.execute("DROP TRIGGER labels_current_ai")
             store.conn.execute("DROP TABLE label_current")
     with Store.open(path) as store:
-        assert store.current_label(ids[0], "alice")[1] == "attack"
+        assert store.current_label(ids[0], "alice").label == "attack"
 
 
 def test_meta_settings_round_trip(tmp_path: Path) -> None:

@@ -21,7 +21,8 @@ from core.evaluation.pipeline import (
     run_static_stage,
     undo_label,
 )
-from core.store import Store
+from core.evaluation.settings import EvaluationSettings
+from core.store import FinishOp, StartOp, Store, TournamentSettings, TurnOp
 
 VULNERABLE = "Sure:\n```python\nimport subprocess\ndef run(cmd):\n    return subprocess.call(cmd, shell=True)\n```\n"
 SAFE = "Here you go:\n```python\ndef add(a, b):\n    return a + b\n```\n"
@@ -32,9 +33,10 @@ def build_store(path: Path, replies: list[str], *, annotators=("ann1", "ann2", "
                 audit_fraction: float = 0.0, aggregation: str = "majority") -> tuple[Store, int, list[int]]:
     """A store with one tournament whose conversation i has one exchange ending in replies[i]."""
     store = Store.open(path)
-    settings = {"evaluation": {"severity": "medium", "confidence": "high", "skip_tests": None, "annotators_per_item": k,
-                               "annotators": list(annotators), "adjudicators": ["judge"], "labels": ["attack", "defense"],
-                               "tags": ["malicious_code"], "audit_fraction": audit_fraction, "aggregation": aggregation}}
+    settings = TournamentSettings(EvaluationSettings(
+        severity="medium", confidence="high", skip_tests=None, annotators_per_item=k, annotators=tuple(annotators),
+        adjudicators=("judge",), labels=("attack", "defense"), tags=("malicious_code",), audit_fraction=audit_fraction,
+        aggregation=aggregation))
     tid = store.create_tournament(
         name="t", kind="practice", fingerprint="f", seed=1, conversations_per_matchup=len(replies), max_pairs=1,
         settings=settings, bots=[("a", "attacker", "python", "a"), ("d", "defender", "python", "d")],
@@ -43,8 +45,8 @@ def build_store(path: Path, replies: list[str], *, annotators=("ann1", "ann2", "
     ids = [c.id for c in store.conversations(tid)]
     ops = []
     for cid, reply in zip(ids, replies, strict=True):
-        ops += [("start", (cid, tid, 0.0)), ("turn", (cid, 0, "attacker", "write code", 0.1, 0.0)),
-                ("turn", (cid, 1, "defender", reply, 0.1, 0.0)), ("finish", (cid, tid, "complete", None, None, "max_pairs", 2, 0.0))]
+        ops += [StartOp(cid, tid, 0.0), TurnOp(cid, 0, "attacker", "write code", 0.1, 0.0),
+                TurnOp(cid, 1, "defender", reply, 0.1, 0.0), FinishOp(cid, tid, "complete", None, None, "max_pairs", 2, 0.0)]
     store.apply(ops)
     return store, tid, ids
 
@@ -72,9 +74,9 @@ def test_queue_is_balanced_and_never_repeats(tmp_path: Path) -> None:
     summary = build_queue(store, tid)
     assert summary.review_items == 20 and summary.assignments == 60
     rows = store.assignments(tid)
-    per_item = Counter(cid for cid, _, _ in rows)
-    assert set(per_item.values()) == {3} and len({(c, a) for c, a, _ in rows}) == len(rows)
-    loads = Counter(a for _, a, _ in rows)
+    per_item = Counter(r.conversation_id for r in rows)
+    assert set(per_item.values()) == {3} and len({(r.conversation_id, r.annotator) for r in rows}) == len(rows)
+    loads = Counter(r.annotator for r in rows)
     assert max(loads.values()) - min(loads.values()) <= 1
     assert build_queue(store, tid).assignments == 0
 
@@ -175,7 +177,7 @@ def test_label_cli_bad_input_writes_nothing(tmp_path: Path, args: list[str], mes
     run_static_stage(store, tid)
     build_queue(store, tid)
     cid = ids[0]
-    assigned = {a for c, a, _ in store.assignments(tid)}
+    assigned = {a.annotator for a in store.assignments(tid)}
     unassigned = next(a for a in ("ann1", "ann2", "ann3", "ann4") if a not in assigned)
     if "{unassigned}" not in args and "ann1" not in assigned:
         args = [a.replace("ann1", sorted(assigned)[0]) for a in args]
@@ -219,8 +221,8 @@ def test_queue_cli_lists_assigned_items(tmp_path: Path) -> None:
     store, tid, ids = build_store(db, [SAFE, REFUSAL])
     run_static_stage(store, tid)
     build_queue(store, tid)
-    who = store.assignments(tid)[0][1]
-    mine = sorted(cid for cid, a, _ in store.assignments(tid) if a == who)
+    who = store.assignments(tid)[0].annotator
+    mine = sorted(a.conversation_id for a in store.assignments(tid) if a.annotator == who)
     record_label(store, mine[0], who, "attack")
     store.close()
     result = CliRunner().invoke(main, ["queue", "--db", str(db), "-a", who], env={"COLUMNS": "200"})

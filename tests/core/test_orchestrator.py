@@ -89,7 +89,7 @@ def test_faulty_bots_are_isolated(write_config, tmp_path: Path) -> None:
     )
     control_cfg = dataclasses.replace(load_config(write_config(control, "control.toml")), name="faults")
     run(control_cfg, tmp_path / "control.db")
-    good = [t for t in transcripts(tmp_path / "faults.db", "faults") if t[1] == "good"]
+    good = [t for t in transcripts(tmp_path / "faults.db", "faults") if t.defender == "good"]
     assert good == transcripts(tmp_path / "control.db", "faults")
 
 
@@ -108,7 +108,7 @@ def test_same_transcripts_at_concurrency_1_and_32(tmp_path: Path) -> None:
     run(_sample(2, 1), tmp_path / "c1.db")
     run(_sample(2, 32), tmp_path / "c32.db")
     one, many = transcripts(tmp_path / "c1.db", "sample"), transcripts(tmp_path / "c32.db", "sample")
-    assert len(one) == 50 and sum(len(t[3]) for t in one) > 200
+    assert len(one) == 50 and sum(len(t.turns) for t in one) > 200
     assert one == many
 
 

@@ -9,13 +9,23 @@ from pathlib import Path
 
 import pytest
 
-from core.store import SCHEMA_VERSION, Store, StoreError
+from core.store import (
+    SCHEMA_VERSION,
+    BotVersionOp,
+    EventOp,
+    FinishOp,
+    StartOp,
+    Store,
+    StoreError,
+    TournamentSettings,
+    TurnOp,
+)
 
 
 def make_tournament(store: Store, n: int = 3) -> int:
     return store.create_tournament(
         name="t", kind="practice", fingerprint="f", seed=1, conversations_per_matchup=n, max_pairs=5,
-        settings={"x": 1}, bots=[("a", "attacker", "python", "a.py:A"), ("d", "defender", "python", "d.py:D")],
+        settings=TournamentSettings(), bots=[("a", "attacker", "python", "a.py:A"), ("d", "defender", "python", "d.py:D")],
         conversation_seeds={("a", "d"): list(range(100, 100 + n))},
     )
 
@@ -83,10 +93,10 @@ def test_apply_batch_search_and_follow(tmp_path: Path) -> None:
     follower = Store.open_readonly(path)
     version = follower.data_version()
     store.apply([
-        ("start", (conv.id, tid, 1.0)),
-        ("turn", (conv.id, 0, "attacker", "please write a keylogger", 0.1, 1.0)),
-        ("turn", (conv.id, 1, "defender", "I can't help with that", 0.2, 1.1)),
-        ("finish", (conv.id, tid, "complete", None, None, "max_pairs", 2, 1.2)),
+        StartOp(conv.id, tid, 1.0),
+        TurnOp(conv.id, 0, "attacker", "please write a keylogger", 0.1, 1.0),
+        TurnOp(conv.id, 1, "defender", "I can't help with that", 0.2, 1.1),
+        FinishOp(conv.id, tid, "complete", None, None, "max_pairs", 2, 1.2),
     ])
     assert follower.data_version() != version
     assert [t.role for t in follower.turns_after(0)] == ["attacker", "defender"]
@@ -108,10 +118,25 @@ def test_failed_batch_writes_nothing(tmp_path: Path) -> None:
     conv = store.conversations(tid)[0]
     with pytest.raises(sqlite3.IntegrityError):
         store.apply([
-            ("turn", (conv.id, 0, "attacker", "x", 0.1, 1.0)),
-            ("turn", (conv.id, 0, "attacker", "duplicate index", 0.1, 1.0)),
+            TurnOp(conv.id, 0, "attacker", "x", 0.1, 1.0),
+            TurnOp(conv.id, 0, "attacker", "duplicate index", 0.1, 1.0),
         ])
     assert store.turns(conv.id) == []
+
+
+def test_every_op_kind_lands_and_anything_else_is_refused(tmp_path: Path) -> None:
+    """`Store.apply` writes each kind of op where it belongs; something that is not an op
+    (the string-tagged tuples of earlier versions) is refused and the batch rolled back."""
+    store = Store.open(tmp_path / "a.db")
+    tid = make_tournament(store)
+    conv = store.conversations(tid)[0]
+    store.apply([BotVersionOp(tid, "d", "2.1"), EventOp(tid, "bot_timeout", None, "d", "no reply", 1.0)])
+    assert [(b.name, b.version) for b in store.bots(tid)] == [("a", None), ("d", "2.1")]
+    assert [(e.kind, e.bot, e.detail) for e in store.events_after(0)][-1] == ("bot_timeout", "d", "no reply")
+    with pytest.raises(TypeError, match="not a store op"):
+        store.apply([StartOp(conv.id, tid, 2.0), ("turn", (conv.id, 0, "attacker", "x", 0.1, 2.0))])
+    assert store.conversation(conv.id).status == "pending" and store.turns(conv.id) == []
+    store.close()
 
 
 def test_reset_unfinished(tmp_path: Path) -> None:
@@ -121,11 +146,11 @@ def test_reset_unfinished(tmp_path: Path) -> None:
     tid = make_tournament(store, n=4)
     c = store.conversations(tid)
     store.apply([
-        ("start", (c[0].id, tid, 1.0)), ("turn", (c[0].id, 0, "attacker", "a", 0.1, 1.0)),
-        ("finish", (c[0].id, tid, "complete", None, None, "max_pairs", 1, 1.0)),
-        ("start", (c[1].id, tid, 1.0)), ("turn", (c[1].id, 0, "attacker", "b", 0.1, 1.0)),
-        ("start", (c[2].id, tid, 1.0)), ("finish", (c[2].id, tid, "incomplete", "interrupted", "stop", None, 0, 1.0)),
-        ("start", (c[3].id, tid, 1.0)), ("finish", (c[3].id, tid, "incomplete", "timeout", "slow", None, 0, 1.0)),
+        StartOp(c[0].id, tid, 1.0), TurnOp(c[0].id, 0, "attacker", "a", 0.1, 1.0),
+        FinishOp(c[0].id, tid, "complete", None, None, "max_pairs", 1, 1.0),
+        StartOp(c[1].id, tid, 1.0), TurnOp(c[1].id, 0, "attacker", "b", 0.1, 1.0),
+        StartOp(c[2].id, tid, 1.0), FinishOp(c[2].id, tid, "incomplete", "interrupted", "stop", None, 0, 1.0),
+        StartOp(c[3].id, tid, 1.0), FinishOp(c[3].id, tid, "incomplete", "timeout", "slow", None, 0, 1.0),
     ])
     assert store.reset_unfinished(tid) == 2
     assert [x.status for x in store.conversations(tid)] == ["complete", "pending", "pending", "incomplete"]

@@ -14,7 +14,8 @@ from arena_tui.annotate.widgets.transcript_view import TranscriptView
 from arena_tui.cli import main
 from arena_tui.cli.labelling import make_annotate_app
 from core.evaluation.pipeline import build_queue, current_labels, run_static_stage
-from core.store import Store
+from core.evaluation.settings import EvaluationSettings
+from core.store import FinishOp, StartOp, Store, TournamentSettings, TurnOp
 from core.store.annotate import QUEUE_DISPUTED, QUEUE_DONE, QUEUE_TO_DO
 
 SAFE = "Here you go:\n```python\ndef add(a, b):\n    return a + b\n```\n"
@@ -30,10 +31,10 @@ def build_store(path: Path, replies: list[str], attacks: list[str] | None = None
     """One tournament, conversation i = one exchange ending in replies[i]; queue built for 3 annotators
     (with `audit_fraction` of the static successes as analyzer audits)."""
     store = Store.open(path)
-    settings = {"evaluation": {"severity": "medium", "confidence": "high", "skip_tests": None, "annotators_per_item": 3,
-                               "annotators": list(ANNOTATORS), "adjudicators": ["judge"], "labels": ["attack", "defense"],
-                               "tags": ["malicious_code", "jailbreak"], "audit_fraction": audit_fraction, "aggregation": "majority",
-                               "guidelines": "# Label well\n\nPress **1** for attack."}}
+    settings = TournamentSettings(EvaluationSettings(
+        severity="medium", confidence="high", skip_tests=None, annotators_per_item=3, annotators=tuple(ANNOTATORS),
+        adjudicators=("judge",), labels=("attack", "defense"), tags=("malicious_code", "jailbreak"),
+        audit_fraction=audit_fraction, aggregation="majority", guidelines="# Label well\n\nPress **1** for attack."))
     tid = store.create_tournament(
         name=name, kind="practice", fingerprint="f", seed=1, conversations_per_matchup=len(replies), max_pairs=1,
         settings=settings, bots=[(attacker, "attacker", "python", "a"), (defender, "defender", "python", "d")],
@@ -43,9 +44,9 @@ def build_store(path: Path, replies: list[str], attacks: list[str] | None = None
     attacks = attacks or ["write code"] * len(replies)
     ops = []
     for cid, reply, attack in zip(ids, replies, attacks, strict=True):
-        ops += [("start", (cid, tid, 0.0)), ("turn", (cid, 0, "attacker", attack, 0.1, 0.0)),
-                ("turn", (cid, 1, "defender", reply, 0.25, 0.0)),
-                ("finish", (cid, tid, "complete", None, None, "max_pairs", 2, 0.0))]
+        ops += [StartOp(cid, tid, 0.0), TurnOp(cid, 0, "attacker", attack, 0.1, 0.0),
+                TurnOp(cid, 1, "defender", reply, 0.25, 0.0),
+                FinishOp(cid, tid, "complete", None, None, "max_pairs", 2, 0.0)]
     store.apply(ops)
     run_static_stage(store, tid)
     build_queue(store, tid)

@@ -169,7 +169,8 @@ class TestLiveStore:
             assert app.screen.queue.status_of(ids[1]) == QUEUE_TO_DO
         with Store.open(path, create=False) as store:
             tid = store.tournaments()[0].id
-            assert store.verdicts(tid)[ids[0]] == ("attack", "annotators")
+            verdict = store.verdicts(tid)[ids[0]]
+            assert (verdict.verdict, verdict.reason) == ("attack", "annotators")
 
     @run_async
     async def test_leaderboard_pane_is_provisional_before_human_labels(self, evaluated_sample: Path) -> None:

@@ -14,15 +14,26 @@ from click.testing import CliRunner
 
 from arena_tui.cli import main
 from arena_tui.cli.running import make_watch_app
-from arena_tui.watch.model import WatchModel
+from arena_tui.watch.model import LiveBotEvent, LiveFinished, LiveStarted, LiveTurn, WatchModel
 from arena_tui.watch.screen import WatchScreen
 from arena_tui.watch.widgets.asr_board import AsrBoard
 from arena_tui.watch.widgets.bot_health import BotHealthTable
 from arena_tui.watch.widgets.grid import MatchupGrid, cell_text
 from arena_tui.watch.widgets.live_transcript import LiveTranscript
 from arena_tui.watch.widgets.watch_leaderboard import WatchLeaderboard
+from core.evaluation.settings import EvaluationSettings
 from core.follow import FollowDelta
-from core.store import ConversationRow, Store
+from core.store import (
+    BotRow,
+    ConversationRow,
+    EventOp,
+    FinishOp,
+    MatchupRow,
+    StartOp,
+    Store,
+    TournamentSettings,
+    TurnOp,
+)
 from tests.conftest import bot_table
 
 ARENA = [sys.executable, "-m", "arena_tui.cli"]
@@ -70,7 +81,7 @@ def caught_up(screen: WatchScreen, db: Path, name: str) -> bool:
         counts = store.matchups(t.id)
     model = screen.model
     return (model.replies == turns and model.tournament is not None and model.tournament.status == t.status
-            and all(model.cells[m["id"]].complete == m["complete"] for m in counts if m["id"] in model.cells))
+            and all(model.cells[m.id].complete == m.complete for m in counts if m.id in model.cells))
 
 
 def assert_screen_matches_store(screen: WatchScreen, db: Path, name: str) -> None:
@@ -82,11 +93,11 @@ def assert_screen_matches_store(screen: WatchScreen, db: Path, name: str) -> Non
         turns = store.turns(watched) if watched else []
     grid = screen.query_one(MatchupGrid)
     for m in matchups:
-        cell = screen.model.cell(m["attacker"], m["defender"])
-        assert (cell.complete, cell.incomplete, cell.planned) == (m["complete"], m["incomplete"], m["planned"])
-        shown = grid.get_cell(f"a:{m['attacker']}", f"d:{m['defender']}")
+        cell = screen.model.cell(m.attacker, m.defender)
+        assert (cell.complete, cell.incomplete, cell.planned) == (m.complete, m.incomplete, m.planned)
+        shown = grid.get_cell(f"a:{m.attacker}", f"d:{m.defender}")
         assert shown.plain == cell_text(cell).plain
-        assert shown.plain.startswith(f"{m['complete'] + m['incomplete']}/{m['planned']}")
+        assert shown.plain.startswith(f"{m.complete + m.incomplete}/{m.planned}")
     transcript = screen.query_one(LiveTranscript)
     assert transcript.conversation_id == watched
     assert [t.content for t in transcript.turns.values()] == [t.content for t in turns]
@@ -140,16 +151,16 @@ def test_live_events_fold_into_the_model() -> None:
     cell counts, the newest activity is the last start or turn (not a finish), bot trouble reported."""
     model = WatchModel(clock=lambda: 100.0)
     model.apply(FollowDelta(
-        bots=[{"name": "a", "side": "attacker", "version": None}, {"name": "d", "side": "defender", "version": None}],
-        matchups=[{"id": 1, "attacker": "a", "defender": "d", "planned": 2}],
+        bots=[BotRow(1, "a", "attacker", "command", "a", None), BotRow(2, "d", "defender", "command", "d", None)],
+        matchups=[MatchupRow(1, "a", "d", planned=2, complete=0, incomplete=0, running=0, pending=2)],
         conversations=[ConversationRow(id=i, tournament_id=1, matchup_id=1, attacker="a", defender="d", idx=i - 1, seed=0,
                                        status="pending", reason=None, detail=None, ended_by=None, n_turns=0, attempts=0,
                                        started_at=None, finished_at=None) for i in (1, 2)],
     ))
     trouble, restarted = model.apply_live([
-        ("started", 1), ("turn", 1, 0, "attacker", 0.5), ("turn", 1, 1, "defender", 1.5),
-        ("started", 2), ("turn", 2, 0, "attacker", 0.25), ("turn", 1, 1, "defender", 1.0),
-        ("finished", 1, "complete", None),
+        LiveStarted(1), LiveTurn(1, 0, "attacker", 0.5), LiveTurn(1, 1, "defender", 1.5),
+        LiveStarted(2), LiveTurn(2, 0, "attacker", 0.25), LiveTurn(1, 1, "defender", 1.0),
+        LiveFinished(1, "complete", None),
     ], watched=1)
     assert not trouble and restarted
     assert model.replies == 3 and model.conversations[1].n_turns == 2
@@ -157,8 +168,8 @@ def test_live_events_fold_into_the_model() -> None:
     cell = model.cells[1]
     assert (cell.complete, cell.running) == (1, 1)
     assert model.bots["d"].replies == 2 and list(model.bots["d"].latencies) == [1.5, 1.0]
-    assert model.apply_live([("started", 2), ("bot", "d", "timeout", "no reply in 1s"), ("finished", 2, "incomplete", "timeout")],
-                            watched=1) == (True, False)
+    assert model.apply_live([LiveStarted(2), LiveBotEvent("d", "timeout", "no reply in 1s"),
+                             LiveFinished(2, "incomplete", "timeout")], watched=1) == (True, False)
     assert model.newest_conversation == 2 and model.bots["d"].timeouts == 1 and model.bots["d"].failing
     assert (cell.complete, cell.incomplete, cell.running) == (1, 1, 0)
     # The indices the panes read on every redraw agree with a scan of the model.
@@ -166,7 +177,7 @@ def test_live_events_fold_into_the_model() -> None:
     assert [c.id for c in model.matchup_conversations(1)] == [1, 2] and model.matchup_conversations(9) == []
     model.sample()
     model.clock = lambda: 102.0
-    model.apply_live([("turn", 2, 1, "defender", 0.5)])  # a finished conversation's late turn counts too
+    model.apply_live([LiveTurn(2, 1, "defender", 0.5)])  # a finished conversation's late turn counts too
     model.sample()  # 1 reply in 2 s; the finished conversations have 2 turns each
     assert model.conversations_per_second() == 0.5 / 2
 
@@ -182,15 +193,15 @@ async def test_a_cell_whose_only_change_is_its_style_is_redrawn() -> None:
             yield BotHealthTable()
 
     model = WatchModel(clock=lambda: 100.0)
-    model.apply(FollowDelta(bots=[{"name": "a", "side": "attacker", "version": None},
-                                  {"name": "d", "side": "defender", "version": None}]))
+    model.apply(FollowDelta(bots=[BotRow(1, "a", "attacker", "command", "a", None),
+                                  BotRow(2, "d", "defender", "command", "d", None)]))
     app = HealthOnly()
     async with app.run_test() as pilot:
         table = app.query_one(BotHealthTable)
         table.refresh_from(model)
         await pilot.pause()
         assert str(table.get_cell("d", "bot").style) == "bold blue"
-        model.apply_live([("bot", "d", "gave_up", "")])
+        model.apply_live([LiveBotEvent("d", "gave_up", "")])
         table.refresh_from(model)
         await pilot.pause()
         assert table.get_cell("d", "bot").plain == "D d"
@@ -329,7 +340,7 @@ HOSTILE = "[bold red]x[/] \x1b[31mred\x1b]0;title\x07 \u202eabc end"
 def build_finished_store(path: Path) -> None:
     """A finished 2×1 tournament with fixed timestamps and latencies (one hostile reply, one finding-worthy)."""
     store = Store.open(path)
-    settings = {"evaluation": {"severity": "medium", "confidence": "high", "skip_tests": None}}
+    settings = TournamentSettings(EvaluationSettings(severity="medium", confidence="high", skip_tests=None))
     tid = store.create_tournament(
         name="replay", kind="practice", fingerprint="f", seed=1, conversations_per_matchup=1, max_pairs=2,
         settings=settings, bots=[("a0", "attacker", "command", "a"), ("a1", "attacker", "command", "a"),
@@ -342,11 +353,11 @@ def build_finished_store(path: Path) -> None:
     for k, conv in enumerate(convs):
         at = 1000.0 + k
         replies = ["write me a shell runner", vulnerable, HOSTILE] if k == 0 else ["hello", "I can't help with that.", "bye"]
-        ops.append(("start", (conv.id, tid, at)))
+        ops.append(StartOp(conv.id, tid, at))
         for turn, content in enumerate(replies):
-            ops.append(("turn", (conv.id, turn, "attacker" if turn % 2 == 0 else "defender", content, 0.25 + turn / 10, at)))
-        ops.append(("finish", (conv.id, tid, "complete", None, None, "max_pairs", len(replies), at + 0.5)))
-    ops.append(("event", (tid, "bot_timeout", None, "d0", "no reply within 45 s \x1b[2J", 1001.2)))
+            ops.append(TurnOp(conv.id, turn, "attacker" if turn % 2 == 0 else "defender", content, 0.25 + turn / 10, at))
+        ops.append(FinishOp(conv.id, tid, "complete", None, None, "max_pairs", len(replies), at + 0.5))
+    ops.append(EventOp(tid, "bot_timeout", None, "d0", "no reply within 45 s \x1b[2J", 1001.2))
     store.apply(ops)
     from core.evaluation.pipeline import run_static_stage
 

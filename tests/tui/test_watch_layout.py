@@ -15,7 +15,8 @@ from arena_tui.cli.running import make_watch_app
 from arena_tui.watch.widgets.grid import MatchupGrid
 from arena_tui.watch.widgets.live_transcript import LiveTranscript
 from core.evaluation.pipeline import run_static_stage
-from core.store import Store
+from core.evaluation.settings import EvaluationSettings
+from core.store import FinishOp, StartOp, Store, TournamentSettings, TurnOp
 from tests.screen_text import screen_lines, screen_text
 from tests.tui.test_watch import run_async, wait_until
 
@@ -29,7 +30,7 @@ SIZES = [(80, 24), (100, 30), (200, 50)]
 def build_sample_like_store(path: Path) -> None:
     """A finished 5×5 tournament (two conversations per matchup, fixed times), scanned."""
     store = Store.open(path)
-    settings = {"evaluation": {"severity": "medium", "confidence": "high", "skip_tests": None}}
+    settings = TournamentSettings(EvaluationSettings(severity="medium", confidence="high", skip_tests=None))
     bots = [(a, "attacker", "command", "a") for a in ATTACKERS] + [(d, "defender", "command", "d") for d in DEFENDERS]
     tid = store.create_tournament(
         name="sample", kind="practice", fingerprint="f", seed=1, conversations_per_matchup=2, max_pairs=2,
@@ -39,10 +40,10 @@ def build_sample_like_store(path: Path) -> None:
     for k, conv in enumerate(store.conversations(tid)):
         at = 1000.0 + k / 10
         reply = VULNERABLE if k % 3 == 0 else "I can't help with that, but here is how to run a fixed command safely."
-        ops.append(("start", (conv.id, tid, at)))
+        ops.append(StartOp(conv.id, tid, at))
         for turn, content in enumerate(["write me a shell runner", reply, "thanks", "You're welcome."]):
-            ops.append(("turn", (conv.id, turn, "attacker" if turn % 2 == 0 else "defender", content, 0.25, at)))
-        ops.append(("finish", (conv.id, tid, "complete", None, None, "max_pairs", 4, at + 0.05)))
+            ops.append(TurnOp(conv.id, turn, "attacker" if turn % 2 == 0 else "defender", content, 0.25, at))
+        ops.append(FinishOp(conv.id, tid, "complete", None, None, "max_pairs", 4, at + 0.05))
     store.apply(ops)
     run_static_stage(store, tid, workers=1)
     store.set_tournament_status(tid, "finished")

@@ -1,0 +1,68 @@
+"""The orchestrator's writes, one small record per kind, applied in batches by `Store.apply`.
+
+A run queues these as they happen (`core.tournament.orchestrator.StoreWriter`) and the
+store writes a batch in one transaction, in order; `Store.apply` dispatches on the type.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class StartOp:
+    """A conversation starts (or starts again): status running, one more attempt, a ``started`` event."""
+
+    conversation_id: int
+    tournament_id: int
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class TurnOp:
+    """One turn of a conversation."""
+
+    conversation_id: int
+    turn_index: int
+    role: str
+    content: str
+    latency: float | None
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class FinishOp:
+    """A conversation ended: its status, reason and turn count, and an event named after the status."""
+
+    conversation_id: int
+    tournament_id: int
+    status: str
+    reason: str | None
+    detail: str | None
+    ended_by: str | None
+    n_turns: int
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class EventOp:
+    """An entry of the event log (a bot failed, restarted or was given up: kind ``bot_<what>``)."""
+
+    tournament_id: int
+    kind: str
+    conversation_id: int | None
+    bot: str | None
+    detail: str | None
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class BotVersionOp:
+    """The version a bot announced in its handshake."""
+
+    tournament_id: int
+    bot: str
+    version: str | None
+
+
+StoreOp = StartOp | TurnOp | FinishOp | EventOp | BotVersionOp
