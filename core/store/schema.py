@@ -29,6 +29,7 @@ tests/core/test_store_schema.py (the test fails until then).
 
 from __future__ import annotations
 
+import shlex
 import sqlite3
 import time
 import uuid
@@ -212,7 +213,7 @@ def version_error(path: Path, version: int, *, readonly: bool) -> StoreError | N
     if readonly and version < SCHEMA_VERSION:
         return StoreError(f"{path} was written by an older arena-tui (store schema {version}; this version reads "
                           f"schema {SCHEMA_VERSION}): upgrade it by opening it once with a command that writes, e.g. "
-                          f"`arena-tui leaderboard --db {path}`")
+                          f"`arena-tui leaderboard --db {shlex.quote(str(path))}`")
     return None
 
 
