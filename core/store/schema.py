@@ -262,11 +262,12 @@ def _declare(db: Database) -> None:
 
 
 def _drop_v1_fts(db: Database) -> None:
-    """To version 2: drop the version-1 full-text index and its triggers; `_declare` makes
-    it again in sqlite-utils' form (same column, tokenizer and rowids, so a search finds
-    what it found before)."""
-    db.execute("DROP TRIGGER IF EXISTS turns_ai")
-    db.execute("DROP TRIGGER IF EXISTS turns_ad")
+    """To version 2: drop the version-1 full-text index and its triggers (and any other
+    form of it, so the step never trips on what it finds); `_declare` makes it again in
+    sqlite-utils' form (same column, tokenizer and rowids: a search finds what it found
+    before)."""
+    for trigger in ("turns_ai", "turns_ad", "turns_au"):
+        db.execute(f"DROP TRIGGER IF EXISTS {trigger}")
     db.execute("DROP TABLE IF EXISTS turns_fts")
 
 
