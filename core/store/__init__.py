@@ -147,6 +147,22 @@ def _no_store(path: Path) -> StoreError:
     return StoreError(f"{path} holds no arena store (an empty {'file' if path.stat().st_size == 0 else 'SQLite database'})")
 
 
+def _set_journal_mode(conn: sqlite3.Connection, mode: str) -> None:
+    """Put the store in journal `mode`. Switching takes an exclusive lock, and when two
+    processes open a store in another mode at once, each holding its shared lock, SQLite
+    fails one of them at once (SQLITE_BUSY without waiting: waiting would deadlock). That
+    one tries again (until the busy timeout) and finds the switch made by the other."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute(f"PRAGMA journal_mode = {mode}")
+            return
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorname", "") != "SQLITE_BUSY" or time.monotonic() > deadline:
+                raise
+        time.sleep(0.01)
+
+
 def is_damage(exc: BaseException) -> bool:
     """Whether an SQLite error says the file is damaged (SQLITE_CORRUPT and its kinds, or a
     header that no longer reads as SQLite)."""
@@ -218,7 +234,7 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
             if version is not None and check and not helper:
                 store._quick_check()
             pack = version is not None and store.meta_get("pack_id") is not None
-            conn.execute(f"PRAGMA journal_mode = {'DELETE' if pack else 'WAL'}")
+            _set_journal_mode(conn, "DELETE" if pack else "WAL")
             # NORMAL is durable across application crashes (kill -9) in WAL mode; only an
             # OS crash or power loss can drop the last transactions. A pack syncs every
             # commit: a USB stick pulled out after "saved" still has the label.
