@@ -7,7 +7,7 @@ Timed:
 - import (write): `core.data.importer.import_conversations` with the records already parsed
   and validated (one transaction, executemany, FTS trigger firing on every turn);
 - baseline (write): plain `sqlite3` in a fresh file created with the *same* schema
-  (`core.store.SCHEMA`, so the same tables, indexes and the same FTS5 trigger on turns),
+  (`core.store.schema.make_current`, so the same tables, indexes, FTS5 index and triggers),
   inserting the same tournament, bot, matchup, conversation and turn rows with
   `executemany` in one transaction, WAL and synchronous=NORMAL like the store;
 - import (end to end): reading and validating the JSONL file plus the write, against
@@ -32,8 +32,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from core.data.importer import import_conversations, parse_lines  # noqa: E402
-from core.store import SCHEMA, Store  # noqa: E402
-from core.store._common import _split_sql  # noqa: E402
+from core.store import Store  # noqa: E402
+from core.store.schema import make_current  # noqa: E402
 
 WORDS = ("the server request parse token buffer socket retry payload admin shell file path user query cache "
          "import def return for while if else try except with open read write class self").split()
@@ -56,8 +56,7 @@ def baseline(path: Path, parsed) -> float:  # noqa: ANN001
     conn = sqlite3.connect(path, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
     conn.execute("PRAGMA synchronous = NORMAL")
-    for statement in _split_sql(SCHEMA):
-        conn.execute(statement)
+    make_current(conn, path)
     now = time.time()
     start = time.perf_counter()
     conn.execute("BEGIN IMMEDIATE")

@@ -53,16 +53,21 @@ def read_config(path: str | None, **overrides: object) -> TournamentConfig:
 
 def open_store(path: str | Path, *, create: bool = True) -> Store:
     """Open the store for writing, turning problems into ArenaError (a damaged store
-    among them: `Store.open` checks it before anything writes into it)."""
-    from core.store import Store, StoreError
+    among them: `Store.open` checks it before anything writes into it). A store of an
+    older schema is upgraded in place, and stderr says so once."""
+    from core.store import SCHEMA_VERSION, Store, StoreError
 
     context = click.get_current_context(silent=True)
     if context is not None:
         context.meta[_STORE_KEY] = str(path)
     try:
-        return Store.open(path, create=create)
+        store = Store.open(path, create=create)
     except StoreError as exc:
         raise ArenaError(str(exc)) from None
+    if store.upgraded_from is not None:
+        click.echo(inert(f"arena-tui: upgraded {path} from store schema {store.upgraded_from} to {SCHEMA_VERSION}"
+                         " (older arena-tui releases can no longer open it)"), err=True)
+    return store
 
 
 def open_run_store(cfg: TournamentConfig, db: str | Path, resume: bool, retry_incomplete: bool,

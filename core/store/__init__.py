@@ -1,9 +1,10 @@
 """The arena store: one SQLite file (WAL) holding many tournaments.
 
 This package is the one place that opens the store and the one place SQL is written
-(this module: the tournament engine's tables; `evaluation` and `scoring`: their areas). Every
-other module, and every other process (a watcher following a run, annotators labelling
-at the same time), goes through `Store`.
+(this module: the tournament engine's queries; `evaluation`, `scoring`, `annotate` and
+`packs`: their areas; `schema`: the tables, full-text index, views, version and upgrades).
+Every other module, and every other process (a watcher following a run, annotators
+labelling at the same time), goes through `Store`.
 
 Followers read cheaply: every table that grows is append-only or carries an increasing
 rowid, and `events` is an append-only log of state changes (conversation started or
@@ -14,20 +15,17 @@ past the last rowid it saw.
 from __future__ import annotations
 
 import json
-import re
 import sqlite3
 import time
-import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from core.evaluation.settings import EvaluationSettings
-from core.store._common import StoreError, _chunks, _split_sql, _Transaction
-from core.store.annotate import ANNOTATE_SCHEMA, _AnnotateMixin, _fts_phrase
+from core.store._common import StoreError, _chunks, _Transaction
+from core.store.annotate import _AnnotateMixin, _fts_phrase
 from core.store.evaluation import (
-    EVALUATION_SCHEMA,
     AssignmentRow,
     CodeBlockRow,
     FindingRow,
@@ -37,8 +35,9 @@ from core.store.evaluation import (
 )
 from core.store.follow import _FollowMixin
 from core.store.ops import BotVersionOp, EventOp, FinishOp, StartOp, StoreOp, TurnOp
-from core.store.packs import PACKS_SCHEMA, _PacksMixin
-from core.store.scoring import UTILITY_RESULTS_SCHEMA, ScoringRow, UtilityResultRow, _ScoringMixin
+from core.store.packs import _PacksMixin
+from core.store.schema import SCHEMA_VERSION, make_current, stored_version, version_error
+from core.store.scoring import ScoringRow, UtilityResultRow, _ScoringMixin
 
 __all__ = [
     "SCHEMA_VERSION", "AssignmentRow", "BotRow", "BotVersionOp", "CodeBlockRow", "ConversationRow", "EventOp",
@@ -46,8 +45,6 @@ __all__ = [
     "StoreOp", "TournamentRow", "TournamentSettings", "Transcript", "TurnOp", "TurnRow", "UtilityResultRow",
     "Verdict", "damaged", "is_damage",
 ]
-
-SCHEMA_VERSION = 1
 
 # How long a writer waits for another process's transaction before giving up. Annotators
 # and a runner may share one store; 30 s is far longer than any transaction we make.
@@ -57,94 +54,6 @@ BUSY_TIMEOUT_MS = 30_000
 CLOSE_CHECKPOINT_MS = 2_000
 
 CONVERSATION_STATUSES = ("pending", "running", "complete", "incomplete")
-
-BASE_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS tournaments (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE,
-    kind TEXT NOT NULL,
-    fingerprint TEXT NOT NULL,
-    seed INTEGER NOT NULL,
-    conversations_per_matchup INTEGER NOT NULL,
-    max_pairs INTEGER NOT NULL,
-    settings TEXT NOT NULL,
-    status TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    started_at REAL,
-    finished_at REAL
-);
-CREATE TABLE IF NOT EXISTS bots (
-    id INTEGER PRIMARY KEY,
-    tournament_id INTEGER NOT NULL REFERENCES tournaments(id),
-    name TEXT NOT NULL,
-    side TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    spec TEXT NOT NULL,
-    version TEXT,
-    UNIQUE (tournament_id, name)
-);
-CREATE TABLE IF NOT EXISTS matchups (
-    id INTEGER PRIMARY KEY,
-    tournament_id INTEGER NOT NULL REFERENCES tournaments(id),
-    attacker_id INTEGER NOT NULL REFERENCES bots(id),
-    defender_id INTEGER NOT NULL REFERENCES bots(id),
-    planned INTEGER NOT NULL,
-    UNIQUE (tournament_id, attacker_id, defender_id)
-);
-CREATE TABLE IF NOT EXISTS conversations (
-    id INTEGER PRIMARY KEY,
-    tournament_id INTEGER NOT NULL REFERENCES tournaments(id),
-    matchup_id INTEGER NOT NULL REFERENCES matchups(id),
-    idx INTEGER NOT NULL,
-    seed INTEGER NOT NULL,
-    status TEXT NOT NULL DEFAULT 'pending',
-    reason TEXT,
-    detail TEXT,
-    ended_by TEXT,
-    n_turns INTEGER NOT NULL DEFAULT 0,
-    attempts INTEGER NOT NULL DEFAULT 0,
-    started_at REAL,
-    finished_at REAL,
-    UNIQUE (matchup_id, idx)
-);
-CREATE INDEX IF NOT EXISTS conversations_by_status ON conversations (tournament_id, status);
-CREATE TABLE IF NOT EXISTS turns (
-    id INTEGER PRIMARY KEY,
-    conversation_id INTEGER NOT NULL REFERENCES conversations(id),
-    turn_index INTEGER NOT NULL,
-    role TEXT NOT NULL,
-    content TEXT NOT NULL,
-    latency REAL,
-    created_at REAL NOT NULL,
-    UNIQUE (conversation_id, turn_index)
-);
-CREATE TABLE IF NOT EXISTS events (
-    id INTEGER PRIMARY KEY,
-    tournament_id INTEGER NOT NULL,
-    kind TEXT NOT NULL,
-    conversation_id INTEGER,
-    bot TEXT,
-    detail TEXT,
-    at REAL NOT NULL
-);
-CREATE VIRTUAL TABLE IF NOT EXISTS turns_fts USING fts5 (
-    content, content='turns', content_rowid='id', tokenize='unicode61'
-);
-CREATE TRIGGER IF NOT EXISTS turns_ai AFTER INSERT ON turns BEGIN
-    INSERT INTO turns_fts (rowid, content) VALUES (new.id, new.content);
-END;
-CREATE TRIGGER IF NOT EXISTS turns_ad AFTER DELETE ON turns BEGIN
-    INSERT INTO turns_fts (turns_fts, rowid, content) VALUES ('delete', old.id, old.content);
-END;
-"""
-
-# Every area of the store adds its tables; all are created with IF NOT EXISTS on each
-# writable open, so a store made by an earlier build of this schema version gains them.
-SCHEMA = BASE_SCHEMA + EVALUATION_SCHEMA + UTILITY_RESULTS_SCHEMA + ANNOTATE_SCHEMA + PACKS_SCHEMA
-_SCHEMA_OBJECTS = re.findall(r"CREATE (?:VIRTUAL )?(?:TABLE|INDEX|TRIGGER) IF NOT EXISTS (\w+)", SCHEMA)
-_SCHEMA_TABLES = re.findall(r"CREATE (?:VIRTUAL )?TABLE IF NOT EXISTS (\w+)", SCHEMA)
-
 
 
 @dataclass(frozen=True)
@@ -319,6 +228,22 @@ def _no_store(path: Path) -> StoreError:
     return StoreError(f"{path} holds no arena store (an empty {'file' if path.stat().st_size == 0 else 'SQLite database'})")
 
 
+def _set_journal_mode(conn: sqlite3.Connection, mode: str) -> None:
+    """Put the store in journal `mode`. Switching takes an exclusive lock, and when two
+    processes open a store in another mode at once, each holding its shared lock, SQLite
+    fails one of them at once (SQLITE_BUSY without waiting: waiting would deadlock). That
+    one tries again (until the busy timeout) and finds the switch made by the other."""
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            conn.execute(f"PRAGMA journal_mode = {mode}")
+            return
+        except sqlite3.OperationalError as exc:
+            if getattr(exc, "sqlite_errorname", "") != "SQLITE_BUSY" or time.monotonic() > deadline:
+                raise
+        time.sleep(0.01)
+
+
 def is_damage(exc: BaseException) -> bool:
     """Whether an SQLite error says the file is damaged (SQLITE_CORRUPT and its kinds, or a
     header that no longer reads as SQLite)."""
@@ -353,6 +278,8 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
         self.path = path
         self.readonly = readonly
         self._checkpoint_on_close = not readonly
+        # The schema version this open upgraded the store from (None: it did not).
+        self.upgraded_from: int | None = None
 
     # --- opening ------------------------------------------------------------------
 
@@ -366,7 +293,9 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
         False only to reopen a store the program has just opened with the check). A
         `helper` is a short-lived extra connection (a worker thread, a child process)
         while another connection of the program holds the store open: it is not
-        checked, and its close leaves the WAL checkpoint to the holder's.
+        checked, and its close leaves the WAL checkpoint to the holder's. A store of an
+        older schema version is upgraded in one transaction (`core.store.schema`;
+        `upgraded_from` then says from which version), one of a newer version refused.
 
         Journals: an arena store is in WAL mode (a runner, watchers and annotators share
         it) and `close` checkpoints the WAL, so once no process writes to it the store is
@@ -396,13 +325,14 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
             if version is not None and check and not helper:
                 store._quick_check()
             pack = version is not None and store.meta_get("pack_id") is not None
-            conn.execute(f"PRAGMA journal_mode = {'DELETE' if pack else 'WAL'}")
+            _set_journal_mode(conn, "DELETE" if pack else "WAL")
             # NORMAL is durable across application crashes (kill -9) in WAL mode; only an
             # OS crash or power loss can drop the last transactions. A pack syncs every
             # commit: a USB stick pulled out after "saved" still has the label.
             conn.execute(f"PRAGMA synchronous = {'FULL' if pack else 'NORMAL'}")
             conn.execute("PRAGMA foreign_keys = ON")
-            store._create_schema(version is None)
+            if version != SCHEMA_VERSION:
+                store._make_current(version)
         except sqlite3.DatabaseError as exc:
             conn.close()
             if is_damage(exc):
@@ -415,7 +345,8 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
 
     @classmethod
     def open_readonly(cls, path: str | Path) -> Store:
-        """Open an existing store without ever writing to it (watchers, reports)."""
+        """Open an existing store without ever writing to it (watchers, reports). A store
+        of an older schema version is refused, with a command that upgrades it."""
         path = Path(path)
         if not path.is_file():
             raise StoreError(f"no arena store at {path}")
@@ -433,6 +364,19 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
             raise
         return store
 
+    def _make_current(self, version: int | None) -> None:
+        """Create the schema in a new store, or upgrade an older one (`schema.make_current`:
+        one transaction, so a failed upgrade changes nothing)."""
+        try:
+            had = make_current(self.conn, self.path)
+        except sqlite3.Error as exc:
+            if version is None or is_damage(exc):
+                raise
+            raise StoreError(f"{self.path}: cannot upgrade the store from schema {version} to {SCHEMA_VERSION} ({exc});"
+                             " it is unchanged") from None
+        if had is not None and had != SCHEMA_VERSION:
+            self.upgraded_from = had
+
     def _quick_check(self) -> None:
         """Refuse a damaged store (SQLite's quick_check: page structure, not index contents)."""
         rows = self.conn.execute("PRAGMA quick_check(1)").fetchall()
@@ -440,48 +384,17 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
             raise damaged(self.path, str(rows[0][0]) if rows else "")
 
     def _check_version(self) -> int | None:
-        tables = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
-        if "meta" not in tables:
-            if tables:
+        """The store's schema version (None: the file holds no store yet); raises
+        `StoreError` for a foreign database and for a version this open cannot use."""
+        version = stored_version(self.conn)
+        if version is None:
+            if self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table'").fetchone():
                 raise StoreError(f"{self.path} is an SQLite database but not an arena store")
             return None
-        row = self.conn.execute("SELECT value FROM meta WHERE key='schema_version'").fetchone()
-        version = int(row[0]) if row else 0
-        if version > SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path} was written by a newer Adversarial Arena (store schema {version}; "
-                f"this version reads schema {SCHEMA_VERSION}): upgrade arena-tui"
-            )
-        if version < SCHEMA_VERSION:
-            raise StoreError(
-                f"{self.path} uses an older store schema ({version}; this version needs "
-                f"{SCHEMA_VERSION}) and cannot be migrated automatically"
-            )
-        if self.readonly:
-            # Tables added within this schema version appear on the next writable open
-            # (`_create_schema`); a reader cannot add them, so it says so once here
-            # instead of failing later with "no such table".
-            missing = [name for name in _SCHEMA_TABLES if name not in tables]
-            if missing:
-                raise StoreError(
-                    f"{self.path} was written by an older arena-tui (missing tables: {', '.join(missing)}): open it once"
-                    " with a command that writes, e.g. `arena-tui evaluate`"
-                )
+        error = version_error(self.path, version, readonly=self.readonly)
+        if error is not None:
+            raise error
         return version
-
-    def _create_schema(self, fresh: bool) -> None:
-        """Create every table that does not exist yet (all statements are IF NOT EXISTS);
-        a fresh store also gets its version and arena id."""
-        present = {r[0] for r in self.conn.execute("SELECT name FROM sqlite_master")}
-        if not fresh and set(_SCHEMA_OBJECTS) <= present:
-            return
-        with self.transaction():
-            for statement in _split_sql(SCHEMA):
-                self.conn.execute(statement)
-            self.conn.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?), ('arena_id', ?), ('created_at', ?)",
-                (str(SCHEMA_VERSION), uuid.uuid4().hex, str(time.time())),
-            )
 
     def close(self) -> None:
         """Close the connection (idempotent). A writer (not a `helper`) first checkpoints

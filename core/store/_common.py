@@ -1,4 +1,4 @@
-"""Plumbing shared by the store modules: transactions, chunking, schema splitting."""
+"""Plumbing shared by the store modules: the error type, transactions, chunking."""
 
 from __future__ import annotations
 
@@ -30,16 +30,3 @@ class _Transaction:
 def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
     for i in range(0, len(items), size):
         yield items[i : i + size]
-
-
-def _split_sql(script: str) -> list[str]:
-    """Split the schema script into statements (triggers contain inner semicolons)."""
-    statements, current = [], []
-    for line in script.strip().splitlines():
-        current.append(line)
-        joined = "\n".join(current).strip()
-        if joined.endswith(";") and (not joined.upper().startswith("CREATE TRIGGER") or joined.upper().endswith("END;")):
-            statements.append(joined)
-            current = []
-    return statements
-

@@ -13,9 +13,8 @@ from core.scoring.items import ItemScore
 from core.store._common import _chunks, _Transaction
 
 # Defender utility, one row per (config, bot, set, item) (core.scoring.utility_run). `config` is
-# the tournament/config name; `role` is "defender" or "base". Stores created before this
-# table existed get it when next opened for writing (`Store._create_schema`); opening
-# one read-only before that says so (`Store._check_version`).
+# the tournament/config name; `role` is "defender" or "base". Early schema-1 stores lack
+# this table: upgrading them to schema 2 creates it (`core.store.schema`).
 UTILITY_RESULTS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS utility_results (
     id INTEGER PRIMARY KEY,

@@ -48,7 +48,8 @@ def test_queue_ids_and_statuses_follow_labels_and_undo(tmp_path: Path) -> None:
 
 
 def test_label_current_is_backfilled_for_an_older_store(tmp_path: Path) -> None:
-    """A store whose labels predate the `label_current` table gets it filled on open."""
+    """A store whose labels predate the `label_current` table (an early schema-1 store) gets
+    it filled on open, by the upgrade."""
     path = tmp_path / "arena.db"
     _, ids = build_store(path, [SAFE, REFUSAL])
     with Store.open(path) as store:
@@ -56,7 +57,9 @@ def test_label_current_is_backfilled_for_an_older_store(tmp_path: Path) -> None:
         with store.transaction():
             store.conn.execute("DROP TRIGGER labels_current_ai")
             store.conn.execute("DROP TABLE label_current")
+            store.conn.execute("UPDATE meta SET value = '1' WHERE key = 'schema_version'")
     with Store.open(path) as store:
+        assert store.upgraded_from == 1
         assert store.current_label(ids[0], "alice").label == "attack"
 
 

@@ -173,18 +173,3 @@ def test_opening_keeps_this_process_locks(tmp_path: Path) -> None:
         assert (tmp_path / "arena.db-wal").exists() and (tmp_path / "arena.db-shm").exists()
         with Store.open_readonly(db) as reader:
             assert reader.arena_id == store.arena_id
-
-
-def test_readonly_open_of_a_store_missing_newer_tables(tmp_path: Path) -> None:
-    """A store written by an earlier build of this schema version lacks tables added since:
-    a reader says so once, at open, and a writable open adds them."""
-    path = tmp_path / "a.db"
-    Store.open(path).close()
-    with sqlite3.connect(path) as conn:
-        conn.execute("DROP TABLE utility_results")
-        conn.execute("DROP TABLE label_current")
-    with pytest.raises(StoreError, match=r"older arena-tui \(missing tables: utility_results, label_current\).*arena-tui evaluate"):
-        Store.open_readonly(path)
-    Store.open(path).close()
-    with Store.open_readonly(path) as reader:
-        assert reader.utility_results() == []
