@@ -15,6 +15,8 @@ Versions (meta ``schema_version``):
    ``turns_ai``/``turns_ad``/``turns_au``); version 1 said ``content='turns'``, a form
    neither sqlite-utils nor Datasette recognise. The views ``conversation_summary``,
    ``matchup_summary``, ``matchup_verdicts`` and ``annotator_progress``.
+3. Columns added to existing tables (`ADDED_COLUMNS`) and the tables of the features of
+   this release (declared beside the code that uses them, created IF NOT EXISTS).
 
 Upgrading: a writable open of an older store runs the `_STEPS` after its version, then
 creates whatever the current declaration has and the store lacks, and records the new
@@ -46,7 +48,7 @@ from core.store.scoring import UTILITY_RESULTS_SCHEMA
 if TYPE_CHECKING:  # sqlite-utils is imported only to create or upgrade a store (~0.2 s)
     from sqlite_utils import Database
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 # The oldest version `make_current` upgrades (version 1 is the first release).
 OLDEST_UPGRADABLE = 1
 
@@ -123,6 +125,11 @@ CREATE TABLE IF NOT EXISTS events (
 """
 
 # Every table, index and trigger but the full-text index's, all IF NOT EXISTS.
+# Columns added to tables after their first release, as (table, column, SQL type and
+# default). `_declare` adds each one a store lacks (ALTER TABLE ADD COLUMN: no rewrite of
+# the table, so instant on a store of any size). Group them by the feature that reads them.
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = ()
+
 TABLES = BASE_SCHEMA + EVALUATION_SCHEMA + UTILITY_RESULTS_SCHEMA + ANNOTATE_SCHEMA + PACKS_SCHEMA
 
 # The full-text index: `turns_fts` over turns.content, kept by triggers on `turns`.
@@ -251,9 +258,13 @@ def _database(conn: sqlite3.Connection) -> Database:
 def _declare(db: Database) -> None:
     """Create whatever the current schema has and the store lacks: every table, index and
     trigger (IF NOT EXISTS; an early version-1 store gains the tables added within that
-    version, `label_current` filled from the label log), the full-text index (indexing
+    version, `label_current` filled from the label log), every added column the store
+    lacks, the full-text index (indexing
     every stored turn) and the views (replaced when their SQL changed)."""
     db.executescript(TABLES)
+    for table, column, sql_type in ADDED_COLUMNS:
+        if column not in {c.name for c in db.table(table).columns}:
+            db.execute(f"ALTER TABLE [{table}] ADD COLUMN [{column}] {sql_type}")
     turns = db.table(FTS_TABLE)
     if turns.detect_fts() is None:
         turns.enable_fts(list(FTS_COLUMNS), tokenize=FTS_TOKENIZER, create_triggers=True)
@@ -272,4 +283,4 @@ def _drop_v1_fts(db: Database) -> None:
 
 
 # Version n's step takes a store of version n - 1 to version n (before `_declare`).
-_STEPS: dict[int, Callable[[Database], None]] = {2: _drop_v1_fts}
+_STEPS: dict[int, Callable[[Database], None]] = {2: _drop_v1_fts, 3: lambda db: None}

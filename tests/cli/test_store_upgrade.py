@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from core.store import Store
+from core.store import SCHEMA_VERSION, Store
 
 ARENA = str(Path(sys.executable).with_name("arena-tui"))
 SQLITE_UTILS = str(Path(sys.executable).with_name("sqlite-utils"))
@@ -63,10 +63,10 @@ def test_commands_upgrade_a_v1_store_and_keep_everything(v1: Path) -> None:
     before = read(V1_STORE)
     first = run(ARENA, "leaderboard", "--db", str(v1))
     assert first.returncode == 0, first.stderr
-    assert first.stderr == (f"arena-tui: upgraded {v1} from store schema 1 to 2 (older arena-tui releases can no longer"
+    assert first.stderr == (f"arena-tui: upgraded {v1} from store schema 1 to {SCHEMA_VERSION} (older arena-tui releases can no longer"
                             " open it)\n")
     assert "Leaderboard of sample" in first.stdout and "naive-helper" in first.stdout
-    assert schema_version(v1) == "2" and read(v1) == before
+    assert schema_version(v1) == str(SCHEMA_VERSION) and read(v1) == before
     second = run(ARENA, "leaderboard", "--db", str(v1))
     assert second.returncode == 0 and second.stderr == "" and second.stdout == first.stdout
 
@@ -97,7 +97,7 @@ def test_watching_a_v1_store_says_how_to_upgrade_it(v1: Path) -> None:
     result = run(ARENA, "watch", "--follow", "--db", str(v1), timeout=60)  # the watch must not start
     assert result.returncode == 2 and result.stdout == ""
     assert result.stderr == (f"arena-tui: {v1} was written by an older arena-tui (store schema 1; this version reads"
-                             f" schema 2): upgrade it by opening it once with a command that writes, e.g. `arena-tui"
+                             f" schema {SCHEMA_VERSION}): upgrade it by opening it once with a command that writes, e.g. `arena-tui"
                              f" leaderboard --db {v1}`\n")
     assert v1.read_bytes() == data
 
@@ -107,14 +107,14 @@ def test_a_store_from_a_newer_release_is_refused(v1: Path) -> None:
     assert run(ARENA, "leaderboard", "--db", str(v1)).returncode == 0
     conn = sqlite3.connect(v1)
     with conn:
-        conn.execute("UPDATE meta SET value = '3' WHERE key = 'schema_version'")
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema_version'", (str(SCHEMA_VERSION + 1),))
     conn.close()
     data = v1.read_bytes()
     for command in (["leaderboard"], ["label", "-a", "carol", "6", "attack"], ["evaluate"], ["watch", "--follow"]):
         result = run(ARENA, *command, "--db", str(v1), timeout=60)
         assert result.returncode == 2, command
-        assert result.stderr == (f"arena-tui: {v1} was written by a newer Adversarial Arena (store schema 3; this"
-                                 " version reads schema 2): upgrade arena-tui\n")
+        assert result.stderr == (f"arena-tui: {v1} was written by a newer Adversarial Arena (store schema"
+                                 f" {SCHEMA_VERSION + 1}; this version reads schema {SCHEMA_VERSION}): upgrade arena-tui\n")
     assert v1.read_bytes() == data
 
 

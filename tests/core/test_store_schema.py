@@ -28,7 +28,7 @@ SEARCHES = ("keylogger", "KeyLogger", "key*", "subprocess AND shell", "shell=Tru
 # The fingerprint of a fresh store's schema at SCHEMA_VERSION (`fingerprint`). A change to
 # any table, index, trigger or view changes it: give the change a new schema version and a
 # step in core/store/schema.py (so stores made before it are upgraded), then pin it here.
-PINNED = {2: "a99e1a07f71b11e3"}
+PINNED = {2: "a99e1a07f71b11e3", 3: "a99e1a07f71b11e3"}
 
 
 def original() -> sqlite3.Connection:
@@ -118,7 +118,7 @@ def test_search_finds_what_it_found_before_the_upgrade(v1: Path) -> None:
 def test_a_reader_refuses_a_v1_store_and_names_the_command_that_upgrades_it(v1: Path) -> None:
     """Watchers open read-only: they never upgrade, and say what to do."""
     data = v1.read_bytes()
-    with pytest.raises(StoreError, match=r"older arena-tui \(store schema 1; this version reads schema 2\).*"
+    with pytest.raises(StoreError, match=rf"older arena-tui \(store schema 1; this version reads schema {SCHEMA_VERSION}\).*"
                                          r"`arena-tui leaderboard --db .*arena\.db`$"):
         Store.open_readonly(v1)
     assert v1.read_bytes() == data
@@ -152,7 +152,7 @@ def test_a_failed_upgrade_leaves_the_store_as_it_was(v1: Path, monkeypatch: pyte
     with original() as conn:
         turns = rows(conn, "turns")
     monkeypatch.setitem(schema.VIEWS, "annotator_progress", "SELECT FROM assignments")
-    with pytest.raises(StoreError, match=r"cannot upgrade the store from schema 1 to 2 \(near \"FROM\": syntax error\);"
+    with pytest.raises(StoreError, match=rf"cannot upgrade the store from schema 1 to {SCHEMA_VERSION} \(near \"FROM\": syntax error\);"
                                          r" it is unchanged$"):
         Store.open(v1)
     assert fingerprint(v1) == before
@@ -242,7 +242,7 @@ def test_a_newer_store_is_refused_untouched(v1: Path) -> None:
     conn.close()
     data = v1.read_bytes()
     for opener in (Store.open, Store.open_readonly):
-        with pytest.raises(StoreError, match=r"newer Adversarial Arena \(store schema 3; this version reads schema 2\)"
+        with pytest.raises(StoreError, match=rf"newer Adversarial Arena \(store schema {SCHEMA_VERSION + 1}; this version reads schema {SCHEMA_VERSION}\)"
                                              r": upgrade arena-tui"):
             opener(v1)
     assert v1.read_bytes() == data
