@@ -40,7 +40,7 @@ def run(config: str | None, db: str, resume: bool, retry_incomplete: bool, concu
     Without CONFIG, runs the bundled sample tournament (5 attackers × 5 defenders).
     Ctrl+C stops gracefully; run again with --resume to finish.
     """
-    cfg = read_config(config, concurrency=concurrency, conversations_per_matchup=conversations, name=name)
+    cfg = read_config(config, starts_bots=True, concurrency=concurrency, conversations_per_matchup=conversations, name=name)
     from arena_tui.cli.headless import HeadlessReporter, print_summary
     from core.tournament.orchestrator import RunControl, RunError
 
@@ -99,7 +99,7 @@ def bots_check(config: str | None, timeout: float | None) -> None:
     """
     from core.tournament.bots import BotFailure, check_bot
 
-    cfg = read_config(config)
+    cfg = read_config(config, starts_bots=True)
     limit = timeout or cfg.timeout
 
     async def check_all() -> list[tuple[str, object]]:
@@ -165,7 +165,7 @@ def make_watch_app(config: str | None = None, db: str | Path = DEFAULT_DB, *, fo
         return WatchApp(path, tournament, None, clock)
     if tournament is not None:
         raise ArenaError("--tournament picks what to follow; to run a tournament under a name, use --name")
-    cfg = read_config(config, **(overrides or {}))
+    cfg = read_config(config, starts_bots=True, **(overrides or {}))
     store = open_run_store(cfg, db, resume, retry_incomplete, also="--follow to replay it, ")
     return WatchApp(Path(db), cfg.name, InProcessRun(cfg, store, resume, retry_incomplete), clock)
 

@@ -279,7 +279,8 @@ def sandbox_argv(spec: BotSpec, command: list[str], *, hidden: tuple[Path, ...] 
     args += ["--chdir", str(workdir), "--setenv", "HOME", "/tmp", "--setenv", "TMPDIR", "/tmp"]
     relay: list[str] = []
     if spec.network and net_dir is not None:
-        args += ["--ro-bind", net_dir, NET_DIR, "--ro-bind", str(NETRELAY), RELAY_SCRIPT,
+        args += ["--perms", "0755", "--dir", "/run", "--perms", "0755", "--dir", os.path.dirname(RELAY_SCRIPT),
+                 "--ro-bind", net_dir, NET_DIR, "--ro-bind", str(NETRELAY), RELAY_SCRIPT,
                  "--setenv", "ARENA_NETWORK", " ".join(f"127.0.0.1:{port}" for _, port in spec.network)]
         relay = [sys.executable, "-I", "-S", RELAY_SCRIPT,
                  *(f"{port}={NET_DIR}/{port}.sock" for _, port in spec.network), "--"]
