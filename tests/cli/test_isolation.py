@@ -27,6 +27,7 @@ import pytest
 
 from core.store import Store
 from core.tournament import isolation
+from core.tournament.config import load_config
 from tests.conftest import BOTS_DIR, PYTHON, bot_table
 
 ARENA = [sys.executable, "-m", "arena_tui.cli"]
@@ -72,8 +73,10 @@ def team(root: Path, name: str) -> Path:
     """A team's own folder holding the hostile bot (open to other users, as a clone is)."""
     folder = root / "teams" / name
     folder.mkdir(parents=True)
+    folder.chmod(0o755)  # whatever the umask: a folder closed to others would cost the process limit
     for script in ("hostile_bot.py", "_proto.py"):
         shutil.copy(BOTS_DIR / script, folder / script)
+        (folder / script).chmod(0o644)
     return folder
 
 
@@ -144,8 +147,12 @@ def test_hostile_bots_are_contained_and_the_store_keeps_only_the_new_rows(write_
     body += hostile(tmp_path, "forkbomb", "forkbomb", extra="processes = 48\n")
     body += hostile(tmp_path, "bigfile", "bigfile", extra="file_mb = 16\n")
     body += hostile(tmp_path, "manyfiles", "manyfiles", extra="tmp_mb = 24\n")
+    config = write_config(body, "hostile.toml")
+    # Never let a fork bomb loose without its limit: as root, it must get a user of its own.
+    bomb = next(b for b in load_config(config).defenders if b.name == "forkbomb")
+    assert isolation.sandbox_argv(bomb, ["x"]).own_user or not isolation.status().root
     try:
-        result = run(write_config(body, "hostile.toml"), db, home)
+        result = run(config, db, home)
     finally:
         denied.close()
         allowed.close()
