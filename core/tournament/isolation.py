@@ -9,7 +9,7 @@ widely used sandbox tool, under the keeper that already limits and cleans up aft
 - **files**: the system read-only (``/usr``, the library folders, a few files of
   ``/etc``), this Python installation read-only, the bot's own folder read-only (its
   script, class file or package; or ``folder`` from the config), the arena's bot host
-  (``core``) read-only for python bots, and a private writable ``/tmp`` (a tmpfs of
+  (``core``) read-only for python bots, the team SDK (``arena_sdk``) where installed, and a private writable ``/tmp`` (a tmpfs of
   ``tmp_mb``, also its ``HOME``). Nothing else: not the store or its logs (masked even
   when they lie inside a visible folder), not the organizer's home, not other teams'
   folders;
@@ -33,6 +33,7 @@ the config says ``isolation = "required"``, where nothing starts.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import itertools
 import os
 import shutil
@@ -57,6 +58,9 @@ RELAY_SCRIPT = "/run/arena/netrelay.py"
 UID_BASE = 1 << 30
 _uids = itertools.count()
 CORE_DIR = Path(__file__).resolve().parent.parent
+# Packages of this project that any team bot may import (the team SDK), bound read-only
+# where installed; located without importing them.
+SHARED_PACKAGES = ("arena_sdk",)
 NETRELAY = Path(__file__).resolve().with_name("netrelay.py")
 PROBE_TIMEOUT_S = 10.0
 
@@ -177,6 +181,19 @@ def _existing(path: str, base: Path) -> Path | None:
         return None
 
 
+@functools.lru_cache(maxsize=1)
+def _shared_packages() -> frozenset[Path]:
+    found = set()
+    for name in SHARED_PACKAGES:
+        try:
+            spec = importlib.util.find_spec(name)
+        except (ImportError, ValueError):
+            continue
+        if spec is not None:
+            found.update(Path(p).resolve() for p in spec.submodule_search_locations or ())
+    return frozenset(found)
+
+
 def bot_folders(spec: BotSpec) -> set[Path]:
     """The bot's own folders, bound read-only: `folder` from the config, else the folder
     of its script (or program), its class file or its package, and its PYTHONPATH."""
@@ -254,7 +271,7 @@ def sandbox_argv(spec: BotSpec, command: list[str], *, hidden: tuple[Path, ...] 
     (`Plan.note` says so)."""
     found = status_ or status()
     limits = spec.limits
-    visible = _python_dirs() | bot_folders(spec)
+    visible = _python_dirs() | bot_folders(spec) | _shared_packages()
     if spec.kind == "python":
         visible.add(CORE_DIR)
     args = [found.bwrap, *_namespaces(found.root), "--die-with-parent", "--new-session", *_system_binds(),
