@@ -116,7 +116,7 @@ async def test_in_process_run_fills_grid_and_transcript(write_config, tmp_path: 
         await wait_until(pilot, lambda: caught_up(screen, db, "small"), "the follower to catch up")
         await wait_until(pilot, lambda: screen.model.cells and all(c.scanned == c.complete for c in screen.model.cells.values()),
                          "the final static stage")
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: "FINISHED" in str(screen.query_one("#run-status").render()), "FINISHED")
         assert screen.model.done == screen.model.planned == 12
         assert screen.model.replies == 48
         assert_screen_matches_store(screen, db, "small")
