@@ -108,6 +108,38 @@ def export_command(db: str, tournament: str | None, output: str | None, fmt: str
                    "(arena-tui annotate) or pass --include-undecided", err=True)
 
 
+@click.command("safe-reply")
+@DB_OPTION
+@click.option("--annotator", "-a", required=True, help="Who wrote the reply (must be in the tournament's roster).")
+@click.argument("conversation_id", type=int)
+@click.option("--turn", required=True, type=int,
+              help="The defender reply it replaces, numbered from 1 as in the transcript view (an even number).")
+@click.option("--text", help="The safe reply.")
+@click.option("--file", "file", type=click.Path(dir_okay=False, exists=True), help="Read the safe reply from this UTF-8 file.")
+def safe_reply_command(db: str, annotator: str, conversation_id: int, turn: int, text: str | None, file: str | None) -> None:
+    """Record a safe reply an annotator wrote in place of a defender reply: the chosen
+    side of the preference pair built at that turn (`arena-tui export --format preference`).
+
+    Append-only; the latest reply written for a turn is the one used.
+    """
+    from core.data.preference import SafeReplyError, record_safe_reply
+    from core.turns import turn_index
+
+    if (text is None) == (file is None):
+        raise ArenaError("give the reply with --text or --file (one of them)")
+    if file is not None:
+        try:
+            text = Path(file).read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ArenaError(f"{file}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at byte {exc.start})") from None
+    with existing_store(db) as store:
+        try:
+            reply_id = record_safe_reply(store, conversation_id, annotator, turn_index(turn), text or "")
+        except SafeReplyError as exc:
+            raise ArenaError(str(exc)) from None
+    click.echo(inert(f"saved safe reply {reply_id} for turn {turn} of conversation {conversation_id} by {annotator}"))
+
+
 # --- import --------------------------------------------------------------------------------
 
 

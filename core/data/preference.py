@@ -228,3 +228,38 @@ def _page_pairs(store: Store, attacks: list, settings: dict, held: dict[bytes, H
             "chosen_defender": None if match is None else match.defender,
             "chosen_annotator": annotator,
         }
+
+
+class SafeReplyError(ValueError):
+    """A safe reply that cannot be recorded; the message is one line."""
+
+
+def record_safe_reply(store: Store, conversation_id: int, annotator: str, turn_index: int, content: str) -> int:
+    """Validate and append a safe reply an annotator wrote in place of the defender reply
+    at `turn_index` (0-based); returns its id. Raises `SafeReplyError` (and writes
+    nothing) for an unknown conversation or annotator, a turn that is not a defender
+    reply of the conversation, or an empty or invalid text."""
+    from core.evaluation.pipeline import EvaluationError, check_annotator
+    from core.text import surrogate_problem
+
+    conv = store.conversation(conversation_id)
+    if conv is None:
+        raise SafeReplyError(f"unknown conversation {conversation_id}")
+    tournament = store.tournament_by_id(conv.tournament_id)
+    try:
+        check_annotator(annotator, [tournament])
+    except EvaluationError as exc:
+        raise SafeReplyError(str(exc)) from None
+    turns = store.turns_of([conversation_id])[conversation_id]
+    if not 0 <= turn_index < len(turns):
+        raise SafeReplyError(f"turn {turn_number(turn_index)} is out of range: conversation {conversation_id} has "
+                             f"{len(turns)} turns, numbered from 1")
+    if turns[turn_index][0] != "defender":
+        raise SafeReplyError(f"turn {turn_number(turn_index)} is the attacker's: a safe reply replaces a defender "
+                             "reply (an even turn number)")
+    if not content.strip():
+        raise SafeReplyError("the reply is empty")
+    problem = surrogate_problem(content, "the reply")
+    if problem:
+        raise SafeReplyError(problem)
+    return store.add_safe_reply(conversation_id, turn_index, annotator, content)
