@@ -292,7 +292,7 @@ def export_dataset(
 ) -> tuple[ExportSummary, Path | None]:
     """An export with its dataset card (`core.data.card`): the folder and the file name
     are checked before anything is written (a README.md the export did not write is
-    refused), then the data files, then the card. Returns the counts and the card's path
+    refused), the folder is made if missing, then the data files, then the card. Returns the counts and the card's path
     (None without a card)."""
     from core.data import card as cards
 
@@ -306,6 +306,9 @@ def export_dataset(
         cards.check_config_name(out)
         if out.parent.is_dir():
             cards.check_folder(out.parent)
+    if out.parent.exists() and not out.parent.is_dir():
+        raise ExportError(f"{out.parent} is not a folder")
+    out.parent.mkdir(parents=True, exist_ok=True)  # a dataset folder of its own, as `-o dataset/train.jsonl` asks
     summary = export_conversations(store, tournament_ids, filters, out, fmt=fmt, options=options, progress=progress)
     if not card:
         return summary, None
