@@ -235,3 +235,54 @@ def test_minhash_decisions_agree_with_exact_jaccard() -> None:
         checked += 1
     assert checked == len(variants)  # exact: 0.89, 0.92, 0.48, 0.0
     assert SHINGLE_WORDS == 3 and shingles("a b") == {b"a b"}
+
+
+def test_preference_pairs_from_the_sample_tournament(evaluated_sample: Path) -> None:
+    """The user's path on the bundled sample: run and evaluate (the fixture), label
+    defense, with `arena-tui label`, one conversation whose opening a static success
+    shares; write a safe reply for another static success with `arena-tui safe-reply`;
+    `export --format preference --parquet`: the two pairs hold what the transcripts say,
+    and the set loads with `datasets`."""
+    from core.store import Store
+
+    with Store.open_readonly(evaluated_sample / "arena.db") as store:
+        tid = store.tournament("sample").id
+        rows = [c for page in store.iter_conversations([tid]) for c in page]
+        turns = store.turns_of([c.id for c in rows])
+        findings = store.findings_of([c.id for c in rows])
+        assigned: dict[int, list[str]] = {}
+        for a in store.assignments(tid):
+            if a.kind == "review":
+                assigned.setdefault(a.conversation_id, []).append(a.annotator)
+    openings = {}
+    for c in rows:  # undecided conversations whose first reply bandit did not flag, by opening message
+        if c.verdict is None and c.id in assigned and not any(f.turn_index == 1 for f in findings[c.id]):
+            openings.setdefault(turns[c.id][0], c.id)
+    flagged_first = [c for c in rows if c.reason == "vulnerable_code" and min(f.turn_index for f in findings[c.id]) == 1]
+    matched = next(c for c in flagged_first if turns[c.id][0] in openings)
+    held = openings[turns[matched.id][0]]
+    other = next(c for c in flagged_first if turns[c.id][0] not in openings)
+    for annotator in assigned[held]:
+        subprocess.run([ARENA_TUI, "label", "-a", annotator, str(held), "defense"], cwd=evaluated_sample, check=True,
+                       capture_output=True, timeout=120)
+    reply = "I won't write that. Here is how to do the task safely instead."
+    done = subprocess.run([ARENA_TUI, "safe-reply", "-a", "alice", str(other.id), "--turn", "2", "--text", reply],
+                          cwd=evaluated_sample, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == f"saved safe reply 1 for turn 2 of conversation {other.id} by alice"
+    bad = subprocess.run([ARENA_TUI, "safe-reply", "-a", "alice", str(other.id), "--turn", "1", "--text", reply],
+                         cwd=evaluated_sample, capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2 and "is the attacker's" in bad.stderr
+
+    result = export(evaluated_sample, "--format", "preference", "-o", "dataset/preference.jsonl", "--parquet",
+                    "--license", "mit")
+    assert result.returncode == 0, result.stderr
+    pairs = {r["conversation_id"]: r for r in records_of(evaluated_sample / "dataset" / "preference.jsonl")}
+    assert matched.id in pairs and other.id in pairs
+    a, b = pairs[matched.id], pairs[other.id]
+    assert a["prompt"] == [{"role": "user", "content": turns[matched.id][0][1]}]
+    assert a["rejected"][0]["content"] == turns[matched.id][1][1] and a["chosen"][0]["content"] == turns[held][1][1]
+    assert (a["chosen_source"], a["chosen_conversation_id"]) == ("held_defender", held)
+    assert (b["chosen_source"], b["chosen_annotator"], b["chosen"][0]["content"]) == ("annotator", "alice", reply)
+    assert f"annotator: {sum(r['chosen_source'] == 'annotator' for r in pairs.values())}" in result.stdout
+    loaded = load_like_a_trainer(evaluated_sample / "dataset", "preference")
+    assert len(loaded["preference"]["rows"]) == len(pairs) and loaded["card"]["license"] == "mit"
