@@ -101,6 +101,16 @@ def check_config_name(out: Path) -> None:
                           "'.', '_' or '-' (at most 64), starting with a letter or digit")
 
 
+_LICENSE = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+-]{0,63}")
+
+
+def check_license(license_id: str | None) -> None:
+    """Refuse a licence that is not an identifier such as ``mit`` or ``cc-by-4.0`` (ExportError)."""
+    if license_id is not None and not _LICENSE.fullmatch(license_id):
+        raise ExportError(f"--license {license_id!r} is not a licence identifier (an SPDX id such as mit, apache-2.0 "
+                          "or cc-by-4.0; other or unknown)")
+
+
 def check_folder(folder: Path) -> None:
     """Refuse (ExportError, one line) to export into a folder whose README.md the export
     did not write: the card would have to overwrite it."""

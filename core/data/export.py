@@ -32,6 +32,7 @@ from core.evaluation.pipeline import STATIC, current_labels
 from core.evaluation.settings import EvaluationSettings
 from core.store import FindingRow, Store
 from core.store.packs import ConversationOutcome
+from core.text import surrogate_problem
 from core.tournament.config import KINDS
 from core.turns import turn_number
 
@@ -105,6 +106,9 @@ class ExportOptions:
             raise ExportError("--system-prompt applies to chat exports (chat-jsonl, preference), not the native jsonl")
         if self.system_prompt is not None and not self.system_prompt.strip():
             raise ExportError("--system-prompt is empty")
+        problem = None if self.system_prompt is None else surrogate_problem(self.system_prompt, "--system-prompt")
+        if problem:
+            raise ExportError(problem)
         if self.drop_trailing_attacker and fmt != "chat-jsonl":
             raise ExportError("--drop-trailing-attacker applies to chat-jsonl only (preference prompts end on the "
                               "attacker's turn by design; the native jsonl keeps every turn)")
@@ -304,6 +308,7 @@ def export_dataset(
         require_pyarrow()
     if card:
         cards.check_config_name(out)
+        cards.check_license(license_id)
         if out.parent.is_dir():
             cards.check_folder(out.parent)
     if out.parent.exists() and not out.parent.is_dir():

@@ -163,6 +163,8 @@ def test_options_that_do_not_apply_are_refused(arena: Path) -> None:
         (("--format", "jsonl", "--system-prompt", "x"), "--system-prompt applies to chat exports"),
         (("--format", "preference", "--drop-trailing-attacker"), "--drop-trailing-attacker applies to chat-jsonl only"),
         (("--format", "preference", "--filter", "verdict=attack"), "verdict= does not apply to preference pairs"),
+        (("--license", "MIT License <a>"), "is not a licence identifier"),
+        (("--system-prompt", " "), "--system-prompt is empty"),
     ]:
         result = export(arena, "-o", "t.jsonl", *args)
         assert result.returncode == 2 and message in result.stderr, result.stderr
@@ -286,3 +288,23 @@ def test_preference_pairs_from_the_sample_tournament(evaluated_sample: Path) -> 
     assert f"annotator: {sum(r['chosen_source'] == 'annotator' for r in pairs.values())}" in result.stdout
     loaded = load_like_a_trainer(evaluated_sample / "dataset", "preference")
     assert len(loaded["preference"]["rows"]) == len(pairs) and loaded["card"]["license"] == "mit"
+
+
+def test_the_card_writes_hostile_names_inert(tmp_path: Path) -> None:
+    """Names and a system prompt with escape sequences, markdown and a comment closer
+    appear inert in the card, and its state still reads back."""
+    from core.data.card import read_state, render
+
+    hostile = "t\x1b[31m | <b>x</b> --> `y`\u202e"
+    entry = {"config": "train", "format": "chat-jsonl", "files": ["train.jsonl"], "data_file": "train.jsonl",
+             "filters": ["complete-only"], "include_undecided": False, "system_prompt": hostile,
+             "drop_trailing_attacker": False, "dedup_threshold": None, "considered": 1, "written": 1, "decided": 1,
+             "undecided": 0, "dropped": {}, "reasons": {"annotators": 1}, "chosen_sources": {},
+             "tournaments": [{"name": hostile, "kind": "practice"}],
+             "agreement": [{"tournament": hostile, "items": 0, "fleiss_kappa": None, "krippendorff_alpha": None}],
+             "license": "mit", "exported_at": 0.0}
+    text = render({"version": 1, "sets": {"train": entry}, "license": "mit"})
+    assert "\x1b" not in text and "\u202e" not in text and "<b>" not in text
+    assert "\\u001b" in text and "\\|" in text
+    (tmp_path / "README.md").write_text(text, encoding="utf-8")
+    assert read_state(tmp_path)["sets"]["train"]["system_prompt"] == hostile
