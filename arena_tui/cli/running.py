@@ -114,17 +114,19 @@ def bots_check(config: str | None, timeout: float | None) -> None:
 
     results = asyncio.run(check_all())
     table = Table(title=inert_text(f"Bots of {cfg.name}"), title_justify="left")
-    for column in ("bot", "side", "kind", "reports as", "version", "concurrency", "handshake", "status"):
+    for column in ("bot", "side", "kind", "reports as", "version", "concurrency", "handshake", "isolation", "status"):
         table.add_column(column)
     failed = 0
     for spec, result in results:
         if isinstance(result, BotFailure):
             failed += 1
-            table.add_row(inert_text(spec.name), spec.side, spec.kind, "", "", "", "", inert_text(result.detail, style="red", max_line=120))
+            table.add_row(inert_text(spec.name), spec.side, spec.kind, "", "", "", "", "",
+                          inert_text(result.detail, style="red", max_line=120))
         else:
             table.add_row(
                 inert_text(spec.name), spec.side, spec.kind, inert_text(result.name or ""), inert_text(result.version or ""),
-                str(result.concurrency), f"{result.latency * 1000:.0f} ms", inert_text("ok", style="green"),
+                str(result.concurrency), f"{result.latency * 1000:.0f} ms", result.isolation or "-",
+                inert_text("ok", style="green"),
             )
     Console(highlight=False).print(table)
     if failed:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
 import shutil
@@ -80,6 +81,8 @@ class Hello:
     version: str | None
     concurrency: int
     latency: float
+    # How the bot runs: "sandbox", "sandbox, no process limit", "none" or "" (http).
+    isolation: str = ""
 
 
 # A bot event callback: (bot name, kind, detail). Kinds: "restart" (an instance came
@@ -529,11 +532,13 @@ class ProcessBot:
                 raise h if isinstance(h, BotFailure) else BotFailure(UNAVAILABLE, str(h))
         where = "in the sandbox" if self.sandboxed else "without the sandbox"
         self.log.note(f"started {len(self.instances)} instance(s) {where}: {self.spec.describe()}")
+        kind = "none"
         if self.sandboxed:
             note = isolation.sandbox_argv(self.spec, bot_argv(self.spec)).note
+            kind = "sandbox, no process limit" if note else "sandbox"
             if note:
                 self.log.note(note)
-        return hellos[0]  # type: ignore[return-value]
+        return dataclasses.replace(hellos[0], isolation=kind)  # type: ignore[type-var]
 
     def instance_failed(self, inst: _Instance, reason: str, detail: str) -> None:
         """Called by an instance that died; schedules its restart or gives the bot up.

@@ -133,7 +133,7 @@ def test_hostile_bots_are_contained_and_the_store_keeps_only_the_new_rows(write_
     assert run(write_config(before_body, "before.toml"), db, home).returncode == 0
     before = dump(db)
 
-    body = 'name = "hostile"\nconversations_per_matchup = 1\nmax_pairs = 1\ntimeout = 4\n'
+    body = 'name = "hostile"\nconversations_per_matchup = 1\nmax_pairs = 1\ntimeout = 6\n'
     body += "[limits]\nmax_restarts = 1\n"
     body += bot_table("attacker", "a", "good_bot.py")
     body += hostile(tmp_path, "spy-environ", "environ")
@@ -234,3 +234,19 @@ def test_required_isolation_refuses_to_start_without_the_sandbox(write_config, t
     assert result.stderr.strip().endswith(
         'isolation is "required" but the sandbox cannot run here: bubblewrap (bwrap) is not installed')
     assert not db.exists()
+
+
+def test_bots_check_says_how_each_bot_is_isolated(write_config, tmp_path: Path) -> None:
+    """`bots check` shows, per bot, whether it runs in the sandbox, and when a folder
+    closed to other users costs it the process limit (as root)."""
+    closed = team(tmp_path, "closed")
+    closed.chmod(0o700)
+    body = 'name = "c"\nconversations_per_matchup = 1\n' + bot_table("attacker", "a", "good_bot.py")
+    body += f'[[defenders]]\nname = "d"\ncommand = ["{PYTHON}", "{closed / "hostile_bot.py"}", "environ"]\n'
+    result = subprocess.run([*ARENA, "bots", "check", write_config(body)], capture_output=True, text=True,
+                            timeout=HANG_S, env={**os.environ, "COLUMNS": "200"})
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = {line.split("│")[1].strip(): line for line in result.stdout.splitlines() if line.count("│") > 5}
+    assert "│ sandbox " in rows["a"]
+    expected = "sandbox, no process limit" if isolation.status().root else "sandbox"
+    assert f"│ {expected} " in rows["d"]
