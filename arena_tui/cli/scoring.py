@@ -31,6 +31,7 @@ from core.tournament.config import KINDS
 
 if TYPE_CHECKING:  # numpy and the engine load only when a command runs
     from core.scoring.leaderboard import Leaderboard, MatchupCell
+    from core.scoring.ratings import Ratings
 
 
 @click.command()
@@ -43,8 +44,9 @@ if TYPE_CHECKING:  # numpy and the engine load only when a command runs
               help="Bootstrap resamples for the intervals.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Bootstrap seed (same seed, same intervals).")
 @click.option("--no-grid", is_flag=True, help="Leave out the attacker × defender ASR grid.")
+@click.option("--no-ratings", is_flag=True, help="Leave out the Bradley-Terry ratings.")
 def leaderboard(db: str, tournaments: tuple[str, ...], kind: str | None, as_json: bool, resamples: int, seed: int,
-                no_grid: bool) -> None:
+                no_grid: bool, no_ratings: bool) -> None:
     """Rank attackers and defenders with 95 % intervals (formulas: docs/scoring.md).
 
     ASR/DSR are over complete conversations; incomplete ones are counted, never scored.
@@ -52,16 +54,62 @@ def leaderboard(db: str, tournaments: tuple[str, ...], kind: str | None, as_json
     rate comes with the range it can still reach, and the ranking is marked
     provisional. Across several tournaments every (attacker, defender, tournament) is a
     matchup of its own.
+
+    Beside the official scores: Bradley-Terry ratings of both sides on one Elo scale
+    from every decided conversation (a team pooled over the tournaments), with
+    bootstrap intervals and the probability that one team beats another.
     """
     from core.scoring.leaderboard import compute_leaderboard
+    from core.scoring.ratings import compute_ratings
 
     with existing_store(db) as store:
         chosen = select_tournaments(store, tournaments, kind)
-        board = compute_leaderboard(store, [t.id for t in chosen], n_boot=resamples, seed=seed)
+        ids = [t.id for t in chosen]
+        board = compute_leaderboard(store, ids, n_boot=resamples, seed=seed)
+        ratings = None if no_ratings else compute_ratings(store, ids, n_boot=resamples, seed=seed)
     if as_json:
-        click.echo(json.dumps(board.to_dict(), indent=2))
+        data = board.to_dict()
+        if ratings is not None:
+            data["ratings"] = ratings.to_dict()
+        click.echo(json.dumps(data, indent=2))
         return
-    print_leaderboard(Console(highlight=False), board, grid=not no_grid)
+    console = Console(highlight=False)
+    print_leaderboard(console, board, grid=not no_grid)
+    if ratings is not None:
+        print_ratings(console, ratings, board)
+
+
+def print_ratings(console: Console, ratings: Ratings, board: Leaderboard | None = None) -> None:
+    """The Bradley-Terry ratings of both sides (with each team's official rank when a
+    leaderboard is given) and P(attacker beats defender)."""
+    if not ratings.games:
+        console.print("No complete conversation yet: no Bradley-Terry ratings.", style="yellow")
+        return
+    if ratings.provisional:
+        console.print(f"PROVISIONAL ratings: {ratings.undecided} of {ratings.games} games are undecided and count "
+                      "as defences until decided.", style="bold yellow")
+    official = {}
+    if board is not None:
+        official = {("attacker", a.name): a.rank for a in board.attackers}
+        official |= {("defender", d.name): d.rank for d in board.defenders}
+    level = f"{ratings.level * 100:.0f} %"
+    for title, rows in (("Attackers", ratings.attackers), ("Defenders", ratings.defenders)):
+        table_rows = [[str(r.rank), inert_text(r.name), f"{r.rating:.0f}", f"[{r.interval.lo:.0f}, {r.interval.hi:.0f}]",
+                       f"{r.wins}/{r.games}", str(official.get((r.side, r.name)) or "-")] for r in rows]
+        console.print(_table(
+            f"{title}: Bradley-Terry rating (Elo scale, {level} interval; not the official ranking)",
+            [("#", "right"), (rows[0].side if rows else "team", "left"), ("rating", "right"), ("interval", "right"),
+             ("won/games", "right"), ("official #", "right")], table_rows))
+    table = Table(title=f"P(attacker beats defender) under the model, from {ratings.games} complete conversations",
+                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    table.add_column("attacker \\ defender")
+    for d in ratings.defenders:
+        table.add_column(inert_text(d.name), justify="right")
+    for a in ratings.attackers:
+        table.add_row(inert_text(a.name), *(f"{ratings.p_beats(a, d):.2f}" for d in ratings.defenders))
+    console.print(table)
+    console.print("Ratings pool a team's complete conversations over the tournaments; two teams of one side: "
+                  "P(i beats k) = 1 / (1 + 10^((k - i) / 400)) (docs/scoring.md#bradley-terry-ratings).")
 
 
 # --- rendering ------------------------------------------------------------------------------
