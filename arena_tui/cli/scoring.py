@@ -95,11 +95,12 @@ def print_ratings(console: Console, ratings: Ratings, board: Leaderboard | None 
     level = f"{ratings.level * 100:.0f} %"
     for title, rows in (("Attackers", ratings.attackers), ("Defenders", ratings.defenders)):
         table_rows = [[str(r.rank), inert_text(r.name), f"{r.rating:.0f}", f"[{r.interval.lo:.0f}, {r.interval.hi:.0f}]",
-                       f"{r.wins}/{r.games}", str(official.get((r.side, r.name)) or "-")] for r in rows]
+                       f"{r.wins}/{r.games}", *([str(official.get((r.side, r.name)) or "-")] if official else [])]
+                      for r in rows]
         console.print(_table(
             f"{title}: Bradley-Terry rating (Elo scale, {level} interval; not the official ranking)",
             [("#", "right"), (rows[0].side if rows else "team", "left"), ("rating", "right"), ("interval", "right"),
-             ("won/games", "right"), ("official #", "right")], table_rows))
+             ("won/games", "right"), *([("official #", "right")] if official else [])], table_rows))
     table = Table(title=f"P(attacker beats defender) under the model, from {ratings.games} complete conversations",
                   title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     table.add_column("attacker \\ defender")

@@ -44,6 +44,7 @@ from core.store.annotate import ANNOTATE_SCHEMA
 from core.store.evaluation import EVALUATION_SCHEMA
 from core.store.packs import PACKS_SCHEMA
 from core.store.scoring import UTILITY_RESULTS_SCHEMA
+from core.store.seasons import SEASONS_SCHEMA
 
 if TYPE_CHECKING:  # sqlite-utils is imported only to create or upgrade a store (~0.2 s)
     from sqlite_utils import Database
@@ -130,7 +131,7 @@ CREATE TABLE IF NOT EXISTS events (
 # the table, so instant on a store of any size). Group them by the feature that reads them.
 ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = ()
 
-TABLES = BASE_SCHEMA + EVALUATION_SCHEMA + UTILITY_RESULTS_SCHEMA + ANNOTATE_SCHEMA + PACKS_SCHEMA
+TABLES = BASE_SCHEMA + EVALUATION_SCHEMA + UTILITY_RESULTS_SCHEMA + ANNOTATE_SCHEMA + PACKS_SCHEMA + SEASONS_SCHEMA
 
 # The full-text index: `turns_fts` over turns.content, kept by triggers on `turns`.
 FTS_TABLE = "turns"
