@@ -15,7 +15,7 @@ import click
 from rich.console import Console
 from rich.text import Text
 
-from arena_tui.cli.common import DB_OPTION, ArenaError, existing_store, make_progress, open_store
+from arena_tui.cli.common import DB_OPTION, ArenaError, existing_store, make_progress
 from arena_tui.common.safe import inert, inert_text
 
 if TYPE_CHECKING:
