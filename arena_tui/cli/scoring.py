@@ -27,6 +27,7 @@ from arena_tui.cli.common import (
     select_tournaments,
 )
 from arena_tui.common.safe import inert, inert_text
+from arena_tui.common.tables import compact_table, ratings_renderables
 from core.tournament.config import KINDS
 
 if TYPE_CHECKING:  # numpy and the engine load only when a command runs
@@ -82,35 +83,8 @@ def leaderboard(db: str, tournaments: tuple[str, ...], kind: str | None, as_json
 def print_ratings(console: Console, ratings: Ratings, board: Leaderboard | None = None) -> None:
     """The Bradley-Terry ratings of both sides (with each team's official rank when a
     leaderboard is given) and P(attacker beats defender)."""
-    if not ratings.games:
-        console.print("No complete conversation yet: no Bradley-Terry ratings.", style="yellow")
-        return
-    if ratings.provisional:
-        console.print(f"PROVISIONAL ratings: {ratings.undecided} of {ratings.games} games are undecided and count "
-                      "as defences until decided.", style="bold yellow")
-    official = {}
-    if board is not None:
-        official = {("attacker", a.name): a.rank for a in board.attackers}
-        official |= {("defender", d.name): d.rank for d in board.defenders}
-    level = f"{ratings.level * 100:.0f} %"
-    for title, rows in (("Attackers", ratings.attackers), ("Defenders", ratings.defenders)):
-        table_rows = [[str(r.rank), inert_text(r.name), f"{r.rating:.0f}", f"[{r.interval.lo:.0f}, {r.interval.hi:.0f}]",
-                       f"{r.wins}/{r.games}", *([str(official.get((r.side, r.name)) or "-")] if official else [])]
-                      for r in rows]
-        console.print(_table(
-            f"{title}: Bradley-Terry rating (Elo scale, {level} interval; not the official ranking)",
-            [("#", "right"), (rows[0].side if rows else "team", "left"), ("rating", "right"), ("interval", "right"),
-             ("won/games", "right"), *([("official #", "right")] if official else [])], table_rows))
-    table = Table(title=f"P(attacker beats defender) under the model, from {ratings.games} complete conversations",
-                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
-    table.add_column("attacker \\ defender")
-    for d in ratings.defenders:
-        table.add_column(inert_text(d.name), justify="right")
-    for a in ratings.attackers:
-        table.add_row(inert_text(a.name), *(f"{ratings.p_beats(a, d):.2f}" for d in ratings.defenders))
-    console.print(table)
-    console.print("Ratings pool a team's complete conversations over the tournaments; two teams of one side: "
-                  "P(i beats k) = 1 / (1 + 10^((k - i) / 400)) (docs/scoring.md#bradley-terry-ratings).")
+    for renderable in ratings_renderables(ratings, board):
+        console.print(renderable)
 
 
 # --- rendering ------------------------------------------------------------------------------
@@ -147,28 +121,7 @@ def _overlap_note(names: Sequence[str], rank_of: dict[str, int | None]) -> str:
     return ",".join(str(rank_of.get(n)) for n in names) if names else "-"
 
 
-# Columns that give way when the terminal is narrow (names and the overlap note wrap);
-# every number keeps its full width.
-_SHRINKABLE = frozenset({"attacker", "defender", "bot", "overlaps"})
-# Narrowest a shrinkable column gets: most team names fit on one line.
-_NAME_MIN_WIDTH = 14
-
-
-def _table(title: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[str | Text]]) -> Table:
-    """A compact table whose numeric columns are never cut."""
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    for index, (column, justify) in enumerate(columns):
-        if column in _SHRINKABLE:
-            longest = max((len(str(row[index])) for row in rows), default=0)
-            table.add_column(column, justify=justify, overflow="fold",
-                             min_width=min(max(longest, len(column)), _NAME_MIN_WIDTH))
-            continue
-        widest = max((len(line) for row in rows for line in str(row[index]).splitlines()), default=0)
-        header = max((len(line) for line in column.splitlines()), default=0)
-        table.add_column(column, justify=justify, no_wrap=True, min_width=max(widest, header))
-    for row in rows:
-        table.add_row(*row)
-    return table
+_table = compact_table  # the tables of this module and `season` share one layout
 
 
 def print_leaderboard(console: Console, board: Leaderboard, *, grid: bool = True) -> None:
