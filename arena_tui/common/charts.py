@@ -20,6 +20,7 @@ output is parsed by `Text.from_ansi`, which keeps only colours and styles.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -71,7 +72,36 @@ def _plot(width: int, height: int):  # noqa: ANN202 - textual_plotext.Plot
 
 
 def _ansi(plot) -> Text:  # noqa: ANN001
-    return Text.from_ansi(plot.build(), no_wrap=True)
+    text = Text.from_ansi(plot.build(), no_wrap=True)
+    text.rstrip_end(0)
+    while text.plain.endswith("\n"):  # plotext ends its figure with an empty line
+        text.right_crop(1)
+    return text
+
+
+def _legend(entries: list[tuple[str, tuple[int, int, int]]], width: int) -> Text:
+    """A legend under a chart, entries never split across lines (plotext's own legend
+    sits on the plot and hides what is drawn in its top-left corner)."""
+    legend = Text(no_wrap=True, overflow="ellipsis")
+    used = 0
+    for name, (r, g, b) in entries:
+        size = len(name) + 4  # mark, space, name, two spaces
+        if used and used + size - 2 > width:
+            legend.append("\n")
+            used = 0
+        legend.append("■ ", style=f"rgb({r},{g},{b})")
+        legend.append(name + "  ")
+        used += size
+    return legend
+
+
+def _legend_rows(entries: list[tuple[str, tuple[int, int, int]]], width: int) -> int:
+    """Lines the legend takes at `width` cells."""
+    return _legend(entries, width).plain.count("\n") + 1
+
+
+def _with_legend(plot, entries: list[tuple[str, tuple[int, int, int]]], width: int) -> RenderableType:  # noqa: ANN001
+    return Group(_ansi(plot), _legend(entries, width))
 
 
 def _empty(message: str) -> Text:
@@ -86,23 +116,24 @@ def progression(side: str) -> Callable[[SeasonSummary, int, int], RenderableType
         teams = summary.attackers if side == "attacker" else summary.defenders
         use_score = all(r is None or r.score is not None for t in teams for r in t.rounds)
         what = "score" if use_score else ("ASR %" if side == "attacker" else "DSR %")
-        plot = _plot(width, height)
-        drawn = 0
+        legend_rows = _legend_rows([(_label(t.name), PALETTE[0]) for t in teams], width)
+        plot = _plot(width, height - legend_rows)
+        entries = []
         for k, team in enumerate(teams):
             points = [(k + 1, r.score if use_score else r.rate) for k, r in enumerate(team.rounds) if r is not None]
             points = [(x, y) for x, y in points if y is not None]
             if not points:
                 continue
-            plot.plot([x for x, _ in points], [y for _, y in points], label=_label(team.name), marker=MARKER,
-                      color=PALETTE[k % len(PALETTE)])
-            drawn += 1
-        if not drawn:
+            colour = PALETTE[k % len(PALETTE)]
+            plot.plot([x for x, _ in points], [y for _, y in points], marker=MARKER, color=colour)
+            entries.append((_label(team.name), colour))
+        if not entries:
             return _empty(f"no {side} has a {what} yet")
         positions = list(range(1, len(summary.rounds) + 1))
         plot.xticks(positions, [f"{r.position}:{_label(r.tournament)[:10]}" for r in summary.rounds])
         plot.xlim(0.8, len(summary.rounds) + 0.2)
         plot.title(f"{side}s: {what} per round")
-        return _ansi(plot)
+        return _with_legend(plot, entries, width)
 
     return draw
 
@@ -113,12 +144,13 @@ def successes_by_reason(summary: SeasonSummary, width: int, height: int) -> Rend
     counts = summary.report.counts
     if not counts:
         return _empty("no round evaluated yet")
-    plot = _plot(width, height)
+    entries = [("vulnerable code (static stage)", PALETTE[0]), ("malicious assistance (annotators)", PALETTE[1])]
+    plot = _plot(width, height - _legend_rows(entries, width))
     plot.stacked_bar([_label(c.tournament) for c in counts],
                      [[c.vulnerable_code for c in counts], [c.malicious_assistance for c in counts]],
-                     labels=["vulnerable code", "malicious assistance"], color=[PALETTE[0], PALETTE[1]])
+                     color=[PALETTE[0], PALETTE[1]])
     plot.title("attack successes by reason per round (Fig. 4)")
-    return _ansi(plot)
+    return _with_legend(plot, entries, width)
 
 
 def latency(summary: SeasonSummary, width: int, height: int) -> RenderableType:
@@ -133,7 +165,7 @@ def latency(summary: SeasonSummary, width: int, height: int) -> RenderableType:
     plot = _plot(width, height)
     plot.bar([f"{_label(bot)} ({side[0]})" for side, bot in keys], [totals[k][0] / totals[k][1] for k in keys],
              orientation="h", width=0.6, color=PALETTE[1])
-    plot.title("mean response time (s) over the season; a attacker, d defender")
+    plot.title("mean response time (s); a attacker, d defender")
     return _ansi(plot)
 
 
@@ -174,6 +206,16 @@ CHARTS: tuple[Chart, ...] = (
     Chart("agreement", "pairwise agreement", agreement_heatmap),
     Chart("latency", "response times", latency),
 )
+
+
+# plotext keeps some state at module level: charts are drawn one at a time (a few ms each).
+_PLOT_LOCK = threading.Lock()
+
+
+def draw_chart(chart: Chart, summary: SeasonSummary, width: int, height: int) -> RenderableType:
+    """Draw `chart` at a size; safe to call from any thread."""
+    with _PLOT_LOCK:
+        return chart.draw(summary, width, height)
 
 
 def chart(key: str) -> Chart:

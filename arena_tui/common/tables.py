@@ -129,36 +129,43 @@ def standings_renderables(summary: SeasonSummary) -> list[RenderableType]:
     return out
 
 
-def report_renderables(summary: SeasonSummary) -> list[RenderableType]:
-    """Successes by reason per round (Fig. 4), agreement per round (Table 1), diversity
-    (Table 2), pairwise κ and response times, as tables."""
+def counts_table(summary: SeasonSummary) -> Table:
+    """Attack successes by reason per round (Fig. 4) and the other outcomes."""
+    return compact_table("Attack successes by reason per round (Fig. 4)", [
+        ("round", "left"), ("complete", "right"), ("vulnerable\ncode", "right"), ("malicious\nassistance", "right"),
+        ("defended", "right"), ("undecided", "right"), ("incomplete", "right")],
+        [[inert_text(f"{c.tournament} ({c.kind})"), str(c.complete), str(c.vulnerable_code),
+          str(c.malicious_assistance), str(c.defended), str(c.undecided), str(c.incomplete)]
+         for c in summary.report.counts])
+
+
+def agreement_renderables(summary: SeasonSummary) -> list[RenderableType]:
+    """Agreement per round (Table 1), the pairwise κ as numbers, diversity (Table 2)."""
     report = summary.report
-    out: list[RenderableType] = [compact_table("\nAttack successes by reason per round (Fig. 4)", [
-        ("round", "left"), ("kind", "left"), ("complete", "right"), ("vulnerable\ncode", "right"),
-        ("malicious\nassistance", "right"), ("defended", "right"), ("undecided", "right"), ("incomplete", "right")],
-        [[inert_text(c.tournament), c.kind, str(c.complete), str(c.vulnerable_code), str(c.malicious_assistance),
-          str(c.defended), str(c.undecided), str(c.incomplete)] for c in report.counts])]
-    out.append(compact_table("Agreement per round (Table 1; 95 % bootstrap intervals)", [
+    out: list[RenderableType] = [compact_table("Agreement per round (Table 1; 95 % bootstrap intervals)", [
         ("round", "left"), ("items", "right"), ("Fleiss' κ", "right"), ("Krippendorff's α", "right")],
         [[inert_text(a.tournament), str(a.items), _estimate(a.fleiss_kappa), _estimate(a.krippendorff_alpha)]
-         for a in report.agreement]))
-    out.append(compact_table(f"Diversity (Table 2; mean {inert(report.embedding)})", [
-        ("level", "left"), ("groups", "right"), ("texts", "right"), ("within", "right"), ("between", "right")],
-        [["round" if d.level == "tournament" else d.level, str(d.groups), str(d.texts), _num(d.within),
-          _num(d.between)] for d in report.diversity]))
+         for a in report.agreement])]
     if summary.pairwise is not None:
         names = [str(a) for a in summary.pairwise.annotators]
         rows = [[inert_text(names[i]), *("-" if e is None else _num(e.value, 2) for e in row)]
                 for i, row in enumerate(summary.pairwise.kappa)]
         out.append(compact_table("Pairwise Cohen's κ over the season", [
             ("annotator", "left"), *((inert(n), "right") for n in names)], rows))
-    if summary.latency:
-        out.append(compact_table("Response times per round (seconds)", [
-            ("round", "right"), ("side", "left"), ("bot", "left"), ("turns", "right"), ("mean", "right"),
-            ("median", "right"), ("p95", "right")],
-            [[str(s.position), s.side, inert_text(s.bot), str(s.turns), _num(s.mean), _num(s.median), _num(s.p95)]
-             for s in summary.latency]))
+    out.append(compact_table(f"Diversity (Table 2; mean {inert(report.embedding)})", [
+        ("level", "left"), ("groups", "right"), ("texts", "right"), ("within", "right"), ("between", "right")],
+        [["round" if d.level == "tournament" else d.level, str(d.groups), str(d.texts), _num(d.within),
+          _num(d.between)] for d in report.diversity]))
     return out
+
+
+def latency_table(summary: SeasonSummary) -> Table:
+    """Each bot's response times per round."""
+    return compact_table("Response times per round (seconds)", [
+        ("round", "right"), ("side", "left"), ("bot", "left"), ("turns", "right"), ("mean", "right"),
+        ("median", "right"), ("p95", "right")],
+        [[str(s.position), s.side, inert_text(s.bot), str(s.turns), _num(s.mean), _num(s.median), _num(s.p95)]
+         for s in summary.latency])
 
 
 def season_renderables(summary: SeasonSummary) -> list[RenderableType]:
@@ -170,4 +177,5 @@ def season_renderables(summary: SeasonSummary) -> list[RenderableType]:
     if summary.official_ratings is not None:
         out.append(Text("\nBradley-Terry ratings over the official rounds", style="bold"))
         out += ratings_renderables(summary.official_ratings)
-    return out + report_renderables(summary)
+    out += [Text(""), counts_table(summary), *agreement_renderables(summary)]
+    return out + ([latency_table(summary)] if summary.latency else [])
