@@ -19,6 +19,7 @@ prints and the season screen draws:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -229,18 +230,30 @@ def build_season(store: Store, name: str, *, n_boot: int = DEFAULT_N_BOOT, seed:
     return summary
 
 
+# A path inside a command or class spec: shown by its file name (where a checkout lives
+# says nothing about the bot, and would differ between machines).
+_PATH = re.compile(r"""(?:[A-Za-z]:)?[^\s"'\[\],:]*[/\\]([^\s"'\[\],/\\:]+)""")
+
+
+def bot_identity(kind: str, spec: str, version: str | None) -> str:
+    """What tells one bot from another in a season: its spec (paths by file name, for
+    command and Python bots; an endpoint in full) and its announced version."""
+    shown = spec if kind == "http" else _PATH.sub(lambda m: m.group(1), spec)
+    return shown + ("" if version is None else f" (version {version})")
+
+
 def bot_changes(store: Store, rounds: list[SeasonRound]) -> list[BotChange]:
     """Teams whose bot differs from the one they fielded in their previous round: another
     spec (command, class or endpoint) or another announced version."""
-    last: dict[tuple[str, str], str] = {}
+    last: dict[tuple[str, str], tuple[str, str | None, str]] = {}
     changes = []
     for rnd in rounds:
         for bot in store.bots(rnd.tournament_id):
             key = (bot.side, bot.name)
-            identity = bot.spec + ("" if bot.version is None else f" (version {bot.version})")
-            if key in last and last[key] != identity:
-                changes.append(BotChange(rnd.position, rnd.tournament, bot.side, bot.name, last[key], identity))
-            last[key] = identity
+            shown = bot_identity(bot.kind, bot.spec, bot.version)
+            if key in last and last[key][:2] != (bot.spec, bot.version):  # compared in full, shown short
+                changes.append(BotChange(rnd.position, rnd.tournament, bot.side, bot.name, last[key][2], shown))
+            last[key] = (bot.spec, bot.version, shown)
     return changes
 
 
