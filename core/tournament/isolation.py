@@ -9,8 +9,9 @@ widely used sandbox tool, under the keeper that already limits and cleans up aft
 - **files**: the system read-only (``/usr``, the library folders, a few files of
   ``/etc``), this Python installation read-only, the bot's own folder read-only (its
   script, class file or package; or ``folder`` from the config), the arena's bot host
-  (``core``) read-only for python bots, the team SDK (``arena_sdk``) where installed, and a private writable ``/tmp`` (a tmpfs of
-  ``tmp_mb``, also its ``HOME``). Nothing else: not the store or its logs (masked even
+  (``core``) read-only for python bots, the team SDK (``arena_sdk``) where installed,
+  and a private writable ``/tmp`` (a tmpfs of ``tmp_mb``, also its ``HOME``) and
+  ``/dev/shm`` (another, for shared memory and semaphores). Nothing else: not the store or its logs (masked even
   when they lie inside a visible folder), not the organizer's home, not other teams'
   folders;
 - **processes**: a PID namespace of its own with a fresh ``/proc``: the arena and other
@@ -276,7 +277,9 @@ def sandbox_argv(spec: BotSpec, command: list[str], *, hidden: tuple[Path, ...] 
     args = [found.bwrap, *_namespaces(found.root), "--die-with-parent", "--new-session", *_system_binds(),
             "--proc", "/proc", "--dev", "/dev"]
     # The private /tmp first: the bot's folders may lie below /tmp and are bound over it.
-    args += ["--perms", "1777", *(["--size", str(limits.tmp_mb << 20)] if limits.tmp_mb else []), "--tmpfs", "/tmp"]
+    size = ["--size", str(limits.tmp_mb << 20)] if limits.tmp_mb else []
+    args += ["--perms", "1777", *size, "--tmpfs", "/tmp"]
+    args += ["--perms", "1777", *size, "--tmpfs", "/dev/shm"]  # POSIX shared memory, semaphores (multiprocessing)
     workdir = spec.workdir.resolve()
     # One mount per folder: none below /usr or below another visible folder.
     binds = sorted((p for p in visible if not _under(p, {Path("/usr")}) and not _under(p, visible - {p})),
