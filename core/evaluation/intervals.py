@@ -53,6 +53,8 @@ DEFAULT_N_BOOT = 1000
 DEFAULT_LEVEL = 0.95
 # Leave-one-out rows built at once (rows x items), bounding the jackknife's memory.
 _JACKKNIFE_CELLS = 1_000_000
+# Draws made at once while counting a group's resamples (`_group_counts`): ~1 MB.
+_COUNT_CELLS = 125_000
 
 _NORMAL = NormalDist()
 # Relative distance below which a replicate counts as equal to the estimate.
@@ -207,11 +209,21 @@ def resample_counts(sizes: Sequence[int], n_boot: int = DEFAULT_N_BOOT,
 def _group_counts(index: int, size: int, drawn: int, n_boot: int, seed: int) -> np.ndarray:
     """Group `index`'s matrix of `resample_counts` (its own stream: the same whatever the
     other groups are, so one group's matrix can be made alone)."""
+    if not size:
+        return np.zeros((n_boot, 0), dtype=np.int64)
     rng = np.random.default_rng([seed, index])
-    picks = rng.integers(0, size, size=(n_boot, drawn)) if size else np.zeros((n_boot, 0), int)
-    # Count draws per (resample, item) in one bincount over row-offset indices.
-    flat = (picks + np.arange(n_boot)[:, None] * size).reshape(-1)
-    return np.bincount(flat, minlength=n_boot * size).reshape(n_boot, size)
+    counts = np.empty((n_boot, size), dtype=np.int64)
+    # A few resamples at a time (the generator's stream does not depend on how the draws
+    # are split; tests/core/test_intervals.py checks it), so the draws in flight stay
+    # small beside the counts: count draws per (resample, item) in one bincount over
+    # row-offset indices.
+    rows = max(1, _COUNT_CELLS // max(drawn, 1))
+    for start in range(0, n_boot, rows):
+        stop = min(n_boot, start + rows)
+        picks = rng.integers(0, size, size=(stop - start, drawn))
+        picks += np.arange(stop - start)[:, None] * size
+        counts[start:stop] = np.bincount(picks.reshape(-1), minlength=(stop - start) * size).reshape(stop - start, size)
+    return counts
 
 
 def bootstrap_matchups(sizes: Sequence[int],

@@ -333,3 +333,13 @@ def test_matchup_means_jackknife_in_closed_form_equals_the_count_matrices() -> N
             assert fast == generic
         else:
             assert fast == pytest.approx(generic, rel=1e-12)
+
+
+def test_resample_counts_do_not_depend_on_how_the_draws_are_split() -> None:
+    """`resample_counts` draws a group's resamples a few rows at a time; numpy's generator
+    gives the same stream as one (n_boot, drawn) draw, so the counts are those of one draw."""
+    for size, drawn, n_boot in ((4000, 3999, 200), (5, 4, 1000), (1, 1, 7), (70_001, 70_000, 3), (3, 2, 13)):
+        picks = np.random.default_rng([9, 2]).integers(0, size, size=(n_boot, drawn))
+        expected = np.stack([np.bincount(row, minlength=size) for row in picks])
+        counts = resample_counts([0, 0, size], n_boot=n_boot, seed=9, draws=[0, 0, drawn])[2]
+        assert counts.dtype == np.int64 and np.array_equal(counts, expected)
