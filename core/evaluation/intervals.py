@@ -51,8 +51,8 @@ __all__ = [
 # Resamples by default: enough for stable 95% bounds (~0.5 pt on a 0-100 score).
 DEFAULT_N_BOOT = 1000
 DEFAULT_LEVEL = 0.95
-# Leave-one-out rows built at once (rows x items), bounding the jackknife's memory.
-_JACKKNIFE_CELLS = 1_000_000
+# Leave-one-out rows built at once (rows x items; 2 MB of int64), bounding the jackknife's memory
+_JACKKNIFE_CELLS = 250_000
 # Draws made at once while counting a group's resamples (`_group_counts`): ~1 MB.
 _COUNT_CELLS = 125_000
 
@@ -206,13 +206,14 @@ def resample_counts(sizes: Sequence[int], n_boot: int = DEFAULT_N_BOOT,
             for index, size in enumerate(sizes)]
 
 
-def _group_counts(index: int, size: int, drawn: int, n_boot: int, seed: int) -> np.ndarray:
+def _group_counts(index: int, size: int, drawn: int, n_boot: int, seed: int,
+                  dtype: type = np.int64) -> np.ndarray:
     """Group `index`'s matrix of `resample_counts` (its own stream: the same whatever the
-    other groups are, so one group's matrix can be made alone)."""
+    other groups are, so one group's matrix can be made alone), as `dtype`."""
     if not size:
-        return np.zeros((n_boot, 0), dtype=np.int64)
+        return np.zeros((n_boot, 0), dtype=dtype)
     rng = np.random.default_rng([seed, index])
-    counts = np.empty((n_boot, size), dtype=np.int64)
+    counts = np.empty((n_boot, size), dtype=dtype)
     # A few resamples at a time (the generator's stream does not depend on how the draws
     # are split; tests/core/test_intervals.py checks it), so the draws in flight stay
     # small beside the counts: count draws per (resample, item) in one bincount over
@@ -237,7 +238,9 @@ def bootstrap_matchups(sizes: Sequence[int],
     ``sizes[m]`` is the number of (completed) conversations of matchup m, at least one.
     ``term(m, counts)`` returns matchup m's term for every row of ``counts``, an
     (rows, sizes[m]) matrix of how often each conversation is drawn; a row's sum is the
-    number of conversations it draws (all ones for the data itself). It should be
+    number of conversations it draws (all ones for the data itself). The resamples'
+    counts come as float64 (whole numbers, exact): a product with float data then needs
+    no converted copy of the matrix. It should be
     vectorised (matrix products over the counts), which keeps 25 matchups x 200
     conversations x 1000 resamples well under a second.
 
@@ -259,7 +262,7 @@ def bootstrap_matchups(sizes: Sequence[int],
     replicates = np.zeros(n_boot)
     jackknife = []
     for m, size in enumerate(sizes):
-        counts = _group_counts(m, size, max(1, size - 1), n_boot, seed)
+        counts = _group_counts(m, size, max(1, size - 1), n_boot, seed, np.float64)
         values = np.asarray(term(m, counts), dtype=np.float64).reshape(-1)
         del counts
         if values.size != n_boot:
