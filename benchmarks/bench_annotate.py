@@ -5,7 +5,10 @@ in a fresh interpreter so peak RSS is its own:
 
 - virtual: `arena-tui annotate`'s app (queue only, then with the live panes), headless at 120×40: time from building the app
   to a drawn queue with the first transcript open, peak RSS, and the time `n` takes to
-  open the next transcript (median of 30).
+  open the next transcript (median of 30). With the live panes, the transcripts are
+  stepped through and RSS read only once both panes (agreement, leaderboard) have
+  computed from the store and their figures have been drawn: the peak includes their
+  computation. Goal: peak RSS <= 85 MB on 100,000 conversations.
 - datatable: the baseline the issue names: the same queue lines (id, matchup, status)
   read from the store and added to a plain `DataTable`, time to a drawn table, peak RSS.
 
