@@ -199,9 +199,12 @@ def render(state: dict[str, Any]) -> str:
     sets: dict[str, dict[str, Any]] = state["sets"]
     lines = ["---", f"license: {_yaml_string(license_id)}", "pretty_name: Adversarial Arena conversations",
              "task_categories:", "- text-generation", "tags:", "- adversarial", "- red-teaming", "- cybersecurity",
-             "- safety", "configs:"]
-    parquet = use_parquet(sets)
-    for name, s in sets.items():
+             "- safety"]
+    # An empty set is no config: `datasets` cannot load a file without records.
+    loadable = {name: s for name, s in sets.items() if s["written"] > 0}
+    parquet = use_parquet(loadable)
+    lines += ["configs:"] if loadable else []
+    for name, s in loadable.items():
         lines += [f"- config_name: {_yaml_string(name)}", "  data_files:", "  - split: train",
                   f"    path: {_yaml_string(data_file(s, parquet))}"]
     lines += ["---", "", "<!-- arena-tui dataset card: rewritten by each `arena-tui export` into this folder. -->", "",
@@ -211,7 +214,7 @@ def render(state: dict[str, Any]) -> str:
               "make defender bots write insecure or malicious code or help with cyber attacks; a static analyser "
               "(bandit) and human annotators decide each conversation.", "", "## Loading", "", "```python",
               "from datasets import load_dataset", ""]
-    for name in sets:
+    for name in loadable:
         lines.append(f"{_variable(name)} = load_dataset(\"path/to/this/folder\", {json.dumps(name)}, split=\"train\")")
     lines += ["```", "", "## Licence", "",
               f"Licence of the prompts, as the organizer stated it at export: **{markdown_text(license_id)}**"
@@ -240,7 +243,8 @@ def _set_section(name: str, s: dict[str, Any]) -> list[str]:
     unit = "pairs" if pairs else "conversations"
     files = ", ".join(markdown_text(f) for f in s["files"])
     lines = [f"## {markdown_text(name)}: {FORMAT_TEXT.get(s['format'], '')}", "",
-             f"Files: {files} (config {markdown_text(name)}, split train).", ""]
+             f"Files: {files} (config {markdown_text(name)}, split train)." if s["written"] else
+             f"Files: {files} (no records, so no config to load).", ""]
     if pairs:
         lines.append(f"- {s['written']} pairs from {s['considered']} attack successes")
     else:

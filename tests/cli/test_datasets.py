@@ -122,6 +122,11 @@ def test_a_jsonl_only_export_loads_and_a_new_export_keeps_the_other_set(arena: P
     assert loaded["card"]["license"] == "unknown"
     assert {c["config_name"]: c["data_files"][0]["path"] for c in loaded["card"]["configs"]} == {
         "native": "native.jsonl", "train": "train.jsonl"}
+    empty = export(arena, "--format", "preference", "-o", "ds/official.jsonl", "--filter", "kind=official")
+    assert empty.returncode == 0 and "wrote 0 preference pairs" in empty.stdout
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "(no records, so no config to load)" in card and '"official"' not in card.split("---")[1]
+    assert len(load_like_a_trainer(out, "train")["train"]["rows"]) == len(CONVERSATIONS)
     (out / "native.jsonl").unlink()
     assert export(arena, "-o", "ds/train.jsonl", "--filter", "verdict=attack").returncode == 0
     card = (out / "README.md").read_text(encoding="utf-8")
