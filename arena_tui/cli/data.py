@@ -120,8 +120,8 @@ def safe_reply_command(db: str, annotator: str, conversation_id: int, turn: int,
     """Record a safe reply an annotator wrote in place of a defender reply: the chosen
     side of the preference pair built at that turn (`arena-tui export --format preference`).
 
-    CONVERSATION_ID is the conversation's id as `arena-tui queue` and the annotate view show
-    it. Append-only; the latest reply written for a turn is the one used.
+    CONVERSATION_ID is the id `arena-tui queue` and the TUI show. Append-only; the latest
+    reply written for a turn is the one used (`w` in `arena-tui annotate` does the same).
     """
     from core.data.preference import SafeReplyError, record_safe_reply
     from core.turns import turn_index
