@@ -130,7 +130,11 @@ def progression(side: str) -> Callable[[SeasonSummary, int, int], RenderableType
         if not entries:
             return _empty(f"no {side} has a {what} yet")
         positions = list(range(1, len(summary.rounds) + 1))
-        plot.xticks(positions, [f"{r.position}:{_label(r.tournament)[:10]}" for r in summary.rounds])
+        # Rounds by number: plotext places long tick labels differently from one process to
+        # the next (set order under hash randomisation); the names are in the screen's
+        # status line and the tables.
+        plot.xticks(positions, [str(r.position) for r in summary.rounds])
+        plot.xlabel("round")
         plot.xlim(0.8, len(summary.rounds) + 0.2)
         plot.title(f"{side}s: {what} per round")
         return _with_legend(plot, entries, width)
