@@ -125,3 +125,36 @@ def test_leaderboard_over_the_season_has_ratings(season_store: Path) -> None:
     assert official["ratings"]["tournaments"] == ["round-3"]
     text = arena(season_store, "leaderboard", "--no-grid", "--resamples", "200").stdout
     assert "Bradley-Terry rating" in text and "official #" in text
+
+
+def test_report_writes_the_charts_as_svg_next_to_the_markdown(season_store: Path) -> None:
+    """`report -o DIR/report.md --season` writes the markdown and one SVG per chart beside
+    it, linked from it; each SVG is well-formed and holds the chart's words; the
+    selection of tournaments gives the same files; --no-charts writes the markdown
+    alone; an unknown season writes nothing."""
+    import xml.etree.ElementTree as ET
+
+    out = season_store / "out"
+    out.mkdir()
+    result = arena(season_store, "report", "--season", SEASON, "-o", "out/report.md", "--resamples", "200")
+    keys = ["attackers", "defenders", "reasons", "agreement", "latency"]
+    assert f"and {len(keys)} charts" in result.stdout
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    assert "## Charts" in markdown and "# Dataset report" in markdown
+    for key in keys:
+        path = out / f"report.{key}.svg"
+        assert f"]({path.name})" in markdown
+        root = ET.parse(path).getroot()
+        assert root.tag.endswith("svg")
+        words = "".join(root.itertext()).replace("\xa0", " ")
+        expected = {"attackers": "direct", "defenders": CHANGED_TEAM, "reasons": "vulnerable code",
+                    "agreement": "carol", "latency": "response time"}[key]
+        assert expected in words, key
+    arena(season_store, "report", "-o", "out/all.md", "--resamples", "200")
+    assert sorted(p.name for p in out.glob("all.*.svg")) == sorted(f"all.{k}.svg" for k in keys)
+    arena(season_store, "report", "-o", "out/plain.md", "--no-charts", "--resamples", "200")
+    assert not list(out.glob("plain.*.svg")) and "## Charts" not in (out / "plain.md").read_text(encoding="utf-8")
+    before = sorted(p.name for p in out.iterdir())
+    result = arena(season_store, "report", "--season", "autumn", "-o", "out/x.md", code=2)
+    assert "no season 'autumn'" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == before
