@@ -113,15 +113,32 @@ def import_command(db: str, file: str, name: str | None, kind: str, like: str | 
 @click.command("feedback")
 @DB_OPTION
 @TOURNAMENT_OPTION
+@click.option("--season", help="Over the rounds of this season: also the team's trend, weakest matchups and "
+                               "examples of its failures (season.md, season.json, failures.jsonl).")
 @click.option("--team", required=True, help="The team (bot name) to write feedback for.")
 @click.option("--output", "-o", required=True, type=click.Path(file_okay=False), help="Folder to write into (created).")
 @click.option("--resamples", default=1000, show_default=True, type=click.IntRange(100, 100_000), help="Bootstrap resamples for the intervals.")
-def feedback_command(db: str, tournament: str | None, team: str, output: str, resamples: int) -> None:
+def feedback_command(db: str, tournament: str | None, season: str | None, team: str, output: str, resamples: int) -> None:
     """Write one team's conversations, verdicts, findings and standings (and the human labels
-    where the tournament shares them) as JSONL plus a markdown summary."""
+    where the tournament shares them) as JSONL plus a markdown summary; with --season, its
+    progression over the season too. Never another team's data."""
     from core.data.feedback import FeedbackError, write_feedback
 
+    if season is not None and tournament is not None:
+        raise ArenaError("give --season or --tournament, not both")
     with existing_store(db) as store:
+        if season is not None:
+            from core.season.feedback import write_season_feedback
+            from core.season.summary import SeasonError
+
+            try:
+                result = write_season_feedback(store, team, season, Path(output), n_boot=resamples)
+            except (FeedbackError, SeasonError) as exc:
+                raise ArenaError(str(exc)) from None
+            click.echo(inert(f"wrote {result.conversations.conversations} conversations, {result.failures} failure "
+                             f"examples and the season's trend for {team} to {output} (labels "
+                             f"{'shared' if result.conversations.labels_shared else 'not shared'})"))
+            return
         ids = [t.id for t in pick_tournaments(store, tournament)]
         try:
             summary = write_feedback(store, team, ids, Path(output), n_boot=resamples)
