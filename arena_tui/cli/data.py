@@ -203,7 +203,8 @@ def report_command(db: str, tournament: str | None, season: str | None, output: 
             if charts:  # the season summary holds the dataset report and what the charts draw
                 summary = summarize_rounds(store, season or "report", rounds, n_boot=resamples, embed=embed,
                                            embedding_name=name,
-                                           progress=lambda step: progress.update(task, step=inert(step)))
+                                           progress=lambda done, total, step: progress.update(
+                                               task, completed=done, total=total, step=inert(step)))
                 report = summary.report
             else:
                 report = build_report(store, ids, resamples=resamples, embed=embed, embedding_name=name,
