@@ -31,6 +31,6 @@ for command in (
     evaluation.evaluate, labelling.annotate, labelling.queue, labelling.label, evaluation.agreement,
     labelling.pack, labelling.labels,
     scoring.utility, scoring.leaderboard, season.season,
-    data.export_command, data.import_command, data.feedback_command, data.report_command,
+    data.export_command, data.safe_reply_command, data.import_command, data.feedback_command, data.report_command,
 ):
     main.add_command(command)

@@ -42,7 +42,9 @@ from typing import TYPE_CHECKING
 from core.store._common import StoreError, _Transaction
 from core.store.annotate import ANNOTATE_SCHEMA
 from core.store.evaluation import EVALUATION_SCHEMA
+from core.store.fts import FTS_COLUMNS, FTS_TABLE, FTS_TOKENIZER
 from core.store.packs import PACKS_SCHEMA
+from core.store.replies import SAFE_REPLIES_SCHEMA
 from core.store.scoring import UTILITY_RESULTS_SCHEMA
 from core.store.seasons import SEASONS_SCHEMA
 
@@ -131,12 +133,11 @@ CREATE TABLE IF NOT EXISTS events (
 # the table, so instant on a store of any size). Group them by the feature that reads them.
 ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = ()
 
-TABLES = BASE_SCHEMA + EVALUATION_SCHEMA + UTILITY_RESULTS_SCHEMA + ANNOTATE_SCHEMA + PACKS_SCHEMA + SEASONS_SCHEMA
-
-# The full-text index: `turns_fts` over turns.content, kept by triggers on `turns`.
-FTS_TABLE = "turns"
-FTS_COLUMNS = ("content",)
-FTS_TOKENIZER = "unicode61"
+TABLES = BASE_SCHEMA + EVALUATION_SCHEMA + UTILITY_RESULTS_SCHEMA + ANNOTATE_SCHEMA + PACKS_SCHEMA
+# Preference pairs: safe replies annotators write (core.data.preference).
+TABLES += SAFE_REPLIES_SCHEMA
+# Seasons: tournaments grouped as rounds (core.season).
+TABLES += SEASONS_SCHEMA
 
 # What an organizer opens first (docs/store.md). Verdicts are as the last `arena-tui
 # evaluate` stored them (NULL: undecided); `findings` counts every stored bandit finding
