@@ -47,6 +47,7 @@ from core.tournament.reporter import (
     RunSummary,
     TournamentInfo,
 )
+from core.tournament.wire import History
 
 # Turns are flushed to the store at least this often, so a watcher in another process
 # sees them promptly, and in batches, so 50,000 replies cost few transactions.
@@ -271,7 +272,7 @@ class _Run:
         opaque = f"{row.seed:016x}"
         self.writer.add(StartOp(row.id, self.tid, time.time()))
         self.reporter.conversation_started(conv)
-        messages: list[dict[str, str]] = []
+        messages = History()
         status, reason, detail, ended_by = "complete", None, None, "max_pairs"
         try:
             for turn in range(2 * self.config.max_pairs):
@@ -305,7 +306,7 @@ class _Run:
                 if reply.end and not reply.content:
                     ended_by = "attacker"
                     break
-                messages = [*messages, {"role": side, "content": reply.content}]
+                messages = messages.plus(side, reply.content)
                 self.writer.add(TurnOp(row.id, turn, side, reply.content, reply.latency, time.time()))
                 self.reporter.turn(conv, turn, side, reply.content, reply.latency)
                 if reply.end:
