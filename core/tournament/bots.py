@@ -28,6 +28,7 @@ from typing import Any
 from core.text import valid_text
 from core.tournament.bothost import PROTOCOL_VERSION
 from core.tournament.config import BotSpec
+from core.tournament.wire import encode_line
 
 # Reasons a conversation can be stored as incomplete (docs/bot-protocol.md).
 TIMEOUT = "timeout"
@@ -40,6 +41,9 @@ INTERRUPTED = "interrupted"
 NO_EXCHANGE = "no_exchange"
 STORE_ERROR = "store_error"
 
+# Turn requests shorter than this, to a bot that keeps up reading, are sent together with
+# the others queued in the same turn of the event loop (`_Instance._send`).
+COALESCE_MAX_BYTES = 16 << 10
 # Time a bot gets to read "bye" and exit before it is killed.
 SHUTDOWN_GRACE_S = 2.0
 # Time a keeper gets to kill its bot's processes when told to; then it is killed itself.
@@ -182,6 +186,10 @@ class _Instance:
         self.alive = False
         self.failed = False
         self.tasks: list[asyncio.Task[None]] = []
+        # Turn request lines written in this turn of the event loop, sent in one write
+        # when it ends (`_flush_outbox`): one system call and one wake-up of the bot for
+        # all of them, instead of one each.
+        self.outbox: list[bytes] = []
 
     async def start(self) -> Hello:
         spec = self.bot.spec
@@ -238,8 +246,31 @@ class _Instance:
 
     async def _send(self, message: dict[str, Any]) -> None:
         assert self.proc is not None and self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps(message, ensure_ascii=False).encode("utf-8") + b"\n")
-        await self.proc.stdin.drain()
+        line = encode_line(message)
+        stdin = self.proc.stdin
+        if message.get("type") == "turn" and len(line) < COALESCE_MAX_BYTES and not stdin.transport.get_write_buffer_size():
+            # The pipe takes what it is given: queue the line for one write at the end of
+            # this turn of the loop.
+            if not self.outbox:
+                asyncio.get_running_loop().call_soon(self._flush_outbox)
+            self.outbox.append(line)
+        else:
+            # Hello, bye, a long request, or a bot that is behind reading: written at once,
+            # after the requests queued before it, so `drain` waits while the bot does not read.
+            self._flush_outbox()
+            stdin.write(line)
+        await stdin.drain()
+
+    def _flush_outbox(self) -> None:
+        """Write the queued turn requests. A pipe that breaks fails the instance through
+        its stdout (end of file) or the next request's drain, as a single write would."""
+        if not self.outbox:
+            return
+        data = b"".join(self.outbox)
+        self.outbox.clear()
+        assert self.proc is not None and self.proc.stdin is not None
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            self.proc.stdin.write(data)
 
     async def _pump_stderr(self) -> None:
         assert self.proc is not None and self.proc.stderr is not None
@@ -421,6 +452,7 @@ class ProcessBot:
         self.consecutive_failures = 0
         self.gave_up: str | None = None
         self._slots = asyncio.Condition()
+        self._waiting = 0  # requests waiting in `ask` for a free slot
         self._restarting: set[int] = set()
         self._closing = False
 
@@ -492,7 +524,11 @@ class ProcessBot:
                 inst = self._free_instance()
                 if inst is not None:
                     break
-                await self._slots.wait()
+                self._waiting += 1
+                try:
+                    await self._slots.wait()
+                finally:
+                    self._waiting -= 1
             # Reserve the slot before releasing the condition.
             placeholder: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
             inst.inflight[request["id"]] = placeholder
@@ -500,7 +536,8 @@ class ProcessBot:
         try:
             message = await inst.ask(request, timeout)
         finally:
-            await self._notify()
+            if self._waiting:  # a slot is free again: wake whoever waits for one
+                await self._notify()
         latency = time.perf_counter() - started
         reply = parse_reply(message, request["side"])
         self.consecutive_failures = 0
