@@ -45,7 +45,7 @@ def run(config: str | None, db: str, resume: bool, retry_incomplete: bool, concu
     Without CONFIG, runs the bundled sample tournament (5 attackers × 5 defenders).
     Ctrl+C stops gracefully; run again with --resume to finish.
     """
-    cfg = read_config(config, concurrency=concurrency, conversations_per_matchup=conversations, name=name)
+    cfg = read_config(config, starts_bots=True, concurrency=concurrency, conversations_per_matchup=conversations, name=name)
     from arena_tui.cli.headless import HeadlessReporter, print_summary
     from core.tournament.orchestrator import RunControl, RunError
 
@@ -104,7 +104,7 @@ def bots_check(config: str | None, timeout: float | None) -> None:
     """
     from core.tournament.bots import BotFailure, check_bot
 
-    cfg = read_config(config)
+    cfg = read_config(config, starts_bots=True)
     limit = timeout or cfg.timeout
 
     async def check_all() -> list[tuple[str, object]]:
@@ -119,17 +119,19 @@ def bots_check(config: str | None, timeout: float | None) -> None:
 
     results = asyncio.run(check_all())
     table = Table(title=inert_text(f"Bots of {cfg.name}"), title_justify="left")
-    for column in ("bot", "side", "kind", "reports as", "version", "concurrency", "handshake", "status"):
+    for column in ("bot", "side", "kind", "reports as", "version", "concurrency", "handshake", "isolation", "status"):
         table.add_column(column)
     failed = 0
     for spec, result in results:
         if isinstance(result, BotFailure):
             failed += 1
-            table.add_row(inert_text(spec.name), spec.side, spec.kind, "", "", "", "", inert_text(result.detail, style="red", max_line=120))
+            table.add_row(inert_text(spec.name), spec.side, spec.kind, "", "", "", "", "",
+                          inert_text(result.detail, style="red", max_line=120))
         else:
             table.add_row(
                 inert_text(spec.name), spec.side, spec.kind, inert_text(result.name or ""), inert_text(result.version or ""),
-                str(result.concurrency), f"{result.latency * 1000:.0f} ms", inert_text("ok", style="green"),
+                str(result.concurrency), f"{result.latency * 1000:.0f} ms", result.isolation or "-",
+                inert_text("ok", style="green"),
             )
     Console(highlight=False).print(table)
     if failed:
@@ -171,7 +173,7 @@ def make_watch_app(config: str | None = None, db: str | Path = DEFAULT_DB, *, fo
         return WatchApp(path, tournament, None, clock)
     if tournament is not None:
         raise ArenaError("--tournament picks what to follow; to run a tournament under a name, use --name")
-    cfg = read_config(config, **(overrides or {}))
+    cfg = read_config(config, starts_bots=True, **(overrides or {}))
     store = open_run_store(cfg, db, resume, retry_incomplete, also="--follow to replay it, ")
     if pace is None:
         pace = SAMPLE_PACE_S if config is None else 0.0

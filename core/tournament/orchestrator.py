@@ -39,6 +39,7 @@ from core.tournament.bots import (
     make_bot,
 )
 from core.tournament.config import TournamentConfig
+from core.tournament.isolation import hidden_for_store
 from core.tournament.reporter import (
     BotStats,
     ConversationRef,
@@ -226,7 +227,9 @@ class _Run:
         self.control = control
         self.writer = StoreWriter(store)
         self.stats = {b.name: BotStats(b.name, b.side) for b in config.bots}
-        self.bots: dict[str, Bot] = {b.name: make_bot(b, log_dir, handshake_timeout=config.timeout, on_event=self.on_bot_event) for b in config.bots}
+        hidden = hidden_for_store(store.path)  # a sandboxed bot never sees the store or its logs
+        self.bots: dict[str, Bot] = {b.name: make_bot(b, log_dir, handshake_timeout=config.timeout, on_event=self.on_bot_event,
+                                                      hidden=hidden) for b in config.bots}
         self.requests: dict[str, tuple[ConversationRef, int]] = {}
         self.replies = 0
         self.played = 0

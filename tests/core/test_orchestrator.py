@@ -193,7 +193,7 @@ def test_scrubbed_environment_and_limits(write_config, tmp_path: Path, monkeypat
     assert reply["mine"] == "yes"
     assert reply["as"] == 300 << 20
     assert set(reply["env"]) <= {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "ARENA_BOT_NAME", "ARENA_BOT_SIDE",
-                                 "PYTHONUNBUFFERED", "MINE", "LC_CTYPE"}
+                                 "PYTHONUNBUFFERED", "MINE", "LC_CTYPE", "PWD"}
 
 
 def test_bot_that_fails_handshake_makes_its_conversations_incomplete(write_config, tmp_path: Path) -> None:
