@@ -1,4 +1,5 @@
-"""The evaluation pipeline: `evaluate` (static stage, queue, verdicts) and `agreement`."""
+"""The evaluation pipeline: `evaluate` (static stage, queue, verdicts), `judge` (machine
+annotators) and `agreement`."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from rich.table import Table
 from arena_tui.cli.common import (
     DB_OPTION,
     TOURNAMENT_OPTION,
+    ArenaError,
     existing_store,
+    make_progress,
     pick_tournaments,
 )
 from arena_tui.common.safe import inert_text
@@ -68,6 +71,66 @@ def _print_evaluation(console: Console, name: str, static, queue, verdicts) -> N
     for (verdict, reason), n in sorted(outcome.items()):
         table.add_row(inert_text(verdict), reason, str(n))
     console.print(table)
+
+
+@click.command()
+@DB_OPTION
+@TOURNAMENT_OPTION
+@click.option("--judge", "judge_name", help="Only this judge (default: every judge of the tournament's [[evaluation.judges]]).")
+@click.option("--concurrency", type=click.IntRange(1, 1024), help="Requests in flight at once (default: the judge's `concurrency`).")
+@click.option("--retries", type=click.IntRange(0, 20), help="More attempts per item after a failure (default: the judge's `retries`).")
+@click.option("--limit", type=click.IntRange(1), help="Label at most this many items in this pass.")
+def judge(db: str, tournament: str | None, judge_name: str | None, concurrency: int | None, retries: int | None,
+          limit: int | None) -> None:
+    """Run the configured judges over the review queue.
+
+    Incremental and resumable: items a judge has labelled are skipped, results are stored
+    as they arrive, and items whose every attempt failed are tried again next time. Judge
+    labels are kept apart from the annotators' and never count as human labels; the
+    verdicts are recomputed at the end (a routing policy may let a trusted judge decide).
+    """
+    from core.evaluation.judges import JudgeError, run_judge
+    from core.evaluation.pipeline import build_queue, refresh_verdicts
+
+    console = Console(highlight=False)
+    with existing_store(db) as store:
+        chosen = pick_tournaments(store, tournament)
+        ran = False
+        for t in chosen:
+            judges = t.settings.evaluation.judges
+            if judge_name is not None:
+                judges = tuple(j for j in judges if j.name == judge_name)
+            if not judges:
+                if judge_name is not None and tournament is not None:
+                    known = ", ".join(j.name for j in t.settings.evaluation.judges) or "none configured"
+                    raise ArenaError(f"tournament {t.name!r} has no judge {judge_name!r} (judges: {known})")
+                continue
+            for spec in judges:
+                ran = True
+                with make_progress(console, f"judge {spec.name}: {t.name}") as progress:
+                    task = progress.add_task("", total=None)
+
+                    def advance(done: int, total: int, task=task) -> None:  # noqa: ANN001
+                        progress.update(task, completed=done, total=total)
+
+                    try:
+                        summary = run_judge(store, t.id, spec, concurrency=concurrency, retries=retries, limit=limit,
+                                            progress=advance)
+                    except JudgeError as exc:
+                        raise ArenaError(f"judge {spec.name!r}: {exc}") from None
+                labels = ", ".join(f"{label} {n}" for label, n in sorted((summary.by_label or {}).items()))
+                line = (f"{t.name}: judge {spec.name} labelled {summary.labelled} of {summary.pending} items"
+                        f" in {summary.seconds:.1f} s" + (f" ({labels})" if labels else ""))
+                if summary.failed:
+                    line += f"; {summary.failed} failed (tried again next time)"
+                if summary.already:
+                    line += f"; {summary.already} labelled earlier"
+                console.print(inert_text(line))
+            build_queue(store, t.id)
+            refresh_verdicts(store, t.id)
+        if not ran:
+            what = f"no judge {judge_name!r}" if judge_name else "no judges"
+            raise ArenaError(f"{what} configured for the selected tournaments ([[evaluation.judges]] in the config)")
 
 
 @click.command()

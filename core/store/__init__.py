@@ -34,6 +34,7 @@ from core.store.evaluation import (
     _EvaluationMixin,
 )
 from core.store.follow import _FollowMixin
+from core.store.judges import JudgeLabelRow, _JudgesMixin
 from core.store.ops import BotVersionOp, EventOp, FinishOp, StartOp, StoreOp, TurnOp
 from core.store.packs import _PacksMixin
 from core.store.schema import SCHEMA_VERSION, make_current, stored_version, version_error
@@ -41,7 +42,7 @@ from core.store.scoring import ScoringRow, UtilityResultRow, _ScoringMixin
 
 __all__ = [
     "SCHEMA_VERSION", "AssignmentRow", "BotRow", "BotVersionOp", "CodeBlockRow", "ConversationRow", "EventOp",
-    "EventRow", "FindingRow", "FinishOp", "LabelEvent", "MatchupRow", "ScoringRow", "StartOp", "Store", "StoreError",
+    "EventRow", "FindingRow", "FinishOp", "JudgeLabelRow", "LabelEvent", "MatchupRow", "ScoringRow", "StartOp", "Store", "StoreError",
     "StoreOp", "TournamentRow", "TournamentSettings", "Transcript", "TurnOp", "TurnRow", "UtilityResultRow",
     "Verdict", "damaged", "is_damage",
 ]
@@ -260,7 +261,7 @@ def damaged(path: str | Path | None, detail: str) -> StoreError:
                       " backup, or salvage what is readable with sqlite3's .recover")
 
 
-class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _PacksMixin):
+class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _PacksMixin, _JudgesMixin):
     """An open arena store. Use `Store.open` (or `Store.open_readonly` for followers).
 
     Read methods give one frozen dataclass per record (`TournamentRow`, `BotRow`,

@@ -42,6 +42,7 @@ from typing import TYPE_CHECKING
 from core.store._common import StoreError, _Transaction
 from core.store.annotate import ANNOTATE_SCHEMA
 from core.store.evaluation import EVALUATION_SCHEMA
+from core.store.judges import JUDGES_SCHEMA
 from core.store.packs import PACKS_SCHEMA
 from core.store.scoring import UTILITY_RESULTS_SCHEMA
 
@@ -131,6 +132,8 @@ CREATE TABLE IF NOT EXISTS events (
 ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = ()
 
 TABLES = BASE_SCHEMA + EVALUATION_SCHEMA + UTILITY_RESULTS_SCHEMA + ANNOTATE_SCHEMA + PACKS_SCHEMA
+# Judges (machine annotators' labels, kept apart from the human label log).
+TABLES += JUDGES_SCHEMA
 
 # The full-text index: `turns_fts` over turns.content, kept by triggers on `turns`.
 FTS_TABLE = "turns"
