@@ -144,17 +144,72 @@ def agreement(db: str, tournament: str | None, as_json: bool, resamples: int) ->
     import json as json_module
 
     from core.evaluation.pipeline import agreement as compute
-    from core.evaluation.pipeline import agreement_shortfall
+    from core.evaluation.pipeline import agreement_shortfall, judge_trusts, routing_summary
 
     with existing_store(db) as store:
-        reports = [(t.name, compute(store, t.id, resamples=resamples), agreement_shortfall(store, t.id))
+        reports = [(t.name, compute(store, t.id, resamples=resamples), agreement_shortfall(store, t.id),
+                    judge_trusts(store, t.id, resamples=resamples), routing_summary(store, t.id))
                    for t in pick_tournaments(store, tournament)]
     if as_json:
-        click.echo(json_module.dumps({name: _report_dict(r) for name, r, _ in reports}, indent=2))
+        click.echo(json_module.dumps({name: _report_dict(r) | {"judges": [_trust_dict(j, routing) for j in trusts]}
+                                      for name, r, _, trusts, routing in reports}, indent=2))
         return
     console = Console(highlight=False)
-    for name, report, shortfall in reports:
+    for name, report, shortfall, trusts, routing in reports:
         print_agreement(console, name, report, shortfall)
+        print_judges(console, trusts, routing)
+
+
+def _trust_dict(trust, routing: str | None) -> dict:  # noqa: ANN001
+    import math
+
+    return {
+        "judge": trust.judge,
+        "items": trust.items,
+        "cohen_kappa": _estimate(trust.kappa),
+        "agreement": _estimate(trust.agreement),
+        "per_label": {str(label): {"judged": t.judged, "correct": t.correct, "actual": t.actual,
+                                   "precision": _estimate(t.precision), "recall": _estimate(t.recall)}
+                      for label, t in trust.per_label.items()},
+        "confusion": {"labels": [str(label) for label in trust.labels], "human_by_judge": [list(r) for r in trust.confusion]},
+        "dawid_skene_accuracy": None if math.isnan(trust.ds_accuracy) else round(trust.ds_accuracy, 6),
+        "routing": routing if routing and routing.startswith(f"routing: judge {trust.judge} ") else None,
+    }
+
+
+def print_judges(console: Console, trusts, routing: str | None = None) -> None:  # noqa: ANN001
+    """Each judge against the human verdicts: κ, agreement, precision and recall per label
+    (95 % intervals), the confusion matrix and its Dawid-Skene accuracy; then the routing line."""
+    import math
+
+    from core.data.report import fmt_estimate
+
+    for trust in trusts:
+        role = " (routing judge)" if routing and routing.startswith(f"routing: judge {trust.judge} ") else ""
+        if not trust.items:
+            console.print(inert_text(f"judge {trust.judge}{role}: no item has both its label and a human verdict yet"))
+            continue
+        table = Table(title=inert_text(f"Judge {trust.judge}{role} against the human verdicts, {trust.items} items"),
+                      title_justify="left")
+        table.add_column("measure")
+        table.add_column("value (95 % interval)")
+        table.add_row("Cohen's κ", fmt_estimate(trust.kappa))
+        table.add_row("agreement", fmt_estimate(trust.agreement))
+        for label, t in trust.per_label.items():
+            table.add_row(inert_text(f"precision {label} ({t.correct}/{t.judged})"), fmt_estimate(t.precision))
+            table.add_row(inert_text(f"recall {label} ({t.correct}/{t.actual})"), fmt_estimate(t.recall))
+        if not math.isnan(trust.ds_accuracy):
+            table.add_row("Dawid-Skene accuracy", f"{trust.ds_accuracy:.3f}")
+        console.print(table)
+        confusion = Table(title="human ↓ × judge →", title_justify="left")
+        confusion.add_column("")
+        for label in trust.labels:
+            confusion.add_column(inert_text(str(label)), justify="right")
+        for label, row in zip(trust.labels, trust.confusion, strict=True):
+            confusion.add_row(inert_text(str(label)), *(str(n) for n in row))
+        console.print(confusion)
+    if routing:
+        console.print(inert_text(routing))
 
 
 def _estimate(e) -> dict:  # noqa: ANN001

@@ -567,6 +567,45 @@ def agreement(store: Store, tournament_id: int, *, resamples: int = 1000, seed: 
     return agreement_report(rows, categories=list(settings.labels), resamples=resamples, seed=seed)
 
 
+def judge_trusts(store: Store, tournament_id: int, *, resamples: int = 1000, seed: int = 0) -> list:
+    """Each configured judge (and any other judge with labels stored) against the human
+    verdicts (annotators' majority, adjudication or Dawid-Skene; never the static stage or
+    a judge), over every item both have: `core.evaluation.trust.JudgeTrust` each."""
+    from core.evaluation.trust import judge_trust
+
+    settings = _tournament(store, tournament_id).settings.evaluation
+    human = {v.conversation_id: v.verdict for v in _human_verdicts(store, tournament_id, settings)
+             if v.verdict is not None and v.reason in (ANNOTATORS, ADJUDICATED, DAWID_SKENE)}
+    adjudicators = set(settings.adjudicators)
+    rows = [row for row in store.current_label_rows(tournament_id) if row[1] not in adjudicators]
+    by_judge: dict[str, dict[int, str]] = {j.name: {} for j in settings.judges}
+    for r in store.judge_labels(tournament_id):
+        if r.label is not None and r.label in settings.labels:
+            by_judge.setdefault(r.judge, {})[r.conversation_id] = r.label
+    return [judge_trust(name, labels, human, settings.labels, human_rows=rows, resamples=resamples, seed=seed)
+            for name, labels in by_judge.items()]
+
+
+def routing_summary(store: Store, tournament_id: int) -> str | None:
+    """One line on where routing stands (None without a routing policy): the labels the
+    judge decides alone, the calibration items measured and each label's precision bound."""
+    settings = _tournament(store, tournament_id).settings.evaluation
+    routing = settings.routing
+    if routing is None:
+        return None
+    human = {v.conversation_id: v for v in _human_verdicts(store, tournament_id, settings)}
+    state = routing_state(store, tournament_id, human)
+    assert state is not None
+    trust = state.trust
+    bounds = ", ".join(f"{label} {t.precision.low:.3f} ({t.correct}/{t.judged})" if t.judged else f"{label} –"
+                       for label, t in trust.per_label.items())  # type: ignore[attr-defined]
+    decided = sum(1 for v in compute_verdicts(store, tournament_id) if v.reason == JUDGE)
+    trusted = ", ".join(sorted(state.trusted)) or "nothing"
+    return (f"routing: judge {routing.judge} decides {trusted} alone ({decided} verdicts); calibration: "
+            f"{trust.items} items with a human verdict (needs {routing.min_calibration}), {state.calibration_pending} "
+            f"awaiting labels; precision lower bounds: {bounds} (bar {routing.min_precision:g})")  # type: ignore[attr-defined]
+
+
 def agreement_shortfall(store: Store, tournament_id: int) -> str | None:
     """Why a tournament has no agreement figures yet (no item holds current labels from two
     annotators), naming k and the roster; None once it has some."""
@@ -599,7 +638,8 @@ def analyzer_audit(store: Store, tournament_id: int) -> tuple[int, int]:
     judged = confirmed = 0
     for cid in audit_items:
         human = [label for who, label in current.get(cid, {}).items() if who not in settings.adjudicators]
-        winner = majority_verdict(human, settings.annotators_per_item)
+        # Adaptive assignment: two agreeing labels are a majority.
+        winner = majority_verdict(human, settings.initial_annotators if settings.adaptive else settings.annotators_per_item)
         if winner is not None:
             judged += 1
             confirmed += int(winner == settings.attack_label)
