@@ -96,3 +96,10 @@ class _JudgesMixin:
                 f"SELECT conversation_id FROM judge_labels WHERE judge = ? AND label IS NOT NULL"
                 f" AND conversation_id IN ({marks})", [judge, *chunk]))
         return done
+
+    def verdict_reasons(self, tournament_ids: Sequence[int]) -> dict[str, int]:
+        """How many stored verdicts of these tournaments have each reason (undecided included)."""
+        marks = ",".join("?" * len(tournament_ids)) or "NULL"
+        return dict(self.conn.execute(
+            f"SELECT reason, COUNT(*) FROM verdicts WHERE tournament_id IN ({marks}) GROUP BY reason",
+            list(tournament_ids)).fetchall())

@@ -280,6 +280,12 @@ def test_routing_gives_a_trusted_judge_the_rest_and_a_weak_one_nothing(tmp_path:
                 assert verdicts[cid].method == "judge:marker"
             else:
                 assert cid in assigned and verdicts[cid].verdict == "attack" and verdicts[cid].method == "majority"
+        # The leaderboard says how many verdicts came from the judge.
+        from core.scoring.leaderboard import compute_leaderboard
+
+        board = compute_leaderboard(store, [tid], n_boot=100)
+        assert board.judge_verdicts == sum(1 for cid in outside if truth[cid] == "defense") > 0
+        assert board.decided_verdicts == n
     else:
         assert assigned == set(ids)
         assert not any(v.reason == JUDGE for v in verdicts.values())
