@@ -125,7 +125,7 @@ def judge(db: str, tournament: str | None, judge_name: str | None, concurrency: 
                     line += f"; {summary.failed} failed (tried again next time)"
                 if summary.already:
                     line += f"; {summary.already} labelled earlier"
-                console.print(inert_text(line))
+                console.print(inert_text(line), soft_wrap=True)
             build_queue(store, t.id)
             refresh_verdicts(store, t.id)
         if not ran:
