@@ -19,7 +19,13 @@ import pytest
 from click.testing import CliRunner
 
 from arena_tui.cli import main
-from core.evaluation.pipeline import JUDGE, build_queue, compute_verdicts, record_label, refresh_verdicts
+from core.evaluation.pipeline import (
+    JUDGE,
+    build_queue,
+    compute_verdicts,
+    record_label,
+    refresh_verdicts,
+)
 from core.evaluation.settings import JudgeSpec, RoutingSettings
 from core.store import Store
 from tests.core.test_judges import build_store
