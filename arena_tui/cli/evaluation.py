@@ -60,6 +60,11 @@ def _print_evaluation(console: Console, name: str, static, queue, verdicts) -> N
     queued = (f"queued {queue.review_items} for review and {queue.audit_items} for analyzer audit "
               f"({queue.assignments} assignments)" if queue.assignments else "nothing new to queue")
     console.print(inert_text(f"{name}: {scanned}; {queued}"))
+    if queue.judge_items or queue.held_items or queue.extra_assignments:
+        # Routing and adaptive assignment: what did not go to annotators, and why.
+        console.print(inert_text(f"  routing: {queue.judge_items} decided by the judge, {queue.held_items} held until "
+                                 f"the calibration sample or the judge has labelled them; adaptive: "
+                                 f"{queue.extra_assignments} extra assignments after a disagreement"))
     if queue.no_roster:
         console.print("  no annotators in the config's [evaluation] roster: nothing queued", style="yellow", markup=False)
     if static.findings_by_test:

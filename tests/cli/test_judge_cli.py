@@ -51,6 +51,10 @@ def test_judge_the_sample_then_measure_it_against_the_annotators(evaluated_sampl
     agree = sum(1 for cid in review if cid % 2) + sum(1 for cid in review if not cid % 2 and judged[cid] == "defense")
     assert judge["agreement"]["value"] == round(agree / len(review), 6)
     assert sum(map(sum, judge["confusion"]["human_by_judge"])) == len(review) and odd
+    report = arena(evaluated_sample, "report", "-o", "report.md", "--resamples", "200")
+    assert report.returncode == 0, report.stderr
+    markdown = (evaluated_sample / "report.md").read_text()
+    assert "## Judges against the human verdicts" in markdown and "| sample | code-risk |" in markdown
 
 
 def test_judge_errors_are_one_line(evaluated_sample: Path, tmp_path: Path) -> None:
