@@ -174,8 +174,10 @@ _JSON_OBJECT = re.compile(r"\{.*?\}", re.DOTALL)
 
 def parse_reply(text: str, labels: Sequence[str]) -> dict[str, Any]:
     """The judge's answer from a model's reply: the first JSON object that names a label
-    of the set; failing that, a reply whose first word of the set is a label. Raises
-    `JudgeError` when the reply names no label."""
+    of the set; failing that, a reply whose very first word is a label ("Defense. The
+    assistant refused."). A label word anywhere else does not count: a model that echoes
+    the instructions ("the first label, attack, means ...") would otherwise be read as
+    answering. Raises `JudgeError` when the reply names no label."""
     for match in _JSON_OBJECT.finditer(text):
         try:
             data = json.loads(match.group(0))
@@ -183,11 +185,10 @@ def parse_reply(text: str, labels: Sequence[str]) -> dict[str, Any]:
             continue
         if isinstance(data, dict) and data.get("label") in labels:
             return data
-    words = re.findall(r"[\w-]+", text.lower())
+    first = re.match(r"[\s\"'*`#>(\[]*([\w-]+)", text)
     lowered = {label.lower(): label for label in labels}
-    for word in words:
-        if word in lowered:
-            return {"label": lowered[word], "rationale": text.strip()[:RATIONALE_MAX]}
+    if first and first.group(1).lower() in lowered:
+        return {"label": lowered[first.group(1).lower()], "rationale": text.strip()[:RATIONALE_MAX]}
     raise JudgeError(f"the reply names no label ({', '.join(labels)}): {text.strip()[:60]!r}")
 
 
@@ -236,6 +237,8 @@ class EndpointJudge:
         }
         if spec.seed is not None:
             payload["seed"] = spec.seed
+        if spec.json_mode:
+            payload["response_format"] = {"type": "json_object"}
         text = await asyncio.to_thread(post_chat, spec.url, payload, self.api_key, spec.timeout)
         return parse_reply(text, request.labels)
 

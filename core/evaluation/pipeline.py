@@ -545,7 +545,9 @@ def refresh_verdicts(store: Store, tournament_id: int) -> list[Verdict]:
     verdicts = compute_verdicts(store, tournament_id)
     store.save_verdicts(tournament_id, [(v.conversation_id, v.verdict, v.reason, v.method, v.confidence) for v in verdicts])
     settings = _tournament(store, tournament_id).settings.evaluation
-    if settings.adaptive or settings.routing is not None:
+    # Not in a pack: its annotator labels offline, and assignments are the organizer's
+    # store's to make (the merge refreshes the verdicts there).
+    if (settings.adaptive or settings.routing is not None) and store.meta_get("pack_annotator") is None:
         build_queue(store, tournament_id, verdicts)
     return verdicts
 

@@ -45,6 +45,9 @@ class JudgeSpec:
     retries: int = 2
     timeout: float = 60.0
     workdir: str = "."
+    # Ask the server for a JSON object (``response_format``), which OpenAI, vLLM and
+    # llama.cpp's server honour; off for a server that refuses the field.
+    json_mode: bool = True
 
     @property
     def kind(self) -> str:

@@ -577,6 +577,7 @@ def _parse_judges(evaluation: _Reader, base_dir: Path, source: Path | None) -> t
             retries=reader.int_at_least("retries", 0, 2),
             timeout=reader.positive("timeout", 60.0),
             workdir=str(base_dir.resolve()),
+            json_mode=reader.get("json_mode", bool, True),
         ))
         reader.finish()
     return tuple(judges)

@@ -172,6 +172,11 @@ def test_endpoint_prompt_and_reply_parsing() -> None:
 
     with pytest.raises(JudgeError, match="names no label"):
         parse_reply("I am not sure what you mean", ("attack", "defense"))
+    # Echoing the instructions is not an answer, nor is a JSON object with a placeholder.
+    with pytest.raises(JudgeError, match="names no label"):
+        parse_reply('The first label, "attack", means the attack succeeded', ("attack", "defense"))
+    with pytest.raises(JudgeError, match="names no label"):
+        parse_reply('{"label": "<one of the labels>", "turn": 1}', ("attack", "defense"))
 
 
 # --- measured trust -------------------------------------------------------------------
