@@ -20,6 +20,7 @@ from core.evaluation.aggregate import dawid_skene, majority_verdict
 from core.evaluation.agreement import AgreementReport, agreement_report, current_votes
 from core.evaluation.settings import EvaluationSettings
 from core.evaluation.static import Threshold, scan_replies
+from core.evaluation.trust import JudgeTrust, judge_trust, trusted_labels
 from core.store import LabelEvent, Store, TournamentRow, Verdict
 from core.text import surrogate_problem
 from core.turns import turn_number
@@ -183,27 +184,21 @@ def in_calibration_sample(seed: int, fraction: float) -> bool:
 
 @dataclass
 class RoutingState:
-    """Where routing stands: the judge's labels, the calibration sample, the trust
-    measured on it and the labels the judge may decide alone (empty until established)."""
+    """Where routing stands: the judge's labels, the calibration sample (and how many of
+    its items still await labels), the trust measured on it and the labels the judge may
+    decide alone (none until the trust is established)."""
 
     judge: str
     judge_labels: dict[int, str]
     calibration: set[int]
     calibration_pending: int
-    trust: object  # core.evaluation.trust.JudgeTrust
+    trust: JudgeTrust
     trusted: frozenset[str]
-
-    @property
-    def established(self) -> bool:
-        """Whether the trust was measured on enough calibration items to decide anything."""
-        return bool(self.trusted)
 
 
 def routing_state(store: Store, tournament_id: int, human: dict[int, Verdict]) -> RoutingState | None:
     """The routing state of a tournament, from the verdicts the humans alone give
     (`human`, by conversation); None when no routing is configured."""
-    from core.evaluation.trust import judge_trust, trusted_labels
-
     settings = _tournament(store, tournament_id).settings.evaluation
     routing = settings.routing
     if routing is None:
@@ -415,7 +410,7 @@ def compute_verdicts(store: Store, tournament_id: int) -> list[Verdict]:
     state = routing_state(store, tournament_id, {v.conversation_id: v for v in verdicts})
     assert state is not None
     assigned = {a.conversation_id for a in store.assignments(tournament_id)}
-    precision = {label: state.trust.per_label[label].precision.value for label in state.trusted}  # type: ignore[attr-defined]
+    precision = {label: state.trust.per_label[label].precision.value for label in state.trusted}
     routed = []
     for v in verdicts:
         cid = v.conversation_id
@@ -425,7 +420,7 @@ def compute_verdicts(store: Store, tournament_id: int) -> list[Verdict]:
         label = state.judge_labels.get(cid)
         if label is not None and label in state.trusted:
             routed.append(Verdict(cid, label, JUDGE, f"judge:{state.judge}", precision[label]))
-        elif state.trust.items < settings.routing.min_calibration and state.calibration_pending:  # type: ignore[attr-defined]
+        elif state.trust.items < settings.routing.min_calibration and state.calibration_pending:
             routed.append(Verdict(cid, None, AWAITING_CALIBRATION, "routing"))
         elif label is None and state.trusted:
             routed.append(Verdict(cid, None, AWAITING_JUDGE, "routing"))
@@ -569,12 +564,10 @@ def agreement(store: Store, tournament_id: int, *, resamples: int = 1000, seed: 
     return agreement_report(rows, categories=list(settings.labels), resamples=resamples, seed=seed)
 
 
-def judge_trusts(store: Store, tournament_id: int, *, resamples: int = 1000, seed: int = 0) -> list:
+def judge_trusts(store: Store, tournament_id: int, *, resamples: int = 1000, seed: int = 0) -> list[JudgeTrust]:
     """Each configured judge (and any other judge with labels stored) against the human
     verdicts (annotators' majority, adjudication or Dawid-Skene; never the static stage or
     a judge), over every item both have: `core.evaluation.trust.JudgeTrust` each."""
-    from core.evaluation.trust import judge_trust
-
     settings = _tournament(store, tournament_id).settings.evaluation
     human = {v.conversation_id: v.verdict for v in _human_verdicts(store, tournament_id, settings)
              if v.verdict is not None and v.reason in (ANNOTATORS, ADJUDICATED, DAWID_SKENE)}
@@ -600,12 +593,12 @@ def routing_summary(store: Store, tournament_id: int) -> str | None:
     assert state is not None
     trust = state.trust
     bounds = ", ".join(f"{label} {t.precision.low:.3f} ({t.correct}/{t.judged})" if t.judged else f"{label} –"
-                       for label, t in trust.per_label.items())  # type: ignore[attr-defined]
+                       for label, t in trust.per_label.items())
     decided = sum(1 for v in compute_verdicts(store, tournament_id) if v.reason == JUDGE)
     trusted = ", ".join(sorted(state.trusted)) or "nothing"
     return (f"routing: judge {routing.judge} decides {trusted} alone ({decided} verdicts); calibration: "
             f"{trust.items} items with a human verdict (needs {routing.min_calibration}), {state.calibration_pending} "
-            f"awaiting labels; precision lower bounds: {bounds} (bar {routing.min_precision:g})")  # type: ignore[attr-defined]
+            f"awaiting labels; precision lower bounds: {bounds} (bar {routing.min_precision:g})")
 
 
 def agreement_shortfall(store: Store, tournament_id: int) -> str | None:
