@@ -60,11 +60,12 @@ def _print_evaluation(console: Console, name: str, static, queue, verdicts) -> N
     queued = (f"queued {queue.review_items} for review and {queue.audit_items} for analyzer audit "
               f"({queue.assignments} assignments)" if queue.assignments else "nothing new to queue")
     console.print(inert_text(f"{name}: {scanned}; {queued}"))
-    if queue.judge_items or queue.held_items or queue.extra_assignments:
+    judged, held, extra = (getattr(queue, name, 0) for name in ("judge_items", "held_items", "extra_assignments"))
+    if judged or held or extra:
         # Routing and adaptive assignment: what did not go to annotators, and why.
-        console.print(inert_text(f"  routing: {queue.judge_items} decided by the judge, {queue.held_items} held until "
-                                 f"the calibration sample or the judge has labelled them; adaptive: "
-                                 f"{queue.extra_assignments} extra assignments after a disagreement"))
+        console.print(inert_text(f"  routing: {judged} decided by the judge, {held} held until the calibration sample "
+                                 f"or the judge has labelled them; adaptive: {extra} extra assignments after a "
+                                 "disagreement"))
     if queue.no_roster:
         console.print("  no annotators in the config's [evaluation] roster: nothing queued", style="yellow", markup=False)
     if static.findings_by_test:
@@ -192,7 +193,8 @@ def print_judges(console: Console, trusts, routing: str | None = None) -> None: 
     for trust in trusts:
         role = " (routing judge)" if routing and routing.startswith(f"routing: judge {trust.judge} ") else ""
         if not trust.items:
-            console.print(inert_text(f"judge {trust.judge}{role}: no item has both its label and a human verdict yet"))
+            if routing:  # nothing to measure yet; without routing, nothing to say either
+                console.print(inert_text(f"judge {trust.judge}{role}: no item has both its label and a human verdict yet"))
             continue
         table = Table(title=inert_text(f"Judge {trust.judge}{role} against the human verdicts, {trust.items} items"),
                       title_justify="left")

@@ -11,6 +11,7 @@ import ast
 import functools
 import hashlib
 import importlib.machinery
+import importlib.util
 import json
 import os
 import shlex
@@ -553,7 +554,7 @@ def _parse_judges(evaluation: _Reader, base_dir: Path, source: Path | None) -> t
         url = reader.get("url", str, "")
         model = reader.get("model", str, "")
         if python:
-            _check_python_spec(python, reader.key("python"), base_dir, {}, source, method="judge")
+            _check_judge_spec(python, reader.key("python"), base_dir, source)
             target, _, cls = python.rpartition(":")
             if target.endswith(".py") and not Path(target).is_absolute():
                 python = f"{(base_dir / target).resolve()}:{cls}"
@@ -581,6 +582,30 @@ def _parse_judges(evaluation: _Reader, base_dir: Path, source: Path | None) -> t
         ))
         reader.finish()
     return tuple(judges)
+
+
+def _check_judge_spec(spec: str, key: str, base_dir: Path, source: Path | None) -> None:
+    """A judge's `file.py:Class` or `module:Class`, checked like a bot's; a module may also
+    be one only an import hook finds (an editable install, such as the bundled sample's):
+    a judge is the organizer's code, so locating it with `importlib.util.find_spec`
+    (which imports its parent packages) is allowed, as it is not for a team's bot."""
+    target, sep, cls = spec.rpartition(":")
+    if sep and target and not target.endswith(".py") and cls.isidentifier():
+        found, _ = _module_source(target, [str(base_dir), *(p for p in sys.path if p)])
+        if not found:
+            try:
+                module_spec = importlib.util.find_spec(target)
+            except (ImportError, ValueError):
+                module_spec = None
+            if module_spec is None:
+                raise ConfigError(key, f"module {target!r} not found next to the config or on the Python path", source)
+            origin = module_spec.origin
+            if origin and origin.endswith(".py"):
+                problem = _class_problem(Path(origin), cls, "judge")
+                if problem:
+                    raise ConfigError(key, f"{target} {problem}", source)
+            return
+    _check_python_spec(spec, key, base_dir, {}, source, method="judge")
 
 
 def _parse_routing(evaluation: _Reader, judges: tuple[JudgeSpec, ...], source: Path | None) -> RoutingSettings | None:
