@@ -166,6 +166,14 @@ class TurnRow:
     content: str
     latency: float | None
     created_at: float
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    finish_reason: str | None = None
+
+    @property
+    def truncated(self) -> bool:
+        """True when the reply was cut at the bot's ``max_tokens``."""
+        return self.finish_reason == "length"
 
 
 @dataclass(frozen=True)
@@ -608,9 +616,10 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
                 match op:
                     case TurnOp():
                         execute(
-                            "INSERT INTO turns (conversation_id, turn_index, role, content, latency, created_at)"
-                            " VALUES (?, ?, ?, ?, ?, ?)",
-                            (op.conversation_id, op.turn_index, op.role, op.content, op.latency, op.at),
+                            "INSERT INTO turns (conversation_id, turn_index, role, content, latency, created_at,"
+                            " prompt_tokens, completion_tokens, finish_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            (op.conversation_id, op.turn_index, op.role, op.content, op.latency, op.at,
+                             op.prompt_tokens, op.completion_tokens, op.finish_reason),
                         )
                     case StartOp():
                         execute(
@@ -647,7 +656,8 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
     def turns(self, conversation_id: int) -> list[TurnRow]:
         """A conversation's turns in order."""
         rows = self.conn.execute(
-            "SELECT id, conversation_id, turn_index, role, content, latency, created_at FROM turns"
+            "SELECT id, conversation_id, turn_index, role, content, latency, created_at, prompt_tokens,"
+            " completion_tokens, finish_reason FROM turns"
             " WHERE conversation_id = ? ORDER BY turn_index",
             (conversation_id,),
         ).fetchall()
@@ -656,7 +666,8 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
     def turns_after(self, rowid: int, limit: int = 1000) -> list[TurnRow]:
         """Turns stored after `rowid` (for followers), oldest first."""
         rows = self.conn.execute(
-            "SELECT id, conversation_id, turn_index, role, content, latency, created_at FROM turns"
+            "SELECT id, conversation_id, turn_index, role, content, latency, created_at, prompt_tokens,"
+            " completion_tokens, finish_reason FROM turns"
             " WHERE id > ? ORDER BY id LIMIT ?",
             (rowid, limit),
         ).fetchall()

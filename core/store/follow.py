@@ -78,8 +78,8 @@ class _FollowMixin:
         from core.store import TurnRow
 
         rows = self.conn.execute(
-            "SELECT id, conversation_id, turn_index, role, content, latency, created_at FROM turns"
-            " WHERE conversation_id = ? AND turn_index > ? ORDER BY turn_index",
+            "SELECT id, conversation_id, turn_index, role, content, latency, created_at, prompt_tokens,"
+            " completion_tokens, finish_reason FROM turns WHERE conversation_id = ? AND turn_index > ? ORDER BY turn_index",
             (conversation_id, turn_index),
         ).fetchall()
         return [TurnRow(*r) for r in rows]

@@ -10,6 +10,7 @@ unfinished.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import hashlib
 import sqlite3
 import time
@@ -132,6 +133,8 @@ class StoreWriter:
         self.refused: dict[int, str] = {}  # conversation id -> why one of its rows was refused
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        # A thread of its own: store writes never queue behind anything else run in threads.
+        self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="arena-store")
 
     def add(self, op: StoreOp) -> None:
         """Queue one write (see `Store.apply`)."""
@@ -161,7 +164,7 @@ class StoreWriter:
             if not self.ops:
                 return
             ops, self.ops = self.ops, []
-            write = asyncio.ensure_future(asyncio.to_thread(self._write, ops))
+            write = asyncio.get_running_loop().run_in_executor(self._thread, self._write, ops)
             try:
                 await asyncio.shield(write)
             except asyncio.CancelledError:
@@ -196,6 +199,7 @@ class StoreWriter:
             self._stopping.set()
             await self._task
         await self.flush()
+        self._thread.shutdown(wait=False)
 
 
 class _Run:
@@ -231,10 +235,13 @@ class _Run:
             self.reporter.partial(found[0], found[1], content)
 
     def on_bot_event(self, bot: str, kind: str, detail: str) -> None:
-        """A bot restarted an instance or was given up (failed requests go through `_failed`)."""
+        """A bot restarted an instance, retried a request or was given up (failed requests
+        go through `_failed`)."""
         stats = self.stats[bot]
         if kind == "restart":
             stats.restarts += 1
+        elif kind == "retry":
+            stats.retries += 1
         else:
             stats.gave_up = detail
         self._event(bot, kind, detail)
@@ -302,11 +309,13 @@ class _Run:
                 stats = self.stats[bot_name]
                 stats.replies += 1
                 stats.latencies.append(reply.latency)
+                stats.count_tokens(reply.prompt_tokens, reply.completion_tokens)
                 if reply.end and not reply.content:
                     ended_by = "attacker"
                     break
                 messages = [*messages, {"role": side, "content": reply.content}]
-                self.writer.add(TurnOp(row.id, turn, side, reply.content, reply.latency, time.time()))
+                self.writer.add(TurnOp(row.id, turn, side, reply.content, reply.latency, time.time(),
+                                       reply.prompt_tokens, reply.completion_tokens, reply.finish_reason))
                 self.reporter.turn(conv, turn, side, reply.content, reply.latency)
                 if reply.end:
                     ended_by = "attacker"

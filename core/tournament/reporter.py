@@ -51,6 +51,20 @@ class BotStats:
     restarts: int = 0
     gave_up: str | None = None
     last_error: str = ""
+    retries: int = 0
+    # Tokens the bot reported (LLM usage); replies that reported none add nothing.
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def tokens(self) -> int:
+        """Prompt plus completion tokens reported so far."""
+        return self.prompt_tokens + self.completion_tokens
+
+    def count_tokens(self, prompt: int | None, completion: int | None) -> None:
+        """Add one reply's usage."""
+        self.prompt_tokens += prompt or 0
+        self.completion_tokens += completion or 0
 
     def latency_quantile(self, q: float) -> float | None:
         """The q-quantile of reply latency in seconds, or None before any reply: the

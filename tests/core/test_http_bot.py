@@ -76,7 +76,7 @@ def test_http_bots_play_a_tournament(server: str, write_config, tmp_path: Path, 
         http = {{ url = "{server}", model = "fake", system_prompt = "be safe", max_tokens = 50 }}
         [[defenders]]
         name = "broken"
-        http = {{ url = "{server}", model = "fake", system_prompt = "BROKEN" }}
+        http = {{ url = "{server}", model = "fake", system_prompt = "BROKEN", retries = 2, retry_backoff_s = 0.01 }}
     """))
     with Store.open(tmp_path / "h.db") as store:
         summary = asyncio.run(run_tournament(config, store))
@@ -87,7 +87,9 @@ def test_http_bots_play_a_tournament(server: str, write_config, tmp_path: Path, 
     assert good.status == "complete" and good.ended_by == "attacker"
     assert [t.role for t in turns] == ["attacker", "defender", "attacker", "defender"]
     assert turns[1].content == f"defence to: {turns[0].content}"
-    assert convs[("broken", 0)].reason == "bot_error" and "HTTP 500" in convs[("broken", 0)].detail
+    # A 5xx is retried (counted in bot health), then the conversation is incomplete: server_error.
+    assert convs[("broken", 0)].reason == "server_error" and "HTTP 500" in convs[("broken", 0)].detail
+    assert "after 3 attempts" in convs[("broken", 0)].detail and summary.bots["broken"].retries == 4
     assert summary.complete == 2 and summary.incomplete == 2
     attacker_requests = [r for r in FakeOpenAI.requests if r["messages"][0]["content"] == "ATTACKER"]
     first = attacker_requests[0]
