@@ -31,6 +31,7 @@ from core.tournament.config import KINDS
 
 if TYPE_CHECKING:  # numpy and the engine load only when a command runs
     from core.scoring.leaderboard import Leaderboard, MatchupCell
+    from core.store import TokenUsage
 
 
 @click.command()
@@ -58,13 +59,24 @@ def leaderboard(db: str, tournaments: tuple[str, ...], kind: str | None, as_json
     with existing_store(db) as store:
         chosen = select_tournaments(store, tournaments, kind)
         board = compute_leaderboard(store, [t.id for t in chosen], n_boot=resamples, seed=seed)
+        usage = store.token_usage([t.id for t in chosen])
     if as_json:
-        click.echo(json.dumps(board.to_dict(), indent=2))
+        data = board.to_dict()
+        # What each bot's replies cost, as the bots reported it (LLM usage; zeros otherwise).
+        data["tokens"] = [token_record(u) for u in usage]
+        click.echo(json.dumps(data, indent=2))
         return
     print_leaderboard(Console(highlight=False), board, grid=not no_grid)
 
 
 # --- rendering ------------------------------------------------------------------------------
+
+
+def token_record(usage: TokenUsage) -> dict[str, object]:
+    """One bot's token usage in one tournament, as `leaderboard --json` gives it."""
+    return {"tournament": usage.tournament, "bot": usage.bot, "side": usage.side, "replies": usage.replies,
+            "replies_with_usage": usage.replies_with_usage, "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens, "tokens": usage.tokens, "truncated": usage.truncated}
 
 
 def _value(value: float | None, digits: int = 1) -> str:

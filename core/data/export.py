@@ -153,6 +153,7 @@ def iter_records(
     for page in store.iter_conversations(wanted):
         ids = [c.id for c in page]
         turns = store.turns_of(ids)
+        truncated = store.truncated_turns_of(ids)
         findings = store.findings_of(ids)
         labels = current_labels(store.label_events_of(ids))
         for conv in page:
@@ -165,7 +166,7 @@ def iter_records(
                 summary.undecided += 1
             else:
                 summary.decided += 1
-            yield _record(conv, turns[conv.id], findings[conv.id], fmt)
+            yield _record(conv, turns[conv.id], findings[conv.id], fmt, truncated.get(conv.id, ()))
         done += len(page)
         if progress:
             progress(done, total)
@@ -197,12 +198,15 @@ def finding_record(finding: FindingRow) -> dict[str, Any]:
             "cwe": finding.cwe, "severity": finding.severity, "confidence": finding.confidence}
 
 
-def _record(conv: ConversationOutcome, turns: list[tuple[str, str]], findings: list[FindingRow], fmt: str) -> dict[str, Any]:
+def _record(conv: ConversationOutcome, turns: list[tuple[str, str]], findings: list[FindingRow], fmt: str,
+            truncated: Sequence[int] = ()) -> dict[str, Any]:
     meta = {
         "conversation_id": conv.id, "tournament": conv.tournament, "kind": conv.kind,
         "attacker": conv.attacker, "defender": conv.defender, "status": conv.status,
         "verdict": conv.verdict, "reason": conv.reason,
         "findings": [finding_record(f) for f in findings],
+        # Replies cut at the bot's max_tokens (turn numbers from 1): they look finished but are not.
+        "truncated_turns": [turn_number(i) for i in truncated],
     }
     if fmt == "chat-jsonl":
         return {"messages": [{"role": ROLE_TO_CHAT[role], "content": content} for role, content in turns], **meta}

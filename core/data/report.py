@@ -32,7 +32,7 @@ from core.evaluation.pipeline import (
     agreement,
     analyzer_audit,
 )
-from core.store import Store
+from core.store import Store, TokenUsage
 from core.text import markdown_text
 
 NGRAM_RANGE = (3, 5)
@@ -112,6 +112,7 @@ class DatasetReport:
     agreement: list[AgreementRow] = field(default_factory=list)
     diversity: list[DiversityRow] = field(default_factory=list)
     audit: list[AuditRow] = field(default_factory=list)
+    tokens: list[TokenUsage] = field(default_factory=list)
     embedding: str = "character 3-5-gram TF-IDF (numpy, exact sparse vectors), cosine distance"
 
 
@@ -307,6 +308,7 @@ def build_report(store: Store, tournament_ids: Sequence[int], *, resamples: int 
         judged, confirmed = analyzer_audit(store, t.id)
         report.audit.append(AuditRow(t.name, judged, confirmed, confirmed / judged * 100 if judged else None,
                                      wilson(confirmed, judged)))
+    report.tokens = store.token_usage([t.id for t in tournaments])
     report.diversity = _diversity(store, tournaments, embed or ngram_tfidf_embedder, seed, step)
     if progress is not None:
         progress(total, total, "done")
@@ -347,4 +349,12 @@ def to_markdown(report: DatasetReport) -> str:
     for r in report.audit:
         precision = "–" if r.precision is None else f"{r.precision:.1f} %"
         lines.append(f"| {markdown_text(r.tournament)} | {r.judged} | {r.confirmed} | {precision} | {r.interval.lo:.1f}–{r.interval.hi:.1f} % |")
+    used = [u for u in report.tokens if u.replies_with_usage]
+    if used:
+        lines += ["", "## Tokens per bot (as the bots reported their usage)", "",
+                  "| tournament | bot | side | replies | with usage | prompt tokens | completion tokens | cut at max_tokens |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for u in used:
+            lines.append(f"| {markdown_text(u.tournament)} | {markdown_text(u.bot)} | {u.side} | {u.replies} | {u.replies_with_usage} "
+                         f"| {u.prompt_tokens} | {u.completion_tokens} | {u.truncated} |")
     return "\n".join(lines) + "\n"

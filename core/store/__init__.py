@@ -42,7 +42,7 @@ from core.store.scoring import ScoringRow, UtilityResultRow, _ScoringMixin
 __all__ = [
     "SCHEMA_VERSION", "AssignmentRow", "BotRow", "BotVersionOp", "CodeBlockRow", "ConversationRow", "EventOp",
     "EventRow", "FindingRow", "FinishOp", "LabelEvent", "MatchupRow", "ScoringRow", "StartOp", "Store", "StoreError",
-    "StoreOp", "TournamentRow", "TournamentSettings", "Transcript", "TurnOp", "TurnRow", "UtilityResultRow",
+    "StoreOp", "TokenUsage", "TournamentRow", "TournamentSettings", "Transcript", "TurnOp", "TurnRow", "UtilityResultRow",
     "Verdict", "damaged", "is_damage",
 ]
 
@@ -184,6 +184,25 @@ class Transcript:
     defender: str
     idx: int
     turns: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class TokenUsage:
+    """The tokens one bot reported in one tournament's stored turns (LLM usage)."""
+
+    tournament: str
+    bot: str
+    side: str
+    replies: int  # stored turns of the bot
+    replies_with_usage: int  # of which reported their usage
+    prompt_tokens: int
+    completion_tokens: int
+    truncated: int  # replies cut at max_tokens (finish_reason "length")
+
+    @property
+    def tokens(self) -> int:
+        """Prompt plus completion tokens."""
+        return self.prompt_tokens + self.completion_tokens
 
 
 @dataclass(frozen=True)
@@ -574,6 +593,27 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
                 (tournament_id,),
             ).fetchall()
         )
+
+    def token_usage(self, tournament_ids: Sequence[int]) -> list[TokenUsage]:
+        """Tokens per bot and tournament, summed over the stored turns (bots that report
+        no usage have zeros), by tournament then side then bot."""
+        if not tournament_ids:
+            return []
+        marks = ",".join("?" * len(tournament_ids))
+        rows = self.conn.execute(
+            f"""SELECT t.name, b.name, b.side, COUNT(u.id), COUNT(COALESCE(u.prompt_tokens, u.completion_tokens)),
+                       COALESCE(SUM(u.prompt_tokens), 0), COALESCE(SUM(u.completion_tokens), 0),
+                       COALESCE(SUM(u.finish_reason = 'length'), 0)
+                FROM bots b JOIN tournaments t ON t.id = b.tournament_id
+                LEFT JOIN matchups m ON m.tournament_id = b.tournament_id
+                     AND (m.attacker_id = b.id OR m.defender_id = b.id)
+                LEFT JOIN conversations c ON c.matchup_id = m.id
+                LEFT JOIN turns u ON u.conversation_id = c.id AND u.role = b.side
+                WHERE b.tournament_id IN ({marks})
+                GROUP BY b.id ORDER BY t.id, b.side, b.name""",
+            list(tournament_ids),
+        ).fetchall()
+        return [TokenUsage(*r) for r in rows]
 
     def reset_unfinished(self, tournament_id: int, *, retry_incomplete: bool = False) -> int:
         """Make every unfinished conversation pending again, dropping its partial turns.

@@ -93,6 +93,8 @@ class RunSummary:
     elapsed: float
     stopped: bool
     bots: dict[str, BotStats]
+    # Bots whose token budget was spent: their conversations not started stay pending.
+    budget_spent: tuple[str, ...] = ()
 
     @property
     def replies_per_second(self) -> float:
