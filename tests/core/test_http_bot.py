@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 
 from core.data.export import ExportFilters, export_conversations
-from core.store import Store
+from core.store import StartOp, Store, TurnOp
 from core.tournament.config import load_config
-from core.tournament.orchestrator import run_tournament
+from core.tournament.orchestrator import StoreWriter, _prepare, run_tournament
 from core.tournament.reporter import NullReporter
 from tests.conftest import bot_table
 from tests.openai_stub import Answer, OpenAIStub, completion, stream
@@ -262,3 +262,30 @@ def test_process_bots_may_report_usage(write_config, tmp_path: Path) -> None:
     assert [t.prompt_tokens for t in turns[:3]] == [0, 4, 8] and turns[5].prompt_tokens is None
     assert turns[5].content == "reply 5 to defender"
     assert summary.bots["a"].completion_tokens == 12 and summary.bots["d"].completion_tokens == 8
+
+
+def test_store_writes_do_not_wait_for_the_default_thread_pool(write_config, tmp_path: Path) -> None:
+    """The store writer has a thread of its own: with every thread of the default pool
+    blocked (as a pool of blocking HTTP calls once did), a flush still writes."""
+    config = load_config(write_config('name = "w"\nconversations_per_matchup = 1\n'
+                                      + bot_table("attacker", "a", "good_bot.py") + bot_table("defender", "d", "good_bot.py")))
+    with Store.open(tmp_path / "w.db") as store:
+        tid, _ = _prepare(config, store, False, False)
+        conv = store.conversations(tid)[0]
+
+        async def go() -> int:
+            loop = asyncio.get_running_loop()
+            release = threading.Event()
+            blockers = [loop.run_in_executor(None, release.wait) for _ in range(64)]
+            writer = StoreWriter(store)
+            writer.add(StartOp(conv.id, tid, 1.0))
+            writer.add(TurnOp(conv.id, 0, "attacker", "hello", 0.1, 1.0, 3, 4, "stop"))
+            try:
+                await asyncio.wait_for(writer.close(), 30)  # a guard against a hang, not a timing
+                return len(store.turns(conv.id))
+            finally:
+                release.set()
+                await asyncio.gather(*blockers)
+
+        assert asyncio.run(go()) == 1
+        assert store.turns(conv.id)[0].completion_tokens == 4
