@@ -362,8 +362,20 @@ class ChatClient:
                 on_partial("".join(parts))
             if done:
                 break
-        if not done and finish is None:
-            raise ChatError(REFUSED, "connection dropped: the event stream ended before the reply did")
+        if finish is None:
+            # Every complete stream says why it stopped; one that does not was cut short
+            # (the connection dropped, or the server gave up the request: llama.cpp's
+            # server does so to a streaming request when another arrives, unless started
+            # with --interrupt_requests False).
+            raise ChatError(REFUSED, "connection dropped: the event stream ended before the reply did"
+                            + (" ([DONE] without a finish_reason)" if done else ""))
+        if done and not resp.content.at_eof():
+            # Read the end of the body (the chunked terminator) so the connection can be
+            # reused; a server that keeps the stream open after [DONE] is not waited for.
+            with contextlib.suppress(TimeoutError, aiohttp.ClientError):
+                async with asyncio.timeout(0.2):
+                    while await resp.content.readany():
+                        pass
         return "".join(parts), finish, usage
 
 

@@ -137,6 +137,13 @@ def test_a_stream_cut_short_is_a_dropped_connection() -> None:
     with OpenAIStub(lambda p, n: answer) as stub:
         result = run(ask(stub.url, GenerationSettings(model="m", stream=True), retry=RetryPolicy(retries=0)))
     assert isinstance(result, ChatError) and result.reason == "refused"
+    # A server that gives a request up mid-stream (llama.cpp's, when another request
+    # arrives) sends [DONE] without a finish_reason: cut short too, and retried.
+    interrupted = stream(["a"])
+    interrupted.chunks = interrupted.chunks[:2] + interrupted.chunks[-1:]
+    with OpenAIStub(lambda p, n: interrupted if n == 0 else stream(["whole"])) as stub:
+        result = run(ask(stub.url, GenerationSettings(model="m", stream=True)))
+    assert result.text == "whole" and result.attempts == 2
 
 
 def test_generation_settings_and_seed_are_sent() -> None:
