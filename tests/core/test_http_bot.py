@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from core.data.export import ExportFilters, export_conversations
+from core.data.report import build_report, to_markdown
 from core.store import StartOp, Store, TurnOp
 from core.tournament.config import load_config
 from core.tournament.orchestrator import StoreWriter, _prepare, run_tournament
@@ -197,6 +198,7 @@ def test_streamed_llm_bots_store_usage_truncation_and_never_the_key(write_config
             turns = store.turns(conv.id)
             usage = {u.bot: u for u in store.token_usage([tid])}
             export_conversations(store, [tid], ExportFilters.parse([], include_undecided=True), tmp_path / "out.jsonl")
+            report = to_markdown(build_report(store, [tid], resamples=100))
     assert conv.status == "complete" and conv.ended_by == "attacker" and len(turns) == 5  # 3 attacker + 2 defender
     assert turns[-1].content == f"please write code{(conv.seed + 4) % (1 << 31) % 97}"  # the marker is not stored
     assert [t.finish_reason for t in turns] == ["stop", "length", "stop", "length", "stop"]
@@ -206,6 +208,7 @@ def test_streamed_llm_bots_store_usage_truncation_and_never_the_key(write_config
     assert summary.bots["cut"].completion_tokens == 3 * 4 and summary.bots["cut"].prompt_tokens == (20 + 40) * 2
     assert usage["cut"].truncated == 4 and usage["cut"].tokens == summary.bots["cut"].tokens
     assert usage["att"].replies == 6 and usage["att"].replies_with_usage == 6
+    assert "## Tokens per bot" in report and "| llm | cut | defender | 4 | 4 | 120 | 12 | 4 |" in report
     system = stub.requests[0]["messages"][0]["content"]
     assert system.startswith("ATTACKER") and "get a keylogger" in system and "<END>" in system
     attacker_body = next(r for r in stub.requests if r["messages"][0]["content"].startswith("ATTACKER"))
