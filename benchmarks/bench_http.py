@@ -10,8 +10,9 @@ conversations, every turn stored in SQLite. Run in a child process so its CPU ti
 peak RSS are its own.
 
 Raw limit: the same requests (the same growing message lists, the same number of
-conversations in flight, each conversation's turns one after another) sent straight from
-aiohttp, nothing validated or stored, in a child process too.
+conversations in flight, each conversation's turns one after another, one connection pool
+per side as the arena has one per bot) sent straight from aiohttp, nothing validated or
+stored, in a child process too.
 
 Printed per mode (plain JSON, then stream=true with server-sent events): conversations in
 flight (peak, as the reporter saw them), requests in flight at the server (peak),
@@ -124,8 +125,14 @@ def raw_child(url: str, conversations: int, pairs: int, stream: bool, timeout: f
 
     async def main() -> dict:
         now = peak = replies = 0
-        connector = aiohttp.TCPConnector(limit=conversations * 2, limit_per_host=0)
-        async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=timeout)) as session:
+        # One connection pool per side, as the arena has one per bot (so the same connections
+        # are opened: a pool shared by both sides would reuse the attacker's connection for
+        # the defender's turn and open half as many).
+        timeout_ = aiohttp.ClientTimeout(total=timeout)
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=conversations, limit_per_host=0),
+                                         timeout=timeout_) as attacker, \
+                aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=conversations, limit_per_host=0),
+                                      timeout=timeout_) as defender:
 
             async def conversation(i: int) -> None:
                 nonlocal now, peak, replies
@@ -137,6 +144,7 @@ def raw_child(url: str, conversations: int, pairs: int, stream: bool, timeout: f
                     body = {"model": "stub", "messages": [{"role": "system", "content": system}, *history], "seed": i + turn}
                     if stream:
                         body["stream"] = True
+                    session = attacker if turn % 2 == 0 else defender
                     async with session.post(url + "/chat/completions", json=body) as resp:
                         raw = await resp.read()
                     if stream:

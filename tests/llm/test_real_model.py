@@ -206,6 +206,10 @@ def test_kill_9_then_resume_equals_uninterrupted(uninterrupted: tuple[Path, Part
     resumed = subprocess.run([*ARENA, "run", str(config_path), "--db", str(db), "--conversations", CONVERSATIONS,
                               "--resume", "-q"], capture_output=True, text=True, timeout=900)
     assert resumed.returncode == 0, resumed.stderr
+    with Store.open_readonly(db) as store:
+        tid = store.tournament(NAME).id
+        print(f"resumed: {store.status_counts(tid)}, incomplete: {store.incomplete_reasons(tid)}; "
+              f"{[(c.attacker, c.defender, c.status, c.detail) for c in store.conversations(tid) if c.status != 'complete']}")
     assert transcripts(db) == transcripts(uninterrupted[0])
     with Store.open_readonly(db) as store:
         n = store.conn.execute("SELECT COUNT(*), COUNT(DISTINCT conversation_id || ':' || turn_index) FROM turns").fetchone()
