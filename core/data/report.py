@@ -36,7 +36,7 @@ from core.evaluation.pipeline import (
     judge_trusts,
     routing_summary,
 )
-from core.store import Store
+from core.store import Store, TokenUsage
 from core.text import markdown_text
 
 NGRAM_RANGE = (3, 5)
@@ -127,6 +127,7 @@ class DatasetReport:
     diversity: list[DiversityRow] = field(default_factory=list)
     audit: list[AuditRow] = field(default_factory=list)
     judges: list[JudgeRow] = field(default_factory=list)
+    tokens: list[TokenUsage] = field(default_factory=list)
     embedding: str = "character 3-5-gram TF-IDF (numpy, exact sparse vectors), cosine distance"
 
 
@@ -326,6 +327,7 @@ def build_report(store: Store, tournament_ids: Sequence[int], *, resamples: int 
         for trust in judge_trusts(store, t.id, resamples=resamples):
             mine = routing if routing and routing.startswith(f"routing: judge {trust.judge} ") else None
             report.judges.append(JudgeRow(t.name, trust, mine))
+    report.tokens = store.token_usage([t.id for t in tournaments])
     report.diversity = _diversity(store, tournaments, embed or ngram_tfidf_embedder, seed, step)
     if progress is not None:
         progress(total, total, "done")
@@ -380,4 +382,12 @@ def to_markdown(report: DatasetReport) -> str:
         for j in report.judges:
             if j.routing:
                 lines += ["", f"{markdown_text(j.tournament)}: {markdown_text(j.routing)}"]
+    used = [u for u in report.tokens if u.replies_with_usage]
+    if used:
+        lines += ["", "## Tokens per bot (as the bots reported their usage)", "",
+                  "| tournament | bot | side | replies | with usage | prompt tokens | completion tokens | cut at max_tokens |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for u in used:
+            lines.append(f"| {markdown_text(u.tournament)} | {markdown_text(u.bot)} | {u.side} | {u.replies} | {u.replies_with_usage} "
+                         f"| {u.prompt_tokens} | {u.completion_tokens} | {u.truncated} |")
     return "\n".join(lines) + "\n"

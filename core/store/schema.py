@@ -132,7 +132,12 @@ CREATE TABLE IF NOT EXISTS events (
 # Columns added to tables after their first release, as (table, column, SQL type and
 # default). `_declare` adds each one a store lacks (ALTER TABLE ADD COLUMN: no rewrite of
 # the table, so instant on a store of any size). Group them by the feature that reads them.
-ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = ()
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    # Usage and truncation of LLM replies (bots that report them): tokens and why the reply stopped.
+    ("turns", "prompt_tokens", "INTEGER"),
+    ("turns", "completion_tokens", "INTEGER"),
+    ("turns", "finish_reason", "TEXT"),
+)
 
 TABLES = BASE_SCHEMA + EVALUATION_SCHEMA + UTILITY_RESULTS_SCHEMA + ANNOTATE_SCHEMA + PACKS_SCHEMA
 # Preference pairs: safe replies annotators write (core.data.preference).
