@@ -34,6 +34,7 @@ from core.store.evaluation import (
     _EvaluationMixin,
 )
 from core.store.follow import _FollowMixin
+from core.store.judges import JudgeLabelRow, _JudgesMixin
 from core.store.ops import BotVersionOp, EventOp, FinishOp, StartOp, StoreOp, TurnOp
 from core.store.packs import _PacksMixin
 from core.store.replies import _RepliesMixin
@@ -43,8 +44,9 @@ from core.store.seasons import LatencyRow, SeasonRound, SeasonRow, _SeasonsMixin
 
 __all__ = [
     "SCHEMA_VERSION", "AssignmentRow", "BotRow", "BotVersionOp", "CodeBlockRow", "ConversationRow", "EventOp",
-    "EventRow", "FindingRow", "FinishOp", "LabelEvent", "LatencyRow", "MatchupRow", "ScoringRow", "SeasonRound", "SeasonRow", "StartOp", "Store", "StoreError",
-    "StoreOp", "TournamentRow", "TournamentSettings", "Transcript", "TurnOp", "TurnRow", "UtilityResultRow",
+    "EventRow", "FindingRow", "FinishOp", "JudgeLabelRow", "LabelEvent", "LatencyRow", "MatchupRow", "ScoringRow",
+    "SeasonRound", "SeasonRow", "StartOp", "Store", "StoreError",
+    "StoreOp", "TokenUsage", "TournamentRow", "TournamentSettings", "Transcript", "TurnOp", "TurnRow", "UtilityResultRow",
     "Verdict", "damaged", "is_damage",
 ]
 
@@ -168,6 +170,14 @@ class TurnRow:
     content: str
     latency: float | None
     created_at: float
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    finish_reason: str | None = None
+
+    @property
+    def truncated(self) -> bool:
+        """True when the reply was cut at the bot's ``max_tokens``."""
+        return self.finish_reason == "length"
 
 
 @dataclass(frozen=True)
@@ -178,6 +188,25 @@ class Transcript:
     defender: str
     idx: int
     turns: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class TokenUsage:
+    """The tokens one bot reported in one tournament's stored turns (LLM usage)."""
+
+    tournament: str
+    bot: str
+    side: str
+    replies: int  # stored turns of the bot
+    replies_with_usage: int  # of which reported their usage
+    prompt_tokens: int
+    completion_tokens: int
+    truncated: int  # replies cut at max_tokens (finish_reason "length")
+
+    @property
+    def tokens(self) -> int:
+        """Prompt plus completion tokens."""
+        return self.prompt_tokens + self.completion_tokens
 
 
 @dataclass(frozen=True)
@@ -197,6 +226,14 @@ _TOURNAMENT_SELECT = (
     "SELECT id, name, kind, fingerprint, seed, conversations_per_matchup, max_pairs, settings,"
     " status, created_at, started_at, finished_at FROM tournaments"
 )
+
+# The orchestrator's turn rows (`Store.apply`), and the trigger that indexes each inserted
+# turn for full-text search (declared by sqlite-utils' enable_fts, see `schema`). A batch
+# of at least BULK_INDEX_TURNS turns is indexed in one statement instead (`_insert_turns`).
+_TURN_INSERT = ("INSERT INTO turns (conversation_id, turn_index, role, content, latency, created_at,"
+                " prompt_tokens, completion_tokens, finish_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
+_FTS_INSERT_TRIGGER = "turns_ai"
+BULK_INDEX_TURNS = 200
 
 # Conversations whose turns `Store.transcripts` reads per query.
 _TRANSCRIPT_PAGE = 500
@@ -263,7 +300,7 @@ def damaged(path: str | Path | None, detail: str) -> StoreError:
 
 
 class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _PacksMixin, _RepliesMixin,
-            _SeasonsMixin):
+            _SeasonsMixin, _JudgesMixin):
     """An open arena store. Use `Store.open` (or `Store.open_readonly` for followers).
 
     Read methods give one frozen dataclass per record (`TournamentRow`, `BotRow`,
@@ -570,6 +607,27 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
             ).fetchall()
         )
 
+    def token_usage(self, tournament_ids: Sequence[int]) -> list[TokenUsage]:
+        """Tokens per bot and tournament, summed over the stored turns (bots that report
+        no usage have zeros), by tournament then side then bot."""
+        if not tournament_ids:
+            return []
+        marks = ",".join("?" * len(tournament_ids))
+        rows = self.conn.execute(
+            f"""SELECT t.name, b.name, b.side, COUNT(u.id), COUNT(COALESCE(u.prompt_tokens, u.completion_tokens)),
+                       COALESCE(SUM(u.prompt_tokens), 0), COALESCE(SUM(u.completion_tokens), 0),
+                       COALESCE(SUM(u.finish_reason = 'length'), 0)
+                FROM bots b JOIN tournaments t ON t.id = b.tournament_id
+                LEFT JOIN matchups m ON m.tournament_id = b.tournament_id
+                     AND (m.attacker_id = b.id OR m.defender_id = b.id)
+                LEFT JOIN conversations c ON c.matchup_id = m.id
+                LEFT JOIN turns u ON u.conversation_id = c.id AND u.role = b.side
+                WHERE b.tournament_id IN ({marks})
+                GROUP BY b.id ORDER BY t.id, b.side, b.name""",
+            list(tournament_ids),
+        ).fetchall()
+        return [TokenUsage(*r) for r in rows]
+
     def reset_unfinished(self, tournament_id: int, *, retry_incomplete: bool = False) -> int:
         """Make every unfinished conversation pending again, dropping its partial turns.
 
@@ -604,17 +662,19 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
     # --- batched writes from the orchestrator ---------------------------------------
 
     def apply(self, ops: Iterable[StoreOp]) -> None:
-        """Apply a batch of orchestrator writes (`core.store.ops`) in one transaction, in order."""
+        """Apply a batch of orchestrator writes (`core.store.ops`) in one transaction.
+
+        Rows go into each table in the order of `ops`; the turns go in last, together
+        (`_insert_turns`): no row of one table depends on another's, and no other
+        connection sees the transaction before it commits."""
         execute = self.conn.execute
+        turns: list[tuple[Any, ...]] = []
         with self.transaction():
             for op in ops:
                 match op:
                     case TurnOp():
-                        execute(
-                            "INSERT INTO turns (conversation_id, turn_index, role, content, latency, created_at)"
-                            " VALUES (?, ?, ?, ?, ?, ?)",
-                            (op.conversation_id, op.turn_index, op.role, op.content, op.latency, op.at),
-                        )
+                        turns.append((op.conversation_id, op.turn_index, op.role, op.content, op.latency, op.at,
+                                      op.prompt_tokens, op.completion_tokens, op.finish_reason))
                     case StartOp():
                         execute(
                             "UPDATE conversations SET status = 'running', started_at = ?, attempts = attempts + 1 WHERE id = ?",
@@ -644,13 +704,40 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
                         )
                     case _:  # pragma: no cover - programming error
                         raise TypeError(f"not a store op: {op!r}")
+            if turns:
+                self._insert_turns(turns)
+
+    def _insert_turns(self, rows: list[tuple[Any, ...]]) -> None:
+        """Insert turn rows (`_TURN_INSERT`'s columns) in the open transaction, indexed for
+        full-text search.
+
+        From `BULK_INDEX_TURNS` rows on, the per-row index trigger is set aside: the rows go
+        in with executemany, one ``INSERT … SELECT`` indexes them all (about a third of the
+        per-row trigger's time), and the trigger is created again from its stored SQL, all
+        in this transaction, so no other connection ever sees the store without it and an
+        error rolls it all back. The index holds exactly what the trigger would have put
+        in it: the same rowids and text (tests/core/test_store.py)."""
+        conn = self.conn
+        trigger = None
+        if len(rows) >= BULK_INDEX_TURNS:
+            trigger = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
+                                   (_FTS_INSERT_TRIGGER,)).fetchone()
+        if trigger is None:
+            conn.executemany(_TURN_INSERT, rows)
+            return
+        last = conn.execute("SELECT COALESCE(MAX(id), 0) FROM turns").fetchone()[0]
+        conn.execute(f"DROP TRIGGER {_FTS_INSERT_TRIGGER}")
+        conn.executemany(_TURN_INSERT, rows)
+        conn.execute("INSERT INTO turns_fts (rowid, content) SELECT id, content FROM turns WHERE id > ?", (last,))
+        conn.execute(trigger[0])
 
     # --- turns and following ------------------------------------------------------
 
     def turns(self, conversation_id: int) -> list[TurnRow]:
         """A conversation's turns in order."""
         rows = self.conn.execute(
-            "SELECT id, conversation_id, turn_index, role, content, latency, created_at FROM turns"
+            "SELECT id, conversation_id, turn_index, role, content, latency, created_at, prompt_tokens,"
+            " completion_tokens, finish_reason FROM turns"
             " WHERE conversation_id = ? ORDER BY turn_index",
             (conversation_id,),
         ).fetchall()
@@ -659,7 +746,8 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
     def turns_after(self, rowid: int, limit: int = 1000) -> list[TurnRow]:
         """Turns stored after `rowid` (for followers), oldest first."""
         rows = self.conn.execute(
-            "SELECT id, conversation_id, turn_index, role, content, latency, created_at FROM turns"
+            "SELECT id, conversation_id, turn_index, role, content, latency, created_at, prompt_tokens,"
+            " completion_tokens, finish_reason FROM turns"
             " WHERE id > ? ORDER BY id LIMIT ?",
             (rowid, limit),
         ).fetchall()

@@ -43,6 +43,7 @@ from core.store._common import StoreError, _Transaction
 from core.store.annotate import ANNOTATE_SCHEMA
 from core.store.evaluation import EVALUATION_SCHEMA
 from core.store.fts import FTS_COLUMNS, FTS_TABLE, FTS_TOKENIZER
+from core.store.judges import JUDGES_SCHEMA
 from core.store.packs import PACKS_SCHEMA
 from core.store.replies import SAFE_REPLIES_SCHEMA
 from core.store.scoring import UTILITY_RESULTS_SCHEMA
@@ -131,13 +132,20 @@ CREATE TABLE IF NOT EXISTS events (
 # Columns added to tables after their first release, as (table, column, SQL type and
 # default). `_declare` adds each one a store lacks (ALTER TABLE ADD COLUMN: no rewrite of
 # the table, so instant on a store of any size). Group them by the feature that reads them.
-ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = ()
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    # Usage and truncation of LLM replies (bots that report them): tokens and why the reply stopped.
+    ("turns", "prompt_tokens", "INTEGER"),
+    ("turns", "completion_tokens", "INTEGER"),
+    ("turns", "finish_reason", "TEXT"),
+)
 
 TABLES = BASE_SCHEMA + EVALUATION_SCHEMA + UTILITY_RESULTS_SCHEMA + ANNOTATE_SCHEMA + PACKS_SCHEMA
 # Preference pairs: safe replies annotators write (core.data.preference).
 TABLES += SAFE_REPLIES_SCHEMA
 # Seasons: tournaments grouped as rounds (core.season).
 TABLES += SEASONS_SCHEMA
+# Judges: machine annotators' labels, kept apart from the human label log (core.evaluation.judges).
+TABLES += JUDGES_SCHEMA
 
 # What an organizer opens first (docs/store.md). Verdicts are as the last `arena-tui
 # evaluate` stored them (NULL: undecided); `findings` counts every stored bandit finding

@@ -28,7 +28,7 @@ SEARCHES = ("keylogger", "KeyLogger", "key*", "subprocess AND shell", "shell=Tru
 # The fingerprint of a fresh store's schema at SCHEMA_VERSION (`fingerprint`). A change to
 # any table, index, trigger or view changes it: give the change a new schema version and a
 # step in core/store/schema.py (so stores made before it are upgraded), then pin it here.
-PINNED = {2: "a99e1a07f71b11e3", 3: "2fe7dd932e7b54a4"}
+PINNED = {2: "a99e1a07f71b11e3", 3: "312a7be4838727d6"}
 
 
 def original() -> sqlite3.Connection:
@@ -89,6 +89,10 @@ def test_a_v1_store_is_upgraded_with_nothing_lost(v1: Path) -> None:
         assert store.upgraded_from == 1
         for table in V1_TABLES:
             got = rows(store.conn, table)
+            if expected[table]:  # columns added since schema 1 (ADDED_COLUMNS) come last, empty
+                width = len(expected[table][0])
+                assert all(v is None for row in got for v in row[width:]), table
+                got = [row[:width] for row in got]
             if table == "meta":
                 expected[table] = [(k, str(SCHEMA_VERSION) if k == "schema_version" else v) for k, v in expected[table]]
             assert got == expected[table], table
