@@ -608,9 +608,10 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
                 match op:
                     case TurnOp():
                         execute(
-                            "INSERT INTO turns (conversation_id, turn_index, role, content, latency, created_at)"
-                            " VALUES (?, ?, ?, ?, ?, ?)",
-                            (op.conversation_id, op.turn_index, op.role, op.content, op.latency, op.at),
+                            "INSERT INTO turns (conversation_id, turn_index, role, content, latency, created_at,"
+                            " technique, converters) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                            (op.conversation_id, op.turn_index, op.role, op.content, op.latency, op.at,
+                             op.technique, ",".join(op.converters) or None),
                         )
                     case StartOp():
                         execute(

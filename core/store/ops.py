@@ -20,7 +20,7 @@ class StartOp:
 
 @dataclass(frozen=True, slots=True)
 class TurnOp:
-    """One turn of a conversation."""
+    """One turn of a conversation; ``technique``/``converters`` as the reply named them."""
 
     conversation_id: int
     turn_index: int
@@ -28,6 +28,8 @@ class TurnOp:
     content: str
     latency: float | None
     at: float
+    technique: str | None = None
+    converters: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

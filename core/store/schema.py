@@ -128,7 +128,11 @@ CREATE TABLE IF NOT EXISTS events (
 # Columns added to tables after their first release, as (table, column, SQL type and
 # default). `_declare` adds each one a store lacks (ALTER TABLE ADD COLUMN: no rewrite of
 # the table, so instant on a store of any size). Group them by the feature that reads them.
-ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = ()
+ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    # Technique on the record (arena_sdk, docs/sdk.md): what a reply said it used.
+    ("turns", "technique", "TEXT"),
+    ("turns", "converters", "TEXT"),
+)
 
 TABLES = BASE_SCHEMA + EVALUATION_SCHEMA + UTILITY_RESULTS_SCHEMA + ANNOTATE_SCHEMA + PACKS_SCHEMA
 

@@ -75,6 +75,9 @@ def normalise(result: Any, side: str) -> dict[str, Any]:
             body["content"] = result["content"]
         if result.get("end"):
             body["end"] = True
+        for key in ("technique", "converters"):  # optional, checked by the arena
+            if result.get(key) is not None:
+                body[key] = result[key]
         return body
     raise TypeError(f"respond() must return a str, a dict or None, not {type(result).__name__}")
 

@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import signal
 import sys
 import time
@@ -61,11 +62,20 @@ class BotFailure(Exception):
 
 @dataclass(frozen=True)
 class Reply:
-    """A bot's answer to one turn request."""
+    """A bot's answer to one turn request; ``technique`` and ``converters`` are what the
+    reply says it used (optional protocol fields; None and () when absent)."""
 
     content: str
     end: bool
     latency: float
+    technique: str | None = None
+    converters: tuple[str, ...] = ()
+
+
+# What a reply's `technique` and each of its `converters` may be (docs/bot-protocol.md):
+# they are stored and shown in tables, so a short name, never free text.
+TECHNIQUE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:+/-]{0,63}")
+MAX_CONVERTERS = 8
 
 
 @dataclass(frozen=True)
@@ -502,9 +512,9 @@ class ProcessBot:
         finally:
             await self._notify()
         latency = time.perf_counter() - started
-        reply = parse_reply(message, request["side"])
+        content, end, technique, converters = parse_reply(message, request["side"])
         self.consecutive_failures = 0
-        return Reply(reply[0], reply[1], latency)
+        return Reply(content, end, latency, technique, converters)
 
     async def close(self) -> None:
         """Stop every instance politely and close the log."""
@@ -513,8 +523,8 @@ class ProcessBot:
         self.log.close()
 
 
-def parse_reply(message: dict[str, Any], side: str) -> tuple[str, bool]:
-    """Validate a reply message; return (content, end)."""
+def parse_reply(message: dict[str, Any], side: str) -> tuple[str, bool, str | None, tuple[str, ...]]:
+    """Validate a reply message; return (content, end, technique, converters)."""
     kind = message.get("type", "reply")
     if kind == "error":
         raise BotFailure(BOT_ERROR, str(message.get("message", "the bot reported an error"))[:500])
@@ -532,7 +542,17 @@ def parse_reply(message: dict[str, Any], side: str) -> tuple[str, bool]:
             raise BotFailure(PROTOCOL_ERROR, "a reply needs 'content'")
     if not isinstance(content, str):
         raise BotFailure(PROTOCOL_ERROR, "'content' must be a string")
-    return content, end
+    technique = message.get("technique")
+    if technique is not None and not (isinstance(technique, str) and TECHNIQUE_NAME.fullmatch(technique)):
+        raise BotFailure(PROTOCOL_ERROR, "'technique' must be a name of 1-64 letters, digits or _.:+/-")
+    converters = message.get("converters", [])
+    if converters is None:
+        converters = []
+    if (not isinstance(converters, list) or len(converters) > MAX_CONVERTERS
+            or not all(isinstance(c, str) and TECHNIQUE_NAME.fullmatch(c) for c in converters)):
+        raise BotFailure(PROTOCOL_ERROR, f"'converters' must be a list of at most {MAX_CONVERTERS} names "
+                                         "of 1-64 letters, digits or _.:+/-")
+    return content, end, technique, tuple(converters)
 
 
 # --- HTTP bots ------------------------------------------------------------------------

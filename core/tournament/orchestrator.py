@@ -306,7 +306,8 @@ class _Run:
                     ended_by = "attacker"
                     break
                 messages = [*messages, {"role": side, "content": reply.content}]
-                self.writer.add(TurnOp(row.id, turn, side, reply.content, reply.latency, time.time()))
+                self.writer.add(TurnOp(row.id, turn, side, reply.content, reply.latency, time.time(),
+                                       reply.technique, reply.converters))
                 self.reporter.turn(conv, turn, side, reply.content, reply.latency)
                 if reply.end:
                     ended_by = "attacker"
