@@ -394,7 +394,7 @@ def test_cli_json_has_stable_keys(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert set(data) == {"tournaments", "n_boot", "seed", "level", "provisional", "undecided", "unfinished",
-                         "attackers", "defenders", "matchups"}
+                         "attackers", "defenders", "matchups", "techniques"}
     assert data["tournaments"] == ["prac"] and data["n_boot"] == 200
     assert (data["provisional"], data["undecided"], data["unfinished"]) == (True, 1, 0)
     assert set(data["attackers"][0]) == {"rank", "name", "score", "score_interval", "asr", "asr_interval",
@@ -582,7 +582,9 @@ def test_mixed_store_leaderboard_is_unchanged(store: Store, monkeypatch: pytest.
     monkeypatch.setattr(Store, "scoring_rows", lambda *a: pytest.fail("the leaderboard read one row per conversation"))
     board = compute_leaderboard(store, tids, n_boot=N_BOOT, seed=seed)
     monkeypatch.undo()
-    digest = hashlib.sha256(json.dumps(board.to_dict(), sort_keys=True).encode()).hexdigest()
+    data = board.to_dict()
+    assert data.pop("techniques") == []  # no reply of this store named a technique
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
     assert digest == MIXED_GOLDEN[seed]
     monkeypatch.setattr(leaderboard_module, "_load_matchups", row_matchups)
     assert compute_leaderboard(store, tids, n_boot=N_BOOT, seed=seed) == board
@@ -610,6 +612,7 @@ def test_fully_decided_store_scores_as_the_contract(store: Store, seed: int) -> 
     board = compute_leaderboard(store, tids, n_boot=N_BOOT, seed=seed)
     assert board.undecided == 0 and board.unfinished == 3 and board.provisional
     data = board.to_dict()
+    assert data.pop("techniques") == []  # no reply of this store named a technique
     data = {k: v for k, v in data.items() if k not in PROVISIONAL_KEYS}
     for side in ("attackers", "defenders"):
         data[side] = [{k: v for k, v in row.items() if k not in PROVISIONAL_ROW_KEYS} for row in data[side]]
