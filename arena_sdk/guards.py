@@ -156,8 +156,9 @@ class OutputCheck(Guard):
 class RefusalTemplates:
     """How a defender words a refusal: ``templates`` maps a reason ("malicious",
     "insecure", or any a guard names) to candidate sentences, with ``"default"`` for
-    the rest; one is drawn from the turn's seed. ``alternative`` (optional) is appended:
-    a safer thing the defender offers instead."""
+    the rest (a plain list is all ``"default"``); one is drawn from the turn's seed. A
+    template may hold ``{reason}`` (the guard's reason, e.g. the keyword it matched).
+    ``alternative`` (optional) is appended: a safer thing the defender offers instead."""
 
     def __init__(self, templates: Mapping[str, Sequence[str]] | Sequence[str], alternative: str = "") -> None:
         table = {"default": tuple(templates)} if not isinstance(templates, Mapping) else {
@@ -170,7 +171,7 @@ class RefusalTemplates:
     def pick(self, turn: Turn, reason: str | None = None) -> str:
         """A refusal for ``reason``."""
         options = self.templates.get(reason or "default") or self.templates["default"]
-        text = options[turn.rng("refusal").randrange(len(options))]
+        text = options[turn.rng("refusal").randrange(len(options))].replace("{reason}", reason or "")
         return f"{text} {self.alternative}".strip() if self.alternative else text
 
 
