@@ -32,21 +32,22 @@ PLAN = {
 }
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> Store:
-    store = Store.open(tmp_path / "arena.db")
+def build(path: Path, defender_names: dict[str, str] | None = None) -> Store:
+    """A store holding PLAN as one tournament (``defender_names`` renames defenders)."""
+    rename = defender_names or {}
+    store = Store.open(path)
     attackers = sorted({a for a, _ in PLAN})
-    defenders = sorted({d for _, d in PLAN})
+    defenders = sorted({rename.get(d, d) for _, d in PLAN})
     tid = store.create_tournament(
         name="t", kind="practice", fingerprint="t", seed=1, conversations_per_matchup=4, max_pairs=5,
         settings=SETTINGS, bots=[(a, "attacker", "python", a) for a in attackers]
         + [(d, "defender", "python", d) for d in defenders],
-        conversation_seeds={pair: list(range(len(convs))) for pair, convs in PLAN.items()})
+        conversation_seeds={(a, rename.get(d, d)): list(range(len(convs))) for (a, d), convs in PLAN.items()})
     ids = {(c.attacker, c.defender, c.idx): c.id for c in store.conversations(tid)}
     ops, verdicts = [], []
     for (attacker, defender), convs in PLAN.items():
         for idx, (outcome, turns) in enumerate(convs):
-            cid = ids[(attacker, defender, idx)]
+            cid = ids[(attacker, rename.get(defender, defender), idx)]
             ops.append(StartOp(cid, tid, 0.0))
             for k, (technique, converters) in enumerate(turns):
                 ops.append(TurnOp(cid, 2 * k, "attacker", "x", 0.1, 0.0, technique, converters))
@@ -57,6 +58,12 @@ def store(tmp_path: Path) -> Store:
                 verdicts.append((cid, outcome, "annotators", "majority", 1.0))
     store.apply(ops)
     store.save_verdicts(tid, verdicts)
+    return store
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    store = build(tmp_path / "arena.db")
     yield store
     store.close()
 
