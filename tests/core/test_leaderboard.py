@@ -706,7 +706,14 @@ def test_readme_leaderboard_with_static_verdicts_only_is_provisional(evaluated_s
     assert [a["name"] for a in data["attackers"]] == sorted(attackers, key=lambda n: -attackers[n]["score"])
     defenders = {d["name"]: d for d in data["defenders"]}
     assert {name: d["dsr"] for name, d in defenders.items()} == pytest.approx(expected_dsr, abs=1e-6)
-    assert all(d["provisional"] and d["dsr_range"][1] == d["dsr"] for d in defenders.values())
+    # DSR counts undecided conversations as defences: the top of its range. A defender whose
+    # every conversation is decided (the sample's naive helper: bandit flags them all) is final.
+    for d in defenders.values():
+        if d["undecided"]:
+            assert d["provisional"] and d["dsr_range"][1] == d["dsr"], d
+        else:
+            assert not d["provisional"] and d["dsr_range"] == [d["dsr"], d["dsr"]], d
+    assert sum(d["provisional"] for d in defenders.values()) >= 3
 
     table = subprocess.run([ARENA_TUI, "leaderboard", "--resamples", "200"], cwd=evaluated_sample,
                            capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "160"})
