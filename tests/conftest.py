@@ -55,3 +55,22 @@ def evaluated_sample(_evaluated_sample_dir: Path, tmp_path: Path) -> Path:
     target = tmp_path / "arena"
     shutil.copytree(_evaluated_sample_dir, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def _season_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A season of three sample tournaments built once per session with the real command
+    line (tests/season_sample.py): three seeds, a bot changed from round 2 on, labels."""
+    from tests.season_sample import build_season
+
+    where = tmp_path_factory.mktemp("season-arena")
+    build_season(ARENA_TUI, where)
+    return where
+
+
+@pytest.fixture
+def season_store(_season_dir: Path, tmp_path: Path) -> Path:
+    """A folder of one's own holding that season's arena.db (and the rounds' configs)."""
+    target = tmp_path / "season"
+    shutil.copytree(_season_dir, target)
+    return target

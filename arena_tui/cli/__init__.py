@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import click
 
-from arena_tui.cli import data, evaluation, labelling, running, scoring
+from arena_tui.cli import data, evaluation, labelling, running, scoring, season
 from arena_tui.cli.common import ArenaGroup
 from core import __version__
 
@@ -30,7 +30,7 @@ for command in (
     running.run, running.watch, running.bots,
     evaluation.evaluate, labelling.annotate, labelling.queue, labelling.label, evaluation.agreement,
     labelling.pack, labelling.labels,
-    scoring.utility, scoring.leaderboard,
-    data.export_command, data.import_command, data.feedback_command, data.report_command,
+    scoring.utility, scoring.leaderboard, season.season,
+    data.export_command, data.safe_reply_command, data.import_command, data.feedback_command, data.report_command,
 ):
     main.add_command(command)

@@ -22,49 +22,123 @@ from arena_tui.common.safe import inert
 @click.command("export")
 @DB_OPTION
 @TOURNAMENT_OPTION
-@click.option("--output", "-o", type=click.Path(dir_okay=False), help="JSONL file to write (required unless --dry-run).")
-@click.option("--format", "fmt", type=click.Choice(["chat-jsonl", "jsonl"]), default="chat-jsonl", show_default=True,
-              help="chat-jsonl: messages with user/assistant roles (HF datasets); jsonl: native attacker/defender turns.")
+@click.option("--output", "-o", type=click.Path(dir_okay=False),
+              help="JSONL file to write (required unless --dry-run); its folder gets the dataset card README.md.")
+@click.option("--format", "fmt", type=click.Choice(["chat-jsonl", "jsonl", "preference"]), default="chat-jsonl",
+              show_default=True,
+              help="chat-jsonl: messages with user/assistant roles (SFT); jsonl: native attacker/defender turns; "
+                   "preference: TRL prompt/chosen/rejected pairs built at the turn where an attack landed.")
 @click.option("--filter", "filters", multiple=True, metavar="FILTER",
               help="Repeatable: no-vulnerable-code, no-malicious-assistance, complete-only (default), all-statuses, "
                    "verdict=attack|defense, kind=practice|official.")
 @click.option("--include-undecided", is_flag=True,
               help="Also write conversations without a verdict (nobody reviewed them; incomplete ones included).")
+@click.option("--system-prompt", metavar="TEXT", help="A system message put first in every chat (chat-jsonl, preference).")
+@click.option("--drop-trailing-attacker", is_flag=True,
+              help="End every chat on the defender's reply: drop a last attacker turn nobody answered (chat-jsonl).")
+@click.option("--parquet", is_flag=True, help="Also write the records as Parquet beside the JSONL (needs the 'parquet' extra).")
+@click.option("--dedup", is_flag=True,
+              help="Drop near-duplicate conversations (MinHash over word 3-grams; needs the 'dedup' extra).")
+@click.option("--dedup-threshold", type=click.FloatRange(0, 1, min_open=True), default=0.8, show_default=True,
+              help="Estimated Jaccard similarity at which --dedup counts two records as near-duplicates.")
+@click.option("--license", "license_id", metavar="ID",
+              help="The prompts' licence for the dataset card (an SPDX id such as mit; default: unknown).")
+@click.option("--no-card", is_flag=True, help="Do not write the dataset card (README.md) beside the output.")
 @click.option("--dry-run", is_flag=True, help="Only count what would be written.")
 def export_command(db: str, tournament: str | None, output: str | None, fmt: str, filters: tuple[str, ...],
-                   include_undecided: bool, dry_run: bool) -> None:
-    """Write conversations as fine-tuning data (the defender is the assistant).
+                   include_undecided: bool, system_prompt: str | None, drop_trailing_attacker: bool, parquet: bool,
+                   dedup: bool, dedup_threshold: float, license_id: str | None, no_card: bool, dry_run: bool) -> None:
+    """Write conversations as fine-tuning data (the defender is the assistant), or
+    preference pairs, with a dataset card (README.md) beside them.
 
     Only decided conversations (a verdict from the static stage or the annotators) are
     written unless --include-undecided. Streams the store page by page and writes
-    through a temp file renamed at the end, so an interrupted export leaves nothing
-    half-written.
+    through temp files renamed at the end, so an interrupted export leaves nothing
+    half-written. A README.md in the output folder that the export did not write is
+    never overwritten: the export refuses (or pass --no-card).
     """
-    from core.data.export import ExportError, ExportFilters, export_conversations
+    from core.data.export import (
+        ExportError,
+        ExportFilters,
+        ExportOptions,
+        export_conversations,
+        export_dataset,
+    )
 
     if output is None and not dry_run:
         raise ArenaError("give --output FILE (or --dry-run to only count)")
+    options = ExportOptions(system_prompt=system_prompt, drop_trailing_attacker=drop_trailing_attacker,
+                            parquet=parquet, dedup_threshold=dedup_threshold if dedup else None)
     console = Console(highlight=False, stderr=True)
+    card = None
     with existing_store(db) as store:
         ids = [t.id for t in pick_tournaments(store, tournament)]
         try:
             parsed = ExportFilters.parse(filters, include_undecided=include_undecided)
             with make_progress(console, "export") as progress:
                 task = progress.add_task("export", total=None)
-                summary = export_conversations(
-                    store, ids, parsed, None if dry_run else Path(output), fmt=fmt,
-                    progress=lambda done, total: progress.update(task, completed=done, total=total),
-                )
+
+                def show(done: int, total: int) -> None:
+                    progress.update(task, completed=done, total=total)
+
+                if dry_run:
+                    summary = export_conversations(store, ids, parsed, None, fmt=fmt, options=options, progress=show)
+                else:
+                    summary, card = export_dataset(store, ids, parsed, Path(output), fmt=fmt, options=options,
+                                                   card=not no_card, license_id=license_id, filter_specs=filters,
+                                                   progress=show)
         except ExportError as exc:
             raise ArenaError(str(exc)) from None
     dropped = ", ".join(f"{why}: {n}" for why, n in sorted(summary.dropped.items())) or "none"
     verb = "would write" if dry_run else "wrote"
-    click.echo(f"{verb} {summary.written} of {summary.considered} conversations" + ("" if dry_run else f" to {output}")
-               + f": {summary.decided} decided, {summary.undecided} undecided (dropped: {dropped})")
+    where = "" if dry_run else f" to {output}"
+    if fmt == "preference":
+        sources = ", ".join(f"{source.replace('_', ' ')}: {summary.chosen_sources.get(source, 0)}"
+                            for source in ("held_defender", "annotator"))
+        click.echo(inert(f"{verb} {summary.written} preference pairs from {summary.considered} attack successes{where}"
+                         f" (chosen from {sources}; dropped: {dropped})"))
+    else:
+        click.echo(inert(f"{verb} {summary.written} of {summary.considered} conversations{where}"
+                         f": {summary.decided} decided, {summary.undecided} undecided (dropped: {dropped})"))
+    if card is not None:
+        click.echo(inert(f"wrote the dataset card {card}"), err=True)
     left_out = summary.dropped.get("undecided", 0)
     if left_out:
         click.echo(f"{left_out} undecided conversations (no verdict: nobody reviewed them) were left out; label them "
                    "(arena-tui annotate) or pass --include-undecided", err=True)
+
+
+@click.command("safe-reply")
+@DB_OPTION
+@click.option("--annotator", "-a", required=True, help="Who wrote the reply (must be in the tournament's roster).")
+@click.argument("conversation_id", type=int)
+@click.option("--turn", required=True, type=int,
+              help="The defender reply it replaces, numbered from 1 as in the transcript view (an even number).")
+@click.option("--text", help="The safe reply.")
+@click.option("--file", "file", type=click.Path(dir_okay=False, exists=True), help="Read the safe reply from this UTF-8 file.")
+def safe_reply_command(db: str, annotator: str, conversation_id: int, turn: int, text: str | None, file: str | None) -> None:
+    """Record a safe reply an annotator wrote in place of a defender reply: the chosen
+    side of the preference pair built at that turn (`arena-tui export --format preference`).
+
+    CONVERSATION_ID is the conversation's id as `arena-tui queue` and the annotate view show
+    it. Append-only; the latest reply written for a turn is the one used.
+    """
+    from core.data.preference import SafeReplyError, record_safe_reply
+    from core.turns import turn_index
+
+    if (text is None) == (file is None):
+        raise ArenaError("give the reply with --text or --file (one of them)")
+    if file is not None:
+        try:
+            text = Path(file).read_text(encoding="utf-8")
+        except UnicodeDecodeError as exc:
+            raise ArenaError(f"{file}: not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at byte {exc.start})") from None
+    with existing_store(db) as store:
+        try:
+            reply_id = record_safe_reply(store, conversation_id, annotator, turn_index(turn), text or "")
+        except SafeReplyError as exc:
+            raise ArenaError(str(exc)) from None
+    click.echo(inert(f"saved safe reply {reply_id} for turn {turn} of conversation {conversation_id} by {annotator}"))
 
 
 # --- import --------------------------------------------------------------------------------

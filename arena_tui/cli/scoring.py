@@ -27,10 +27,12 @@ from arena_tui.cli.common import (
     select_tournaments,
 )
 from arena_tui.common.safe import inert, inert_text
+from arena_tui.common.tables import compact_table, ratings_renderables
 from core.tournament.config import KINDS
 
 if TYPE_CHECKING:  # numpy and the engine load only when a command runs
     from core.scoring.leaderboard import Leaderboard, MatchupCell
+    from core.scoring.ratings import Ratings
 
 
 @click.command()
@@ -43,8 +45,9 @@ if TYPE_CHECKING:  # numpy and the engine load only when a command runs
               help="Bootstrap resamples for the intervals.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Bootstrap seed (same seed, same intervals).")
 @click.option("--no-grid", is_flag=True, help="Leave out the attacker × defender ASR grid.")
+@click.option("--no-ratings", is_flag=True, help="Leave out the Bradley-Terry ratings.")
 def leaderboard(db: str, tournaments: tuple[str, ...], kind: str | None, as_json: bool, resamples: int, seed: int,
-                no_grid: bool) -> None:
+                no_grid: bool, no_ratings: bool) -> None:
     """Rank attackers and defenders with 95 % intervals (formulas: docs/scoring.md).
 
     ASR/DSR are over complete conversations; incomplete ones are counted, never scored.
@@ -52,16 +55,36 @@ def leaderboard(db: str, tournaments: tuple[str, ...], kind: str | None, as_json
     rate comes with the range it can still reach, and the ranking is marked
     provisional. Across several tournaments every (attacker, defender, tournament) is a
     matchup of its own.
+
+    Beside the official scores: Bradley-Terry ratings of both sides on one Elo scale
+    from every decided conversation (a team pooled over the tournaments), with
+    bootstrap intervals and the probability that one team beats another.
     """
     from core.scoring.leaderboard import compute_leaderboard
+    from core.scoring.ratings import compute_ratings
 
     with existing_store(db) as store:
         chosen = select_tournaments(store, tournaments, kind)
-        board = compute_leaderboard(store, [t.id for t in chosen], n_boot=resamples, seed=seed)
+        ids = [t.id for t in chosen]
+        board = compute_leaderboard(store, ids, n_boot=resamples, seed=seed)
+        ratings = None if no_ratings else compute_ratings(store, ids, n_boot=resamples, seed=seed)
     if as_json:
-        click.echo(json.dumps(board.to_dict(), indent=2))
+        data = board.to_dict()
+        if ratings is not None:
+            data["ratings"] = ratings.to_dict()
+        click.echo(json.dumps(data, indent=2))
         return
-    print_leaderboard(Console(highlight=False), board, grid=not no_grid)
+    console = Console(highlight=False)
+    print_leaderboard(console, board, grid=not no_grid)
+    if ratings is not None:
+        print_ratings(console, ratings, board)
+
+
+def print_ratings(console: Console, ratings: Ratings, board: Leaderboard | None = None) -> None:
+    """The Bradley-Terry ratings of both sides (with each team's official rank when a
+    leaderboard is given) and P(attacker beats defender)."""
+    for renderable in ratings_renderables(ratings, board):
+        console.print(renderable)
 
 
 # --- rendering ------------------------------------------------------------------------------
@@ -98,28 +121,7 @@ def _overlap_note(names: Sequence[str], rank_of: dict[str, int | None]) -> str:
     return ",".join(str(rank_of.get(n)) for n in names) if names else "-"
 
 
-# Columns that give way when the terminal is narrow (names and the overlap note wrap);
-# every number keeps its full width.
-_SHRINKABLE = frozenset({"attacker", "defender", "bot", "overlaps"})
-# Narrowest a shrinkable column gets: most team names fit on one line.
-_NAME_MIN_WIDTH = 14
-
-
-def _table(title: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[str | Text]]) -> Table:
-    """A compact table whose numeric columns are never cut."""
-    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
-    for index, (column, justify) in enumerate(columns):
-        if column in _SHRINKABLE:
-            longest = max((len(str(row[index])) for row in rows), default=0)
-            table.add_column(column, justify=justify, overflow="fold",
-                             min_width=min(max(longest, len(column)), _NAME_MIN_WIDTH))
-            continue
-        widest = max((len(line) for row in rows for line in str(row[index]).splitlines()), default=0)
-        header = max((len(line) for line in column.splitlines()), default=0)
-        table.add_column(column, justify=justify, no_wrap=True, min_width=max(widest, header))
-    for row in rows:
-        table.add_row(*row)
-    return table
+_table = compact_table  # the tables of this module and `season` share one layout
 
 
 def print_leaderboard(console: Console, board: Leaderboard, *, grid: bool = True) -> None:

@@ -17,6 +17,7 @@ from rich.text import Text
 from arena_tui.common.live_pane import LivePane
 from arena_tui.common.safe import inert_text
 from core.scoring.leaderboard import Leaderboard, LeaderboardCache, compute_leaderboard
+from core.scoring.ratings import compute_ratings
 from core.store import Store
 
 # Bootstrap resamples for the live score intervals: the pane shows ranks and scores; the
@@ -51,8 +52,12 @@ def provisional_line(board: Leaderboard) -> Text:
 
 # Narrowest a team name gets before a column of numbers is left out: enough to tell teams apart.
 NAME_MIN_WIDTH = 8
-# How each column (rank, name, score, rate, range) is justified.
-JUSTIFY = ("right", "left", "right", "right", "right")
+# The columns: rank, name, official score, rate, its range while provisional, and the
+# Bradley-Terry rating (Elo scale), with how each is justified.
+JUSTIFY = ("right", "left", "right", "right", "right", "right")
+RANGE, RATING, SCORE = 4, 5, 2
+# Left out in this order when the pane is too narrow: the range, the rating, the score.
+DROP_ORDER = (RANGE, RATING, SCORE)
 
 
 @dataclass(frozen=True)
@@ -60,30 +65,31 @@ class Standings:
     """The pane's content, laid out for the width it gets (a Rich renderable): a
     provisional notice, then attackers and defenders as compact tables whose numbers keep
     their width while names give way; where a name would get fewer than `NAME_MIN_WIDTH`
-    cells, the range column and then the score column are left out."""
+    cells, the range, rating and score columns are left out, in that order."""
 
     notice: Text
-    # Per side: (side, rate header, rows of cells: rank, name, score, rate[, range]).
+    # Per side: (side, rate header, rows of cells: rank, name, score, rate, range, rating).
     sides: tuple[tuple[str, str, tuple[tuple[str | Text, ...], ...]], ...]
+    show_range: bool = False
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         """The notice and one table per side, with the columns that fit `options.max_width`."""
         if self.notice.plain:
             yield self.notice
-        count = max((len(row) for _, _, rows in self.sides for row in rows), default=4)
         cells = [row for _, _, rows in self.sides for row in rows]
         headers = [(len("#"),), tuple(len(side) for side, _, _ in self.sides), (len("score"),),
-                   tuple(len(rate) for _, rate, _ in self.sides), (len("range"),)]
+                   tuple(len(rate) for _, rate, _ in self.sides), (len("range"),), (len("BT"),)]
         widths = [max([*headers[i], *(Text(row[i]).cell_len if isinstance(row[i], str) else row[i].cell_len
-                                      for row in cells)]) for i in range(count)]
-        shown = list(range(count))
-        for drop in (4, 2):
+                                      for row in cells)]) for i in range(len(JUSTIFY))]
+        shown = [i for i in range(len(JUSTIFY)) if i != RANGE or self.show_range]
+        for drop in DROP_ORDER:
             needed = sum(widths[i] for i in shown if i != 1) + NAME_MIN_WIDTH + 2 * (len(shown) - 1)
-            if needed <= options.max_width or drop not in shown:
+            if needed <= options.max_width:
                 break
-            shown.remove(drop)
+            if drop in shown:
+                shown.remove(drop)
         for side, rate, rows in self.sides:
-            titles = ("#", side, "score", rate, "range")
+            titles = ("#", side, "score", rate, "range", "BT")
             table = Table(box=None, padding=(0, 1), show_edge=False, expand=True)
             for i in shown:
                 table.add_column(titles[i], justify=JUSTIFY[i], no_wrap=True,  # type: ignore[arg-type]
@@ -103,15 +109,18 @@ class LeaderboardPane(LivePane):
 
     def compute(self, store: Store, tournament_ids: list[int]) -> RenderableType:
         """A provisional notice when it applies, then two compact tables: attackers
-        (score, ASR) and defenders (score, DSR), with each rate's range while provisional.
+        (score, ASR) and defenders (score, DSR), with each rate's range while provisional,
+        and each team's Bradley-Terry rating ("BT", Elo scale; docs/scoring.md).
 
         Bot names go in as `Text`: a string cell of a Rich table is parsed as markup."""
         if not tournament_ids:
             return Text("no tournament to follow", style="dim")
         board = compute_leaderboard(store, tournament_ids, cache=self.cache, n_boot=LIVE_N_BOOT)
-        provisional = board.provisional
+        ratings = compute_ratings(store, tournament_ids, n_boot=LIVE_N_BOOT)
+        bt = {(r.side, r.name): f"{r.rating:.0f}" for r in (*ratings.attackers, *ratings.defenders)}
         attackers = tuple((str(row.rank or "–"), inert_text(row.name), _score(row.score), _rate(row.asr),
-                           *([_range(row.asr_range)] if provisional else [])) for row in board.attackers)
+                           _range(row.asr_range), bt.get(("attacker", row.name), "–")) for row in board.attackers)
         defenders = tuple((str(row.rank or "–"), inert_text(row.name), _score(row.score), _rate(row.dsr),
-                           *([_range(row.dsr_range)] if provisional else [])) for row in board.defenders)
-        return Standings(provisional_line(board), (("attacker", "ASR", attackers), ("defender", "DSR", defenders)))
+                           _range(row.dsr_range), bt.get(("defender", row.name), "–")) for row in board.defenders)
+        return Standings(provisional_line(board), (("attacker", "ASR", attackers), ("defender", "DSR", defenders)),
+                         show_range=board.provisional)

@@ -16,6 +16,7 @@ imports ``rich`` at module level, and nothing in ``core`` may import rich at imp
 
 from __future__ import annotations
 
+import ast
 import io
 import multiprocessing
 import os
@@ -240,20 +241,51 @@ class _Engine:
 def _lean_visitor_class(base: type) -> type:
     """bandit's node visitor minus the work whose result is never read.
 
-    bandit builds a context dict and runs its (empty) test list for every AST node, and
-    keeps per-file scores. Only node types that have tests or a ``visit_*`` method read
-    the context (``context_types``, filled in from the loaded test set), and nothing
-    here reads scores, so this subclass skips the rest. Findings are unchanged (checked
-    against ``bandit -r`` by benchmarks/bench_static.py and tests/core/test_static.py); the
-    stage takes about a fifth less time per reply.
+    bandit builds a context dict and runs its (empty) test list for every AST node, logs
+    at debug level on every node, and keeps per-file scores. Only node types that have
+    tests or a ``visit_*`` method read the context (``context_types``, filled in from the
+    loaded test set), nothing here reads scores or debug logs, and with ``# nosec``
+    ignored (no nosec lines) bandit's per-test nosec lookup always finds nothing, so this
+    subclass and `_LeanTester` skip all of that. The walk itself (depth first, every
+    node's ``_bandit_parent`` and ``_bandit_sibling`` set, the namespace kept for
+    functions and classes) and the tests run on each node are bandit's. Findings are
+    unchanged (checked against ``bandit -r`` by benchmarks/bench_static.py and
+    tests/core/test_static.py); the stage takes about a third less time per reply.
     """
+    from bandit.core import utils as b_utils
+
+    ast_node = ast.AST
+    linerange = b_utils.linerange
+    scoped = (ast.FunctionDef, ast.ClassDef)
+    split = b_utils.namespace_path_split
+
+    from bandit.core import tester as b_tester
+
+    lean_tester = _lean_tester_class(b_tester.BanditTester)
 
     class LeanVisitor(base):
         context_types: frozenset[str] = frozenset()
 
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            if not self.nosec_lines and not self.debug:
+                self.tester = lean_tester(self.testset, self.debug, self.nosec_lines, self.metrics)
+
         def pre_visit(self, node):
+            # bandit's pre_visit (debug off) for the node types that read the context.
             if node.__class__.__name__ in self.context_types:
-                return super().pre_visit(node)
+                context = {"imports": self.imports, "import_aliases": self.import_aliases}
+                if hasattr(node, "lineno"):
+                    context["lineno"] = node.lineno
+                if hasattr(node, "col_offset"):
+                    context["col_offset"] = node.col_offset
+                if hasattr(node, "end_col_offset"):
+                    context["end_col_offset"] = node.end_col_offset
+                context["node"] = node
+                context["linerange"] = linerange(node)
+                context["filename"] = self.fname
+                context["file_data"] = self.fdata
+                self.context = context
             self.depth += 1
             return True
 
@@ -261,10 +293,78 @@ def _lean_visitor_class(base: type) -> type:
             if node.__class__.__name__ in self.context_types:
                 super().visit(node)
 
+        def post_visit(self, node):
+            self.depth -= 1
+            if isinstance(node, scoped):
+                self.namespace = split(self.namespace)[0]
+
+        def generic_visit(self, node):
+            # bandit's generic_visit without ast.iter_fields' generator.
+            for name in node._fields:
+                try:
+                    value = getattr(node, name)
+                except AttributeError:
+                    continue
+                if isinstance(value, list):
+                    last = len(value) - 1
+                    for idx, item in enumerate(value):
+                        if isinstance(item, ast_node):
+                            item._bandit_sibling = value[idx + 1] if idx < last else None
+                            item._bandit_parent = node
+                            if self.pre_visit(item):
+                                self.visit(item)
+                                self.generic_visit(item)
+                                self.post_visit(item)
+                elif isinstance(value, ast_node):
+                    value._bandit_sibling = None
+                    value._bandit_parent = node
+                    if self.pre_visit(value):
+                        self.visit(value)
+                        self.generic_visit(value)
+                        self.post_visit(value)
+
         def update_scores(self, scores):
             pass
 
     return LeanVisitor
+
+
+def _lean_tester_class(base: type) -> type:
+    """bandit's tester for a file with no ``# nosec`` lines and debug off: the same tests
+    on the same context copies and the same fields set on each result, without the nosec
+    lookups (which find nothing then), debug logging and scores (never read here)."""
+    from bandit.core import context as b_context
+
+    make_context = b_context.Context
+
+    class LeanTester(base):
+        def run_tests(self, raw_context, checktype):
+            for test in self.testset.get_tests(checktype):
+                temp_context = raw_context.copy()
+                context = make_context(temp_context)
+                try:
+                    result = test(context, test._config) if hasattr(test, "_config") else test(context)
+                    if result is None:
+                        continue
+                    filename = temp_context["filename"]
+                    result.fname = filename.decode("utf-8") if isinstance(filename, bytes) else filename
+                    result.fdata = temp_context["file_data"]
+                    if result.lineno is None:
+                        result.lineno = temp_context["lineno"]
+                    if result.linerange == []:
+                        result.linerange = temp_context["linerange"]
+                    if result.col_offset == -1:
+                        result.col_offset = temp_context["col_offset"]
+                    result.end_col_offset = temp_context.get("end_col_offset", 0)
+                    result.test = test.__name__
+                    if result.test_id == "":
+                        result.test_id = test._test_id
+                    self.results.append(result)
+                except Exception as error:  # as bandit: a failing test is logged, not raised
+                    self.report_error(test.__name__, context, error)
+            return None
+
+    return LeanTester
 
 
 _engine_instance: _Engine | None = None

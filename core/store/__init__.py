@@ -36,12 +36,14 @@ from core.store.evaluation import (
 from core.store.follow import _FollowMixin
 from core.store.ops import BotVersionOp, EventOp, FinishOp, StartOp, StoreOp, TurnOp
 from core.store.packs import _PacksMixin
+from core.store.replies import _RepliesMixin
 from core.store.schema import SCHEMA_VERSION, make_current, stored_version, version_error
 from core.store.scoring import ScoringRow, UtilityResultRow, _ScoringMixin
+from core.store.seasons import LatencyRow, SeasonRound, SeasonRow, _SeasonsMixin
 
 __all__ = [
     "SCHEMA_VERSION", "AssignmentRow", "BotRow", "BotVersionOp", "CodeBlockRow", "ConversationRow", "EventOp",
-    "EventRow", "FindingRow", "FinishOp", "LabelEvent", "MatchupRow", "ScoringRow", "StartOp", "Store", "StoreError",
+    "EventRow", "FindingRow", "FinishOp", "LabelEvent", "LatencyRow", "MatchupRow", "ScoringRow", "SeasonRound", "SeasonRow", "StartOp", "Store", "StoreError",
     "StoreOp", "TournamentRow", "TournamentSettings", "Transcript", "TurnOp", "TurnRow", "UtilityResultRow",
     "Verdict", "damaged", "is_damage",
 ]
@@ -260,7 +262,8 @@ def damaged(path: str | Path | None, detail: str) -> StoreError:
                       " backup, or salvage what is readable with sqlite3's .recover")
 
 
-class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _PacksMixin):
+class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _PacksMixin, _RepliesMixin,
+            _SeasonsMixin):
     """An open arena store. Use `Store.open` (or `Store.open_readonly` for followers).
 
     Read methods give one frozen dataclass per record (`TournamentRow`, `BotRow`,

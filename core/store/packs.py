@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from core.store._common import _chunks, _Transaction
 from core.store.evaluation import _FINDING_FIELDS, _LABEL_COLUMNS, FindingRow, _insert_label
+from core.store.fts import insert_turns
 
 if TYPE_CHECKING:
     from core.store import ConversationRow, TournamentSettings
@@ -139,7 +140,10 @@ class _PacksMixin:
             raise ValueError(f"not a pack table: {table}")
         marks = ",".join("?" * len(columns))
         with self.transaction():
-            self.conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
+            if table == "turns":
+                insert_turns(self.conn, columns, rows)
+            else:
+                self.conn.executemany(f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({marks})", rows)
 
     def label_rows(self, conversation_ids: Sequence[int], annotator: str, max_id: int | None = None) -> list[tuple[Any, ...]]:
         """Raw label rows (all columns) of one annotator on some items, oldest first."""
@@ -340,8 +344,9 @@ class _PacksMixin:
         """Create a finished tournament from imported conversations in one transaction.
 
         `pairs` lists the (attacker, defender) matchups; each conversation is (index into
-        `pairs`, [(role, content), ...]). Rows go in with executemany; the turns' FTS
-        trigger fires as for a run. Returns the tournament id.
+        `pairs`, [(role, content), ...]). Rows go in with executemany; the turns are
+        indexed for full-text search in one statement (`schema.insert_turns`). Returns
+        the tournament id.
         """
         now = time.time() if now is None else now
         with self.transaction():
@@ -381,8 +386,5 @@ class _PacksMixin:
                 " started_at, finished_at) VALUES (?, ?, ?, ?, ?, 'complete', 'imported', ?, 1, ?, ?)",
                 conv_rows,
             )
-            self.conn.executemany(
-                "INSERT INTO turns (conversation_id, turn_index, role, content, created_at) VALUES (?, ?, ?, ?, ?)",
-                turn_rows,
-            )
+            insert_turns(self.conn, ("conversation_id", "turn_index", "role", "content", "created_at"), turn_rows)
         return tid

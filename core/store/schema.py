@@ -42,8 +42,11 @@ from typing import TYPE_CHECKING
 from core.store._common import StoreError, _Transaction
 from core.store.annotate import ANNOTATE_SCHEMA
 from core.store.evaluation import EVALUATION_SCHEMA
+from core.store.fts import FTS_COLUMNS, FTS_TABLE, FTS_TOKENIZER
 from core.store.packs import PACKS_SCHEMA
+from core.store.replies import SAFE_REPLIES_SCHEMA
 from core.store.scoring import UTILITY_RESULTS_SCHEMA
+from core.store.seasons import SEASONS_SCHEMA
 
 if TYPE_CHECKING:  # sqlite-utils is imported only to create or upgrade a store (~0.2 s)
     from sqlite_utils import Database
@@ -135,11 +138,10 @@ ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
 )
 
 TABLES = BASE_SCHEMA + EVALUATION_SCHEMA + UTILITY_RESULTS_SCHEMA + ANNOTATE_SCHEMA + PACKS_SCHEMA
-
-# The full-text index: `turns_fts` over turns.content, kept by triggers on `turns`.
-FTS_TABLE = "turns"
-FTS_COLUMNS = ("content",)
-FTS_TOKENIZER = "unicode61"
+# Preference pairs: safe replies annotators write (core.data.preference).
+TABLES += SAFE_REPLIES_SCHEMA
+# Seasons: tournaments grouped as rounds (core.season).
+TABLES += SEASONS_SCHEMA
 
 # What an organizer opens first (docs/store.md). Verdicts are as the last `arena-tui
 # evaluate` stored them (NULL: undecided); `findings` counts every stored bandit finding

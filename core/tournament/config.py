@@ -237,8 +237,11 @@ class _Reader:
     def str_list(self, name: str, default: tuple[str, ...] = ()) -> tuple[str, ...]:
         value = self.get(name, list, list(default), what="a list of strings")
         for i, item in enumerate(value):
-            if not isinstance(item, str) or not item:
+            if not isinstance(item, str) or not item.strip():
                 raise self.error(f"{name}[{i}]", "must be a non-empty string")
+            # Labels, tags and annotator names reach screens, files and key bindings.
+            if any(unicodedata.category(c) in ("Cc", "Cs") for c in item):
+                raise self.error(f"{name}[{i}]", f"must be valid text without control characters; got {item!r}")
         return tuple(value)
 
     def finish(self) -> None:

@@ -140,22 +140,23 @@ SUMMARY = re.compile(r"wrote (\d+) of (\d+) conversations to \S+: (\d+) decided,
 
 
 def readme_export(where: Path, *extra: str) -> tuple[list[dict], tuple[int, int, int, int], str]:
-    """`arena-tui export -o train.jsonl --filter no-vulnerable-code [extra]` in `where`:
-    the records written, the summary's counts (written, considered, decided, undecided)
-    and stderr."""
-    result = subprocess.run([ARENA_TUI, "export", "-o", "train.jsonl", "--filter", "no-vulnerable-code", *extra],
+    """`arena-tui export -o dataset/train.jsonl --filter no-vulnerable-code [extra]` in
+    `where` (the README's line: the folder is made): the records written, the summary's
+    counts (written, considered, decided, undecided) and stderr."""
+    result = subprocess.run([ARENA_TUI, "export", "-o", "dataset/train.jsonl", "--filter", "no-vulnerable-code", *extra],
                             cwd=where, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     match = SUMMARY.fullmatch(result.stdout.strip())
     assert match, result.stdout
-    with (where / "train.jsonl").open(encoding="utf-8") as fh:
+    assert (where / "dataset" / "README.md").exists() and "wrote the dataset card dataset/README.md" in result.stderr
+    with (where / "dataset" / "train.jsonl").open(encoding="utf-8") as fh:
         records = [json.loads(line) for line in fh]
     return records, tuple(int(match[i]) for i in range(1, 5)), result.stderr
 
 
 def test_readme_export_writes_decided_conversations_only(evaluated_sample: Path) -> None:
     """The README's path: run, evaluate, label two conversations, then `export -o
-    train.jsonl --filter no-vulnerable-code`. The file holds the two labelled
+    dataset/train.jsonl --filter no-vulnerable-code`. The file holds the two labelled
     conversations and nothing nobody reviewed; the summary line counts what the file
     holds; --include-undecided adds the undecided ones, counted as such."""
     with Store.open_readonly(evaluated_sample / "arena.db") as store:

@@ -394,8 +394,17 @@ def test_cli_json_has_stable_keys(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert set(data) == {"tournaments", "n_boot", "seed", "level", "provisional", "undecided", "unfinished",
-                         "attackers", "defenders", "matchups", "techniques"}
+                         "attackers", "defenders", "matchups", "techniques", "ratings"}
     assert data["tournaments"] == ["prac"] and data["n_boot"] == 200
+    ratings = data["ratings"]
+    assert set(ratings) == {"model", "scale", "ridge", "prior_games", "tournaments", "games", "n_boot", "seed", "level",
+                            "provisional", "undecided", "attackers", "defenders", "p_beats"}
+    assert set(ratings["attackers"][0]) == {"rank", "name", "rating", "interval", "games", "wins"}
+    # prac: a-d AADU (4 games, 2 wins, 1 undecided), b-d ADD (the incomplete one is no game).
+    assert (ratings["games"], ratings["undecided"], ratings["provisional"]) == (7, 1, True)
+    assert {r["name"]: (r["games"], r["wins"]) for r in ratings["attackers"]} == {"a": (4, 2), "b": (3, 1)}
+    assert set(ratings["p_beats"]) == {"attacker_vs_defender", "attacker_vs_attacker", "defender_vs_defender"}
+    assert ratings["p_beats"]["attacker_vs_attacker"]["a"]["b"] > 0.5
     assert (data["provisional"], data["undecided"], data["unfinished"]) == (True, 1, 0)
     assert set(data["attackers"][0]) == {"rank", "name", "score", "score_interval", "asr", "asr_interval",
                                          "asr_range", "diversity", "matchups", "complete", "incomplete",

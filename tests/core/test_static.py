@@ -88,6 +88,13 @@ def test_same_findings_as_bandit_on_files(tmp_path: Path) -> None:
     actual = {(name, f.line_in_block, f.test_id) for name, fs in found.items() for f in fs}
     assert actual == expected
     assert len(actual) >= 6
+    # Every field of every finding as bandit's own run reports it (the stage's lean
+    # visitor and tester skip work, never a result).
+    full = {(Path(issue.fname).stem, issue.lineno, issue.test_id, issue.test, issue.severity, issue.confidence,
+             f"CWE-{issue.cwe.id}" if issue.cwe.id else None, issue.text)
+            for issue in bandit_manager.get_issue_list()}
+    assert {(name, f.line_in_block, f.test_id, f.test_name, f.severity, f.confidence, f.cwe, f.message)
+            for name, fs in found.items() for f in fs} == full
 
 
 def test_parallel_and_serial_agree() -> None:

@@ -84,6 +84,15 @@ def caught_up(screen: WatchScreen, db: Path, name: str) -> bool:
             and all(model.cells[m.id].complete == m.complete for m in counts if m.id in model.cells))
 
 
+def matches_store(screen: WatchScreen, db: Path, name: str) -> bool:
+    """`assert_screen_matches_store` as a condition to wait for (the grid redraws on a timer)."""
+    try:
+        assert_screen_matches_store(screen, db, name)
+    except AssertionError:
+        return False
+    return True
+
+
 def assert_screen_matches_store(screen: WatchScreen, db: Path, name: str) -> None:
     """Grid cells, totals and the transcript on screen agree with the store."""
     with Store.open_readonly(db) as store:
@@ -116,7 +125,8 @@ async def test_in_process_run_fills_grid_and_transcript(write_config, tmp_path: 
         await wait_until(pilot, lambda: caught_up(screen, db, "small"), "the follower to catch up")
         await wait_until(pilot, lambda: screen.model.cells and all(c.scanned == c.complete for c in screen.model.cells.values()),
                          "the final static stage")
-        await pilot.pause(0.3)
+        await wait_until(pilot, lambda: "FINISHED" in str(screen.query_one("#run-status").render()), "FINISHED")
+        await wait_until(pilot, lambda: matches_store(screen, db, "small"), "the grid to show the final verdicts")
         assert screen.model.done == screen.model.planned == 12
         assert screen.model.replies == 48
         assert_screen_matches_store(screen, db, "small")
