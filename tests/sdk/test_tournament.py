@@ -37,7 +37,7 @@ def test_docs_example_bots_play_a_tournament(tmp_path: Path) -> None:
     as a command bot), and their techniques reach the store, the leaderboard JSON and the
     report."""
     files = doc_files()
-    assert set(files) == {"my_attacker.py", "my_defender.py", "try.toml"}
+    assert set(files) == {"my_attacker.py", "my_defender.py", "try.toml", "pair_attacker.py"}
     for name in ("my_attacker.py", "my_defender.py"):
         assert len(files[name].strip().splitlines()) <= 22, f"{name} is not a twenty-line bot"
     for name, body in files.items():
