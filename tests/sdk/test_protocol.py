@@ -86,3 +86,27 @@ def test_reply_fields_are_checked() -> None:
         with pytest.raises(BotFailure) as failure:
             parse_reply({**ok, **bad}, "attacker")
         assert failure.value.reason == PROTOCOL_ERROR
+
+
+SLOW_FIRST = '''
+import asyncio
+
+from arena_sdk import Attacker
+
+
+class Slow(Attacker):
+    concurrency = 2
+
+    async def attack(self, turn):
+        await asyncio.sleep(1.0 if turn.conversation == "c0" else 0.0)
+        return f"hello from {turn.conversation}"
+'''
+
+
+def test_requests_run_concurrently_up_to_the_declared_concurrency(tmp_path: Path) -> None:
+    """Two requests in flight on one process: the slow first one does not hold up the
+    second, whose reply comes back first (replies may come in any order)."""
+    (tmp_path / "slow.py").write_text(textwrap.dedent(SLOW_FIRST), encoding="utf-8")
+    hello, *replies = talk([sys.executable, "-m", "arena_sdk", "slow.py:Slow"], tmp_path)
+    assert hello["concurrency"] == 2
+    assert [(r["id"], r["content"]) for r in replies] == [("r1", "hello from c1"), ("r0", "hello from c0")]
