@@ -196,6 +196,8 @@ class Translate(Converter):
     def __init__(self, translator: Callable[[str, str], Any], language: str = "fr") -> None:
         if not callable(translator):
             raise TypeError("translator must be callable")
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]{0,30}", language):
+            raise ValueError(f"language must be a short code like 'fr' or 'pt-BR', not {language!r}")
         self.translator = translator
         self.language = language
         self.name = f"translate:{language}"

@@ -87,6 +87,8 @@ def test_translate_hook_sync_async_and_bad_result() -> None:
     assert Translate(dictionary, "fr").name == "translate:fr"
     with pytest.raises(TypeError):
         asyncio.run(Translate(lambda t, lang: None, "fr").convert("x", TURN))
+    with pytest.raises(ValueError):  # the name goes on the record: a short code only
+        Translate(dictionary, "fr; DROP")
 
 
 class Stacked(Attacker):
