@@ -514,7 +514,7 @@ class ProcessBot:
         latency = time.perf_counter() - started
         content, end, technique, converters = parse_reply(message, request["side"])
         self.consecutive_failures = 0
-        return Reply(content, end, latency, technique, converters)
+        return Reply(content, end, latency, technique=technique, converters=converters)
 
     async def close(self) -> None:
         """Stop every instance politely and close the log."""

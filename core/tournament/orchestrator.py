@@ -307,7 +307,7 @@ class _Run:
                     break
                 messages = [*messages, {"role": side, "content": reply.content}]
                 self.writer.add(TurnOp(row.id, turn, side, reply.content, reply.latency, time.time(),
-                                       reply.technique, reply.converters))
+                                       technique=reply.technique, converters=reply.converters))
                 self.reporter.turn(conv, turn, side, reply.content, reply.latency)
                 if reply.end:
                     ended_by = "attacker"

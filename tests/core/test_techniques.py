@@ -50,8 +50,8 @@ def build(path: Path, defender_names: dict[str, str] | None = None) -> Store:
             cid = ids[(attacker, rename.get(defender, defender), idx)]
             ops.append(StartOp(cid, tid, 0.0))
             for k, (technique, converters) in enumerate(turns):
-                ops.append(TurnOp(cid, 2 * k, "attacker", "x", 0.1, 0.0, technique, converters))
-                ops.append(TurnOp(cid, 2 * k + 1, "defender", "ok", 0.1, 0.0, "output-check"))
+                ops.append(TurnOp(cid, 2 * k, "attacker", "x", 0.1, 0.0, technique=technique, converters=converters))
+                ops.append(TurnOp(cid, 2 * k + 1, "defender", "ok", 0.1, 0.0, technique="output-check"))
             status = "incomplete" if outcome == "incomplete" else "complete"
             ops.append(FinishOp(cid, tid, status, None, None, None, 2 * len(turns), 0.0))
             if outcome in ("attack", "defense"):
