@@ -52,7 +52,8 @@ class TranscriptOptions:
 
 
 def turn_header(turn: TurnRow, options: TranscriptOptions) -> Text:
-    """`▶ turn 3 · defender · 1.24 s`, styled by role; cursor and "attack landed" marks."""
+    """`▶ turn 3 · attacker · 1.24 s · crescendo + leetspeak`, styled by role (the technique
+    when the reply named one); cursor and "attack landed" marks."""
     role = turn.role if turn.role in ROLE_STYLES else "unknown"
     cursor = "▶ " if options.cursor_turn == turn.turn_index else "  "
     header = Text(cursor, style="bold")
@@ -61,6 +62,9 @@ def turn_header(turn: TurnRow, options: TranscriptOptions) -> Text:
     header.append(inert(turn.role), style=ROLE_STYLES.get(role, "bold"))
     if turn.latency is not None:
         header.append(f" · {turn.latency:.2f} s", style="dim")
+    label = getattr(turn, "technique_label", None)
+    if label:
+        header.append(f" · {inert(label)}", style="italic")
     if options.marked_turn == turn.turn_index:
         header.append("  ◆ attack landed here", style="bold magenta")
     return header

@@ -159,7 +159,8 @@ class ConversationRow:
 
 @dataclass(frozen=True)
 class TurnRow:
-    """One stored turn."""
+    """One stored turn; ``technique`` and ``converters`` (comma-separated) as the reply
+    named them (None: it named none)."""
 
     id: int
     conversation_id: int
@@ -168,6 +169,15 @@ class TurnRow:
     content: str
     latency: float | None
     created_at: float
+    technique: str | None = None
+    converters: str | None = None
+
+    @property
+    def technique_label(self) -> str | None:
+        """``"crescendo + leetspeak"``: the technique with its converters (None: none named)."""
+        if not self.technique:
+            return None
+        return " + ".join([self.technique, *(c for c in (self.converters or "").split(",") if c)])
 
 
 @dataclass(frozen=True)
@@ -651,7 +661,7 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
     def turns(self, conversation_id: int) -> list[TurnRow]:
         """A conversation's turns in order."""
         rows = self.conn.execute(
-            "SELECT id, conversation_id, turn_index, role, content, latency, created_at FROM turns"
+            "SELECT id, conversation_id, turn_index, role, content, latency, created_at, technique, converters FROM turns"
             " WHERE conversation_id = ? ORDER BY turn_index",
             (conversation_id,),
         ).fetchall()
@@ -660,7 +670,7 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
     def turns_after(self, rowid: int, limit: int = 1000) -> list[TurnRow]:
         """Turns stored after `rowid` (for followers), oldest first."""
         rows = self.conn.execute(
-            "SELECT id, conversation_id, turn_index, role, content, latency, created_at FROM turns"
+            "SELECT id, conversation_id, turn_index, role, content, latency, created_at, technique, converters FROM turns"
             " WHERE id > ? ORDER BY id LIMIT ?",
             (rowid, limit),
         ).fetchall()

@@ -78,7 +78,7 @@ class _FollowMixin:
         from core.store import TurnRow
 
         rows = self.conn.execute(
-            "SELECT id, conversation_id, turn_index, role, content, latency, created_at FROM turns"
+            "SELECT id, conversation_id, turn_index, role, content, latency, created_at, technique, converters FROM turns"
             " WHERE conversation_id = ? AND turn_index > ? ORDER BY turn_index",
             (conversation_id, turn_index),
         ).fetchall()

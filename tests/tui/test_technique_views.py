@@ -4,6 +4,7 @@ defender, with hostile defender names shown as written."""
 from __future__ import annotations
 
 import io
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
@@ -37,3 +38,18 @@ async def test_report_screen_has_the_technique_table(tmp_path: Path) -> None:
     cells = [cell.strip() for cell in row.split("│")[2:5]]
     assert cells == ["66.7 % (20.8–93.9) n=3", "50.0 % (9.5–90.5) n=2", "100.0 % (20.7–100.0) n=1"]
     assert next(line for line in shown.splitlines() if "crescendo + leetspeak + base64" in line).count("n=2") == 2
+
+
+def test_transcript_headers_name_the_technique(tmp_path: Path) -> None:
+    """The one transcript renderer (watch and annotate) puts the technique with its
+    converters in a turn's header when the reply named one, and nothing otherwise."""
+    from arena_tui.common.transcript import TranscriptOptions, turn_header
+
+    with build(tmp_path / "arena.db") as store:
+        conversation = store.conversations(store.tournaments()[0].id)[0]
+        turns = store.turns(conversation.id)
+    headers = [turn_header(t, TranscriptOptions()).plain for t in turns]
+    assert headers[0] == "  turn 1 · attacker · 0.10 s · direct + base64"
+    assert headers[1] == "  turn 2 · defender · 0.10 s · output-check"
+    plain = replace(turns[0], technique=None, converters=None)
+    assert turn_header(plain, TranscriptOptions()).plain == "  turn 1 · attacker · 0.10 s"
