@@ -101,7 +101,8 @@ class GuardedModel(Defender):
 
     As a ``python`` bot (``python = "arena_sdk.models:GuardedModel"``) it reads the model
     from its ``env`` table (`OpenAIChat.from_env`: ``ARENA_MODEL_URL``, ``ARENA_MODEL``,
-    ``ARENA_MODEL_KEY_ENV``) and ``ARENA_SYSTEM_PROMPT``; in code, pass ``model=``.
+    ``ARENA_MODEL_KEY_ENV``, ``ARENA_MODEL_DEADLINE``), ``ARENA_SYSTEM_PROMPT`` and
+    ``ARENA_MAX_TOKENS``; in code, pass ``model=``.
     """
 
     guards: Sequence[Guard] = (OutputCheck(rounds=2),)
@@ -114,6 +115,8 @@ class GuardedModel(Defender):
         super().__init__(name, side)
         self.model = model if model is not None else OpenAIChat.from_env()
         self.system_prompt = system_prompt or os.environ.get("ARENA_SYSTEM_PROMPT") or self.system_prompt
+        if os.environ.get("ARENA_MAX_TOKENS", "").isdigit():
+            self.max_tokens = int(os.environ["ARENA_MAX_TOKENS"])
 
     def chat_messages(self, turn: Turn) -> list[dict[str, str]]:
         """The conversation as chat messages, system prompt first."""

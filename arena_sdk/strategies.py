@@ -98,8 +98,9 @@ class ModelPlanner(Planner):
 
     async def write(self, turn: Turn, instruction: str, scripted: str) -> str:
         history = "\n".join(f"{m['role'].upper()}: {shorten(m['content'], 400)}" for m in turn.messages[-6:])
-        prompt = (f"{instruction}\n\nConversation so far:\n{history or '(none yet)'}\n\n"
-                  f"An example of a fitting message: {scripted}\n\nWrite the next message.")
+        context = f"Conversation so far:\n{history}\n\n" if history else "This is the first message.\n\n"
+        prompt = (f"{instruction}\n\n{context}An example of a fitting message: {scripted}\n\n"
+                  "Write the next message.")
         try:
             text = await self.model.complete(
                 [{"role": "system", "content": self.system}, {"role": "user", "content": prompt}],
