@@ -177,9 +177,9 @@ class Bot:
     def main(cls) -> None:
         """Serve this class on stdin/stdout as a ``command`` bot
         (``if __name__ == "__main__": MyBot.main()``)."""
-        from arena_sdk.serve import serve_class
+        from arena_sdk.serve import serve
 
-        raise SystemExit(serve_class(cls))
+        raise SystemExit(serve(cls))
 
 
 async def _maybe(value: Any) -> Any:

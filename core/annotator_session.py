@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from core.data.packs import write_labels
+from core.data.preference import record_safe_reply
 from core.evaluation.pipeline import (
     adjudication_queue,
     current_labels,
@@ -210,6 +211,12 @@ class AnnotatorSession:
             return self._change(store, conversation_id)
 
         return self._with_store(write)
+
+    def safe_reply(self, conversation_id: int, turn_index: int, text: str) -> int:
+        """Append a safe reply the annotator wrote in place of the defender reply at
+        `turn_index` (0-based); returns its id once committed. Raises `SafeReplyError`
+        or `StoreError` with a one-line message."""
+        return self._with_store(lambda store: record_safe_reply(store, conversation_id, self.annotator, turn_index, text))
 
     def _change(self, store: Store, conversation_id: int) -> LabelChange:
         current = store.current_label(conversation_id, self.annotator)

@@ -71,3 +71,12 @@ class StoreFailed(Message):
     def __init__(self, error: str) -> None:
         super().__init__()
         self.error = error
+
+
+class SafeReplySaved(Message):
+    """A safe reply the annotator wrote was committed (`turn_index` 0-based)."""
+
+    def __init__(self, conversation_id: int, turn_index: int) -> None:
+        super().__init__()
+        self.conversation_id = conversation_id
+        self.turn_index = turn_index

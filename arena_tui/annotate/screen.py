@@ -33,6 +33,7 @@ from arena_tui.annotate.messages import (
     LabelSaved,
     LabelsExported,
     QueueLoaded,
+    SafeReplySaved,
     StoreFailed,
     TranscriptLoaded,
 )
@@ -100,6 +101,7 @@ class AnnotateScreen(Screen):
         Binding("k", "turn(-1)", "turn ↑", show=False),
         Binding("m", "mark", "mark turn"),
         Binding("t", "tags", "tags/note"),
+        Binding("w", "safe_reply", "safe reply", show=False),
         Binding("f", "fold", "fold", show=False),
         Binding("slash", "search", "search"),
         Binding("v", "cycle_filter", "filter", show=False),
@@ -225,6 +227,18 @@ class AnnotateScreen(Screen):
             self.post_message(StoreFailed(str(exc)))
             return
         self.post_message(LabelSaved(change, advance=False))
+
+    @work(thread=True, group="labels", exit_on_error=False)
+    def save_safe_reply(self, conversation_id: int, turn_index: int, text: str) -> None:
+        """Append a safe reply: `SafeReplySaved` is posted once it has committed."""
+        from core.data.preference import SafeReplyError
+
+        try:
+            self.session.safe_reply(conversation_id, turn_index, text)
+        except (SafeReplyError, StoreError) as exc:
+            self.post_message(StoreFailed(str(exc)))
+            return
+        self.post_message(SafeReplySaved(conversation_id, turn_index))
 
     def request_verdicts(self, tournament_id: int) -> None:
         """Recompute a tournament's verdicts soon (in a worker), so the leaderboard sees the label.
@@ -353,6 +367,11 @@ class AnnotateScreen(Screen):
                 self.labelled_this_session.pop()
             self.notify("label undone" + (f" (now {inert(change.label)})" if change.label else ""), timeout=2, markup=False)
             self.load_transcript(cid)
+
+    def on_safe_reply_saved(self, message: SafeReplySaved) -> None:
+        """One-line notice: the reply is in the store."""
+        self.notify(f"safe reply saved for turn {turn_number(message.turn_index)} of conversation "
+                    f"{message.conversation_id}", timeout=3, markup=False)
 
     def on_store_failed(self, message: StoreFailed) -> None:
         """Show a store error in one line."""
@@ -626,6 +645,24 @@ class AnnotateScreen(Screen):
                 self.update_header()
 
         self.app.push_screen(TagsScreen(settings.tags, self.pending_tags, self.pending_note), chosen)
+
+    def action_safe_reply(self) -> None:
+        """Write a safe reply in place of the defender reply under the turn cursor."""
+        view = self.query_one(TranscriptView)
+        conversation_id, turn = self.current_id, view.cursor_turn
+        if conversation_id is None or turn is None or self.loaded_id != conversation_id:
+            return
+        if next((t.role for t in view.turns if t.turn_index == turn), None) != "defender":
+            self.notify("move the turn cursor (j/k) to a defender reply first", severity="warning", timeout=3)
+            return
+
+        def written(text: str | None) -> None:
+            if text is not None:
+                self.save_safe_reply(conversation_id, turn, text)
+
+        from arena_tui.annotate.screens.safe_reply import SafeReplyScreen
+
+        self.app.push_screen(SafeReplyScreen(turn_number(turn)), written)
 
     def action_guidelines(self) -> None:
         """Show the tournament's labelling guidelines."""

@@ -264,7 +264,7 @@ def utility(config: str | None, db: str, quiet: bool) -> None:
 
     from core.scoring.utility_run import UtilityRunError, load_config_sets, run_config_utility
 
-    cfg = read_config(config)
+    cfg = read_config(config, starts_bots=True)
     try:
         sets = load_config_sets(cfg)  # refuse bad sets before any bot starts
     except UtilityRunError as exc:

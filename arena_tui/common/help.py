@@ -26,6 +26,7 @@ ANNOTATE_KEYS = [
     ("j / k", "move the turn cursor down / up"),
     ("m", "mark the cursor turn as where the attack landed (sent with the next label)"),
     ("t", "tags and a note for the next label"),
+    ("w", "write a safe reply in place of the defender reply under the cursor (for preference pairs)"),
     ("f", "fold / unfold long code blocks"),
     ("/", "full-text search over turns (Enter runs it, Escape clears it); #123 jumps to conversation 123"),
     ("v", "filter the queue: all, to do, done, disputed (ctrl+p: by tournament or matchup)"),

@@ -3,8 +3,9 @@
 One card per folder describes every set exported into it: each export is one Hugging
 Face ``datasets`` config named after its file (``train.jsonl`` → config ``train``, split
 ``train``), so ``load_dataset(FOLDER, "train")`` and ``load_dataset(FOLDER,
-"preference")`` load the sets a folder holds. A config reads the Parquet file when the
-export wrote one (typed columns), else the JSONL.
+"preference")`` load the sets a folder holds. The configs read the Parquet files (typed
+columns) when every set in the folder has one, else the JSONL files: `datasets` reads one
+file format per folder.
 
 For each set the card gives the filters and options, the counts (written, dropped by
 reason), the label sources (what decided each verdict), the pairs by chosen source, the
@@ -141,7 +142,7 @@ def set_entry(store: Store, tournament_ids: Sequence[int], out: Path, fmt: str, 
                                "krippendorff_alpha": _estimate(report.krippendorff_alpha)})
     files = [out.name] + ([out.with_suffix(".parquet").name] if options.parquet else [])
     return {
-        "config": out.stem, "format": fmt, "files": files, "data_file": files[-1],
+        "config": out.stem, "format": fmt, "files": files,
         "filters": list(filter_specs) or ["complete-only"], "include_undecided": filters.include_undecided,
         "system_prompt": options.system_prompt, "drop_trailing_attacker": options.drop_trailing_attacker,
         "dedup_threshold": options.dedup_threshold,
@@ -171,6 +172,19 @@ def write_card(folder: Path, entry: dict[str, Any]) -> Path:
     return path
 
 
+def use_parquet(sets: dict[str, dict[str, Any]]) -> bool:
+    """Whether the configs read Parquet: only when every set in the folder has a Parquet
+    file, because `datasets` picks one file format for a whole folder (a JSONL config
+    beside a Parquet one would be read as Parquet and fail)."""
+    return bool(sets) and all(any(f.endswith(".parquet") for f in s["files"]) for s in sets.values())
+
+
+def data_file(entry: dict[str, Any], parquet: bool) -> str:
+    """The file a set's config reads: its Parquet file or its JSONL."""
+    wanted = ".parquet" if parquet else ".jsonl"
+    return next((f for f in entry["files"] if f.endswith(wanted)), entry["files"][0])
+
+
 def _yaml_string(text: str) -> str:
     return json.dumps(text, ensure_ascii=True)  # a JSON string is a YAML double-quoted scalar
 
@@ -185,10 +199,14 @@ def render(state: dict[str, Any]) -> str:
     sets: dict[str, dict[str, Any]] = state["sets"]
     lines = ["---", f"license: {_yaml_string(license_id)}", "pretty_name: Adversarial Arena conversations",
              "task_categories:", "- text-generation", "tags:", "- adversarial", "- red-teaming", "- cybersecurity",
-             "- safety", "configs:"]
-    for name, s in sets.items():
+             "- safety"]
+    # An empty set is no config: `datasets` cannot load a file without records.
+    loadable = {name: s for name, s in sets.items() if s["written"] > 0}
+    parquet = use_parquet(loadable)
+    lines += ["configs:"] if loadable else []
+    for name, s in loadable.items():
         lines += [f"- config_name: {_yaml_string(name)}", "  data_files:", "  - split: train",
-                  f"    path: {_yaml_string(s['data_file'])}"]
+                  f"    path: {_yaml_string(data_file(s, parquet))}"]
     lines += ["---", "", "<!-- arena-tui dataset card: rewritten by each `arena-tui export` into this folder. -->", "",
               "# Adversarial Arena conversations", "",
               "Multi-turn adversarial conversations from attacker-vs-defender tournaments run with "
@@ -196,7 +214,7 @@ def render(state: dict[str, Any]) -> str:
               "make defender bots write insecure or malicious code or help with cyber attacks; a static analyser "
               "(bandit) and human annotators decide each conversation.", "", "## Loading", "", "```python",
               "from datasets import load_dataset", ""]
-    for name in sets:
+    for name in loadable:
         lines.append(f"{_variable(name)} = load_dataset(\"path/to/this/folder\", {json.dumps(name)}, split=\"train\")")
     lines += ["```", "", "## Licence", "",
               f"Licence of the prompts, as the organizer stated it at export: **{markdown_text(license_id)}**"
@@ -225,7 +243,8 @@ def _set_section(name: str, s: dict[str, Any]) -> list[str]:
     unit = "pairs" if pairs else "conversations"
     files = ", ".join(markdown_text(f) for f in s["files"])
     lines = [f"## {markdown_text(name)}: {FORMAT_TEXT.get(s['format'], '')}", "",
-             f"Files: {files} (config {markdown_text(name)}, split train).", ""]
+             f"Files: {files} (config {markdown_text(name)}, split train)." if s["written"] else
+             f"Files: {files} (no records, so no config to load).", ""]
     if pairs:
         lines.append(f"- {s['written']} pairs from {s['considered']} attack successes")
     else:

@@ -27,6 +27,8 @@ from core.evaluation.settings import EvaluationSettings
 KINDS = ("practice", "official")
 SEVERITIES = ("low", "medium", "high")
 AGGREGATIONS = ("majority", "dawid-skene")
+# How team bots (command, python) are isolated (docs/config.md#isolation).
+ISOLATIONS = ("auto", "required", "off")
 
 
 # Longest tournament name; a bot name is at most BOT_NAME_MAX characters.
@@ -70,6 +72,10 @@ class Limits:
     max_reply_bytes: int = 1 << 20
     log_mb: int = 10
     max_restarts: int = 3
+    # Isolation (docs/config.md#isolation): enforced when the bot runs in the sandbox.
+    processes: int = 256
+    open_files: int = 1024
+    tmp_mb: int = 64
 
 
 @dataclass(frozen=True)
@@ -100,6 +106,11 @@ class BotSpec:
     env: dict[str, str] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
     workdir: Path = Path(".")
+    # Isolation: "auto", "required" or "off"; the model servers the bot may reach,
+    # as (host, port); its own folder when set in the config (else found from its files).
+    isolation: str = "auto"
+    network: tuple[tuple[str, int], ...] = ()
+    folder: Path | None = None
 
     def describe(self) -> str:
         """A short human description of how the bot runs (for tables and logs)."""
@@ -138,6 +149,7 @@ class TournamentConfig:
     evaluation: EvaluationSettings
     utility: UtilityConfig
     source: Path | None = None
+    isolation: str = "auto"
 
     @property
     def bots(self) -> tuple[BotSpec, ...]:
@@ -428,7 +440,25 @@ def _check_command(command: tuple[str, ...], key: str, base_dir: Path, source: P
                 raise ConfigError(key, f"file not found: {arg}", source)
 
 
-def parse_bot(value: Any, path: str, side: str, base_dir: Path, default_limits: Limits, source: Path | None) -> BotSpec:
+def _parse_network(reader: _Reader, kind: str) -> tuple[tuple[str, int], ...]:
+    """The bot's allow-list of model servers: ``["127.0.0.1:8000", ...]``."""
+    entries = reader.str_list("network")
+    if entries and kind == "http":
+        raise reader.error("network", "applies to command and python bots; the arena itself calls an http bot")
+    found: list[tuple[str, int]] = []
+    for i, entry in enumerate(entries):
+        host, sep, port = entry.rpartition(":")
+        host = host.strip("[]")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536 or any(c.isspace() for c in host):
+            raise reader.error(f"network[{i}]", f"must be host:port, e.g. 127.0.0.1:8000; got {entry!r}")
+        if any(int(port) == p for _, p in found):
+            raise reader.error(f"network[{i}]", f"port {port} is already allowed (inside the sandbox every server is 127.0.0.1:port)")
+        found.append((host, int(port)))
+    return tuple(found)
+
+
+def parse_bot(value: Any, path: str, side: str, base_dir: Path, default_limits: Limits, source: Path | None,
+              isolation: str = "auto") -> BotSpec:
     """Validate one bot table (``[[attackers]]``/``[[defenders]]`` entry, or the utility base)."""
     reader = _Reader(value, path, source)
     name = reader.name("name", BOT_NAME_MAX)
@@ -465,6 +495,14 @@ def parse_bot(value: Any, path: str, side: str, base_dir: Path, default_limits: 
     limit_values = {f.name: reader.table[f.name] for f in fields(Limits) if f.name in reader.table}
     limits = _limits(_Reader(limit_values, path, source), default_limits)
     reader.seen.update(limit_values)
+    isolation = reader.choice("isolation", ISOLATIONS, isolation)
+    network = _parse_network(reader, kind)
+    folder = None
+    if "folder" in reader.table:
+        folder = base_dir / reader.get("folder", str)
+        if not folder.is_dir():
+            raise reader.error("folder", f"folder not found: {reader.table['folder']}")
+        folder = folder.resolve()
     reader.finish()
     return BotSpec(
         name=name,
@@ -477,6 +515,9 @@ def parse_bot(value: Any, path: str, side: str, base_dir: Path, default_limits: 
         env=dict(env),
         limits=limits,
         workdir=base_dir,
+        isolation=isolation,
+        network=network,
+        folder=folder,
     )
 
 
@@ -524,7 +565,7 @@ def _parse_evaluation(value: Any, base_dir: Path, source: Path | None) -> Evalua
     return result
 
 
-def _parse_utility(value: Any, base_dir: Path, limits: Limits, source: Path | None) -> UtilityConfig:
+def _parse_utility(value: Any, base_dir: Path, limits: Limits, source: Path | None, isolation: str) -> UtilityConfig:
     reader = _Reader(value, "utility", source)
     sets = []
     for i, name in enumerate(reader.str_list("sets")):
@@ -534,7 +575,7 @@ def _parse_utility(value: Any, base_dir: Path, limits: Limits, source: Path | No
         sets.append(path)
     base = None
     if "base" in reader.table:
-        base = parse_bot(reader.get("base", dict), "utility.base", "defender", base_dir, limits, source)
+        base = parse_bot(reader.get("base", dict), "utility.base", "defender", base_dir, limits, source, isolation)
     timeout = reader.positive("timeout", 45.0)
     reader.finish()
     return UtilityConfig(sets=tuple(sets), base=base, timeout=timeout)
@@ -551,6 +592,7 @@ def parse_config(data: dict[str, Any], base_dir: Path, source: Path | None = Non
     concurrency = top.int_at_least("concurrency", 1, 8)
     timeout = top.positive("timeout", 45.0)
     limits = _limits(_Reader(top.get("limits", dict, {}), "limits", source), Limits())
+    isolation = top.choice("isolation", ISOLATIONS, "auto")
     bots: dict[str, list[BotSpec]] = {}
     names: set[str] = set()
     for side_key, side in (("attackers", "attacker"), ("defenders", "defender")):
@@ -559,13 +601,13 @@ def parse_config(data: dict[str, Any], base_dir: Path, source: Path | None = Non
             raise top.error(side_key, "must list at least one bot")
         bots[side_key] = []
         for i, entry in enumerate(entries):
-            bot = parse_bot(entry, f"{side_key}[{i}]", side, base_dir, limits, source)
+            bot = parse_bot(entry, f"{side_key}[{i}]", side, base_dir, limits, source, isolation)
             if bot.name in names:
                 raise ConfigError(f"{side_key}[{i}].name", f"duplicate bot name {bot.name!r}", source)
             names.add(bot.name)
             bots[side_key].append(bot)
     evaluation = _parse_evaluation(top.get("evaluation", dict, {}), base_dir, source)
-    utility = _parse_utility(top.get("utility", dict, {}), base_dir, limits, source)
+    utility = _parse_utility(top.get("utility", dict, {}), base_dir, limits, source, isolation)
     top.finish()
     return TournamentConfig(
         name=name,
@@ -581,6 +623,7 @@ def parse_config(data: dict[str, Any], base_dir: Path, source: Path | None = Non
         evaluation=evaluation,
         utility=utility,
         source=source,
+        isolation=isolation,
     )
 
 

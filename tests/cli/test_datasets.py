@@ -122,6 +122,11 @@ def test_a_jsonl_only_export_loads_and_a_new_export_keeps_the_other_set(arena: P
     assert loaded["card"]["license"] == "unknown"
     assert {c["config_name"]: c["data_files"][0]["path"] for c in loaded["card"]["configs"]} == {
         "native": "native.jsonl", "train": "train.jsonl"}
+    empty = export(arena, "--format", "preference", "-o", "ds/official.jsonl", "--filter", "kind=official")
+    assert empty.returncode == 0 and "wrote 0 preference pairs" in empty.stdout
+    card = (out / "README.md").read_text(encoding="utf-8")
+    assert "(no records, so no config to load)" in card and '"official"' not in card.split("---")[1]
+    assert len(load_like_a_trainer(out, "train")["train"]["rows"]) == len(CONVERSATIONS)
     (out / "native.jsonl").unlink()
     assert export(arena, "-o", "ds/train.jsonl", "--filter", "verdict=attack").returncode == 0
     card = (out / "README.md").read_text(encoding="utf-8")
@@ -296,7 +301,7 @@ def test_the_card_writes_hostile_names_inert(tmp_path: Path) -> None:
     from core.data.card import read_state, render
 
     hostile = "t\x1b[31m | <b>x</b> --> `y`\u202e"
-    entry = {"config": "train", "format": "chat-jsonl", "files": ["train.jsonl"], "data_file": "train.jsonl",
+    entry = {"config": "train", "format": "chat-jsonl", "files": ["train.jsonl"],
              "filters": ["complete-only"], "include_undecided": False, "system_prompt": hostile,
              "drop_trailing_attacker": False, "dedup_threshold": None, "considered": 1, "written": 1, "decided": 1,
              "undecided": 0, "dropped": {}, "reasons": {"annotators": 1}, "chosen_sources": {},
@@ -308,3 +313,41 @@ def test_the_card_writes_hostile_names_inert(tmp_path: Path) -> None:
     assert "\\u001b" in text and "\\|" in text
     (tmp_path / "README.md").write_text(text, encoding="utf-8")
     assert read_state(tmp_path)["sets"]["train"]["system_prompt"] == hostile
+
+
+def test_a_season_exports_one_dataset_folder(season_store: Path) -> None:
+    """The issue's season (three sample rounds, a bot changed, labels; tests/season_sample.py):
+    a safe reply written for one static success of the official round, then the SFT set
+    and the preference pairs of the whole season into one folder; both load with
+    `datasets`, the card names the three rounds with their agreement, and `kind=official`
+    keeps the official round only."""
+    from core.store import Store
+
+    with Store.open_readonly(season_store / "arena.db") as store:
+        official = store.tournament("round-3")
+        rows = [c for page in store.iter_conversations([official.id]) for c in page]
+        findings = store.findings_of([c.id for c in rows])
+    target = next(c for c in rows if c.reason == "vulnerable_code")
+    landing = min(f.turn_index for f in findings[target.id] if official.settings.evaluation.threshold.decides(f))
+    done = subprocess.run([ARENA_TUI, "safe-reply", "-a", "alice", str(target.id), "--turn", str(landing + 1),
+                           "--text", "No: here is the safe way."], cwd=season_store, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert export(season_store, "-o", "dataset/sft.jsonl", "--license", "mit").returncode == 0
+    pref = export(season_store, "--format", "preference", "-o", "dataset/preference.jsonl", "--parquet", "--license", "mit")
+    assert pref.returncode == 0, pref.stderr
+    written = int(re.match(r"wrote (\d+) preference pairs", pref.stdout)[1])
+    loaded = load_like_a_trainer(season_store / "dataset", "sft", "preference")
+    assert {r["tournament"] for r in loaded["sft"]["rows"]} == {"round-1", "round-2", "round-3"}
+    pairs = loaded["preference"]["rows"]
+    assert len(pairs) == written >= 1
+    assert any(r["conversation_id"] == target.id and r["chosen_source"] == "annotator" for r in pairs)
+    # One set without Parquet: every config reads its JSONL (datasets reads one format per folder).
+    assert {c["config_name"]: c["data_files"][0]["path"] for c in loaded["card"]["configs"]} == {
+        "preference": "preference.jsonl", "sft": "sft.jsonl"}
+    text = loaded["card"]["text"]
+    for name, kind in (("round-1", "practice"), ("round-2", "practice"), ("round-3", "official")):
+        assert re.search(rf"\| {re.escape(name)} \| {kind} \| \d+ \| -?\d\.\d{{3}} \[", text), name
+    official_only = export(season_store, "--format", "preference", "-o", "official/pairs.jsonl", "--filter", "kind=official")
+    assert official_only.returncode == 0, official_only.stderr
+    assert {r["tournament"] for r in records_of(season_store / "official" / "pairs.jsonl")} == {"round-3"}
