@@ -214,6 +214,11 @@ def provisional_note(board: Leaderboard) -> str:
 
 
 def _print_notes(console: Console, board: Leaderboard) -> None:
+    if board.decided_verdicts:
+        # Routing: say how much of the ranking rests on a judge rather than on people.
+        console.print(f"{board.judge_verdicts} of {board.decided_verdicts} verdicts came from judges"
+                      + (" (routing: only labels whose measured precision clears the configured bar; "
+                         "arena-tui agreement shows it)" if board.judge_verdicts else "") + ".")
     incomplete = sum(m.incomplete for m in board.matchups)
     if incomplete:
         console.print(f"{incomplete} incomplete conversations (a bot failed) are left out of every rate "

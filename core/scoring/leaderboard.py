@@ -213,6 +213,9 @@ class Leaderboard:
     seed: int
     level: float
     techniques: tuple[TechniqueCell, ...] = ()
+    # Verdicts a judge gave alone (routing), and all decided verdicts, over these tournaments.
+    judge_verdicts: int = 0
+    decided_verdicts: int = 0
 
     @property
     def undecided(self) -> int:
@@ -239,6 +242,8 @@ class Leaderboard:
             "provisional": self.provisional,
             "undecided": self.undecided,
             "unfinished": self.unfinished,
+            "judge_verdicts": self.judge_verdicts,
+            "decided_verdicts": self.decided_verdicts,
             "attackers": [
                 {
                     "rank": a.rank, "name": a.name, "score": _num(a.score), "score_interval": _pair(a.interval),
@@ -422,6 +427,7 @@ def compute_leaderboard(
          for name, ms in _group(matchups, "defender").items()],
         tie_key=lambda row: row.dsr,
     )
+    reasons = store.verdict_reasons([t.id for t in tournaments])
     return Leaderboard(
         tournaments=tuple(t.name for t in tournaments),
         attackers=attackers,
@@ -431,7 +437,13 @@ def compute_leaderboard(
         seed=seed,
         level=level,
         techniques=technique_breakdown(store, [t.id for t in tournaments], level=level),
+        judge_verdicts=reasons.get("judge", 0),
+        decided_verdicts=sum(n for reason, n in reasons.items() if reason in _DECIDING_REASONS),
     )
+
+
+# Verdict reasons that decide a conversation (core.evaluation.pipeline's names).
+_DECIDING_REASONS = frozenset({"vulnerable_code", "annotators", "adjudicated", "dawid_skene", "judge"})
 
 
 def _load_matchups(store: Store, tournaments: Sequence[TournamentRow]) -> list[_Matchup]:

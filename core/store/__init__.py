@@ -34,6 +34,7 @@ from core.store.evaluation import (
     _EvaluationMixin,
 )
 from core.store.follow import _FollowMixin
+from core.store.judges import JudgeLabelRow, _JudgesMixin
 from core.store.ops import BotVersionOp, EventOp, FinishOp, StartOp, StoreOp, TurnOp
 from core.store.packs import _PacksMixin
 from core.store.replies import _RepliesMixin
@@ -43,7 +44,8 @@ from core.store.seasons import LatencyRow, SeasonRound, SeasonRow, _SeasonsMixin
 
 __all__ = [
     "SCHEMA_VERSION", "AssignmentRow", "BotRow", "BotVersionOp", "CodeBlockRow", "ConversationRow", "EventOp",
-    "EventRow", "FindingRow", "FinishOp", "LabelEvent", "LatencyRow", "MatchupRow", "ScoringRow", "SeasonRound", "SeasonRow", "StartOp", "Store", "StoreError",
+    "EventRow", "FindingRow", "FinishOp", "JudgeLabelRow", "LabelEvent", "LatencyRow", "MatchupRow", "ScoringRow",
+    "SeasonRound", "SeasonRow", "StartOp", "Store", "StoreError",
     "StoreOp", "TournamentRow", "TournamentSettings", "Transcript", "TurnOp", "TurnRow", "UtilityResultRow",
     "Verdict", "damaged", "is_damage",
 ]
@@ -281,7 +283,7 @@ def damaged(path: str | Path | None, detail: str) -> StoreError:
 
 
 class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _PacksMixin, _RepliesMixin,
-            _SeasonsMixin):
+            _SeasonsMixin, _JudgesMixin):
     """An open arena store. Use `Store.open` (or `Store.open_readonly` for followers).
 
     Read methods give one frozen dataclass per record (`TournamentRow`, `BotRow`,

@@ -11,6 +11,7 @@ import ast
 import functools
 import hashlib
 import importlib.machinery
+import importlib.util
 import json
 import os
 import shlex
@@ -22,7 +23,7 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from core.evaluation.settings import EvaluationSettings
+from core.evaluation.settings import EvaluationSettings, JudgeSpec, RoutingSettings
 
 KINDS = ("practice", "official")
 SEVERITIES = ("low", "medium", "high")
@@ -300,7 +301,8 @@ def _parse_http(value: Any, path: str, source: Path | None) -> HttpSpec:
     return spec
 
 
-def _check_python_spec(spec: str, key: str, base_dir: Path, env: dict[str, str], source: Path | None) -> None:
+def _check_python_spec(spec: str, key: str, base_dir: Path, env: dict[str, str], source: Path | None,
+                       method: str = "respond") -> None:
     """`file.py:Class` or `module:Class`: the file (or module) must exist and bind `Class`.
 
     Team code is untrusted and never runs here: the file is only parsed (`ast`), and a
@@ -322,7 +324,7 @@ def _check_python_spec(spec: str, key: str, base_dir: Path, env: dict[str, str],
             raise ConfigError(key, f"module {target!r} not found next to the config or on the Python path", source)
     if path is None:
         return  # a built-in, frozen or compiled module: nothing to parse
-    problem = _class_problem(path, cls)
+    problem = _class_problem(path, cls, method)
     if problem:
         raise ConfigError(key, f"{target} {problem}", source)
 
@@ -344,8 +346,9 @@ def _module_source(module: str, search: list[str]) -> tuple[bool, Path | None]:
     return True, Path(origin) if origin and origin.endswith(".py") else None
 
 
-def _class_problem(path: Path, cls: str) -> str | None:
-    """Why the Python file at `path` cannot provide the bot class `cls`, or None."""
+def _class_problem(path: Path, cls: str, method: str = "respond") -> str | None:
+    """Why the Python file at `path` cannot provide the class `cls` (a plain class must
+    define `method`: ``respond`` for a bot, ``judge`` for a judge), or None."""
     try:
         stat = path.stat()
     except OSError as exc:
@@ -358,8 +361,8 @@ def _class_problem(path: Path, cls: str) -> str | None:
         plain = all(isinstance(b, ast.Name) and b.id == "object" for b in node.bases) and not node.keywords
         defined = {n.name for n in node.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
         defined |= {t.id for n in node.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
-        if plain and "respond" not in defined:
-            return f"class {cls} has no respond() method"
+        if plain and method not in defined:
+            return f"class {cls} has no {method}() method"
         return None
     if cls in names.bound or names.dynamic:
         return None
@@ -547,6 +550,12 @@ def _parse_evaluation(value: Any, base_dir: Path, source: Path | None) -> Evalua
             text = guidelines_path.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
             raise reader.error("guidelines", f"cannot read {guidelines}: {exc.strerror}") from None
+    judges = _parse_judges(reader, base_dir, source)
+    routing = _parse_routing(reader, judges, source)
+    adaptive = reader.get("adaptive", bool, False)
+    posterior = reader.get("adaptive_posterior", float, None)
+    if posterior is not None and not 0.5 <= posterior <= 1.0:
+        raise reader.error("adaptive_posterior", f"must be between 0.5 and 1; got {posterior}")
     result = EvaluationSettings(
         severity=reader.choice("severity", SEVERITIES, default.severity),
         confidence=reader.choice("confidence", SEVERITIES, default.confidence),
@@ -560,9 +569,106 @@ def _parse_evaluation(value: Any, base_dir: Path, source: Path | None) -> Evalua
         aggregation=reader.choice("aggregation", AGGREGATIONS, default.aggregation),
         guidelines=text,
         share_labels_with_teams=reader.get("share_labels_with_teams", bool, False),
+        judges=judges,
+        routing=routing,
+        adaptive=adaptive,
+        adaptive_posterior=posterior,
     )
     reader.finish()
     return result
+
+
+def _parse_judges(evaluation: _Reader, base_dir: Path, source: Path | None) -> tuple[JudgeSpec, ...]:
+    """``[[evaluation.judges]]``: each a name and exactly one of `python` (a class) or
+    `url` + `model` (an OpenAI-compatible endpoint)."""
+    entries = evaluation.get("judges", list, [], what="an array of tables ([[evaluation.judges]])")
+    judges: list[JudgeSpec] = []
+    for i, entry in enumerate(entries):
+        reader = _Reader(entry, evaluation.key(f"judges[{i}]"), source)
+        name = reader.name("name", BOT_NAME_MAX)
+        if any(j.name == name for j in judges):
+            raise reader.error("name", f"duplicate judge name {name!r}")
+        ways = [k for k in ("python", "url") if k in reader.table]
+        if len(ways) != 1:
+            raise reader.error("", f"needs exactly one of python, url (has {' and '.join(ways) or 'none'})")
+        python = reader.get("python", str, "")
+        url = reader.get("url", str, "")
+        model = reader.get("model", str, "")
+        if python:
+            _check_judge_spec(python, reader.key("python"), base_dir, source)
+            target, _, cls = python.rpartition(":")
+            if target.endswith(".py") and not Path(target).is_absolute():
+                python = f"{(base_dir / target).resolve()}:{cls}"
+        else:
+            if not url.startswith(("http://", "https://")):
+                raise reader.error("url", f"must start with http:// or https://; got {url!r}")
+            if not model:
+                raise reader.error("model", "is required for an endpoint judge")
+        temperature = reader.get("temperature", float, 0.0)
+        if not 0.0 <= temperature <= 2.0:
+            raise reader.error("temperature", f"must be between 0 and 2; got {temperature}")
+        seed = reader.get("seed", int, 0)
+        judges.append(JudgeSpec(
+            name=name, python=python, url=url.rstrip("/"), model=model,
+            api_key_env=reader.get("api_key_env", str, None),
+            rubric=reader.get("rubric", str, ""),
+            temperature=temperature,
+            max_tokens=reader.int_at_least("max_tokens", 16, 200),
+            seed=seed,
+            concurrency=reader.int_at_least("concurrency", 1, 4),
+            retries=reader.int_at_least("retries", 0, 2),
+            timeout=reader.positive("timeout", 60.0),
+            workdir=str(base_dir.resolve()),
+            json_mode=reader.get("json_mode", bool, True),
+        ))
+        reader.finish()
+    return tuple(judges)
+
+
+def _check_judge_spec(spec: str, key: str, base_dir: Path, source: Path | None) -> None:
+    """A judge's `file.py:Class` or `module:Class`, checked like a bot's; a module may also
+    be one only an import hook finds (an editable install, such as the bundled sample's):
+    a judge is the organizer's code, so locating it with `importlib.util.find_spec`
+    (which imports its parent packages) is allowed, as it is not for a team's bot."""
+    target, sep, cls = spec.rpartition(":")
+    if sep and target and not target.endswith(".py") and cls.isidentifier():
+        found, _ = _module_source(target, [str(base_dir), *(p for p in sys.path if p)])
+        if not found:
+            try:
+                module_spec = importlib.util.find_spec(target)
+            except (ImportError, ValueError):
+                module_spec = None
+            if module_spec is None:
+                raise ConfigError(key, f"module {target!r} not found next to the config or on the Python path", source)
+            origin = module_spec.origin
+            if origin and origin.endswith(".py"):
+                problem = _class_problem(Path(origin), cls, "judge")
+                if problem:
+                    raise ConfigError(key, f"{target} {problem}", source)
+            return
+    _check_python_spec(spec, key, base_dir, {}, source, method="judge")
+
+
+def _parse_routing(evaluation: _Reader, judges: tuple[JudgeSpec, ...], source: Path | None) -> RoutingSettings | None:
+    """``[evaluation.routing]``: which judge may decide alone, and the bar it must clear."""
+    table = evaluation.get("routing", dict, None)
+    if table is None:
+        return None
+    reader = _Reader(table, evaluation.key("routing"), source)
+    judge = reader.get("judge", str)
+    if not any(j.name == judge for j in judges):
+        raise reader.error("judge", f"names no judge of [[evaluation.judges]] ({', '.join(j.name for j in judges) or 'none'})")
+    precision = reader.get("min_precision", float, 0.9)
+    if not 0.5 <= precision <= 1.0:
+        raise reader.error("min_precision", f"must be between 0.5 and 1; got {precision}")
+    fraction = reader.get("calibration_fraction", float, 0.2)
+    if not 0.0 < fraction <= 1.0:
+        raise reader.error("calibration_fraction", f"must be above 0 and at most 1; got {fraction}")
+    routing = RoutingSettings(judge=judge, min_precision=precision,
+                              min_calibration=reader.int_at_least("min_calibration", 10, 50),
+                              calibration_fraction=fraction)
+    reader.finish()
+    return routing
 
 
 def _parse_utility(value: Any, base_dir: Path, limits: Limits, source: Path | None, isolation: str) -> UtilityConfig:
