@@ -4,12 +4,17 @@
 Anything with an ``async complete(messages, *, seed, max_tokens, temperature) -> str``
 method is a chat model (a local binding, a test double, `OpenAIChat`). `OpenAIChat` uses
 the arena's asynchronous HTTP client (``core.llm.client``: deadline from send, polite
-retries, bounded requests in flight), imported when the first request is made.
+retries, bounded requests in flight) where the bot can import it, and otherwise one
+standard-library POST per request in a worker thread: a ``command`` bot's sandbox shows
+it the installed packages (this SDK among them) but not the engine.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
+import urllib.request
 from collections.abc import Sequence
 from typing import Any, Protocol, runtime_checkable
 
@@ -49,6 +54,7 @@ class OpenAIChat:
         self.deadline = deadline
         self.max_in_flight = max_in_flight
         self._client: Any = None
+        self._slots = asyncio.Semaphore(max_in_flight)
 
     @classmethod
     def from_env(cls, prefix: str = "ARENA_MODEL") -> OpenAIChat:
@@ -68,13 +74,31 @@ class OpenAIChat:
                        temperature: float = 0.7) -> str:
         """The model's reply to ``messages`` (raises ``core.llm.client.ChatError`` when the
         server fails for good: the turn is then reported as a bot error)."""
-        from core.llm.client import ChatClient, GenerationSettings
-
+        try:
+            from core.llm.client import ChatClient, GenerationSettings
+        except ImportError:  # no engine here (a sandboxed command bot), or an arena without it
+            async with self._slots:
+                return await asyncio.to_thread(self._post, messages, seed % (1 << 63), max_tokens, temperature)
         if self._client is None:
             self._client = ChatClient(self.url, api_key_env=self.api_key_env, max_in_flight=self.max_in_flight)
         settings = GenerationSettings(model=self.model, temperature=temperature, max_tokens=max_tokens)
         result = await self._client.chat(messages, settings, deadline=self.deadline, seed=seed % (1 << 63))
         return result.text
+
+    def _post(self, messages: list[dict[str, str]], seed: int, max_tokens: int, temperature: float) -> str:
+        """One request with the standard library (no retries): the reply's text."""
+        body = json.dumps({"model": self.model, "messages": messages, "seed": seed, "max_tokens": max_tokens,
+                           "temperature": temperature}).encode("utf-8")
+        headers = {"Content-Type": "application/json"}
+        key = os.environ.get(self.api_key_env, "") if self.api_key_env else ""
+        if key:
+            headers["Authorization"] = f"Bearer {key}"
+        request = urllib.request.Request(f"{self.url}/chat/completions", data=body, headers=headers, method="POST")
+        with urllib.request.urlopen(request, timeout=self.deadline) as response:  # noqa: S310 (http(s) only, checked)
+            content = json.loads(response.read().decode("utf-8"))["choices"][0]["message"]["content"]
+        if not isinstance(content, str | None):
+            raise ValueError("the model server's reply has no text content")
+        return content or ""
 
     async def close(self) -> None:
         """Close the connection pool."""
