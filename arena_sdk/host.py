@@ -84,6 +84,9 @@ def normalise(result: Any, side: str) -> dict[str, Any]:
         for key in ("technique", "converters"):  # optional, checked by the arena
             if result.get(key) is not None:
                 body[key] = result[key]
+        for key in ("usage", "finish_reason"):  # optional, for bots in front of a model
+            if key in result:
+                body[key] = result[key]
         return body
     raise TypeError(f"respond() must return a str, a dict or None, not {type(result).__name__}")
 

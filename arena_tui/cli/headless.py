@@ -83,9 +83,15 @@ def print_summary(console: Console, summary: RunSummary) -> None:
     if summary.incomplete_reasons:
         reasons = ", ".join(f"{inert(r or '?')}: {n}" for r, n in summary.incomplete_reasons.items())
         console.print(inert_text(f"Incomplete by reason: {reasons}"))
+    if summary.budget_spent:
+        console.print(inert_text(f"Token budget spent: {', '.join(summary.budget_spent)}; their conversations not "
+                                 "started yet are pending (raise token_budget and --resume to play them)"))
     table = Table(title="Bots", title_justify="left", pad_edge=False)
-    for column in ("bot", "side", "replies", "p50 s", "p95 s", "failures", "restarts", "last error"):
-        numeric = column in ("replies", "p50 s", "p95 s", "restarts")
+    tokens = any(stats.tokens for stats in summary.bots.values())
+    columns = ["bot", "side", "replies", "p50 s", "p95 s", "failures", "restarts", "retries"]
+    columns += ["tokens in/out"] if tokens else []
+    for column in [*columns, "last error"]:
+        numeric = column in ("replies", "p50 s", "p95 s", "restarts", "retries", "tokens in/out")
         table.add_column(column, justify="right" if numeric else "left", no_wrap=column != "last error",
                          overflow="ellipsis")
     for stats in summary.bots.values():
@@ -100,6 +106,8 @@ def print_summary(console: Console, summary: RunSummary) -> None:
             f"{p95:.3f}" if p95 is not None else "-",
             inert_text(failures or "-"),
             str(stats.restarts),
+            str(stats.retries),
+            *([f"{stats.prompt_tokens}/{stats.completion_tokens}"] if tokens else []),
             inert_text(last or "", style="red" if stats.gave_up else "", max_line=120),
         )
     console.print(table)

@@ -33,6 +33,7 @@ from core.tournament.config import KINDS
 if TYPE_CHECKING:  # numpy and the engine load only when a command runs
     from core.scoring.leaderboard import Leaderboard, MatchupCell
     from core.scoring.ratings import Ratings
+    from core.store import TokenUsage
 
 
 @click.command()
@@ -68,10 +69,13 @@ def leaderboard(db: str, tournaments: tuple[str, ...], kind: str | None, as_json
         ids = [t.id for t in chosen]
         board = compute_leaderboard(store, ids, n_boot=resamples, seed=seed)
         ratings = None if no_ratings else compute_ratings(store, ids, n_boot=resamples, seed=seed)
+        usage = store.token_usage(ids)
     if as_json:
         data = board.to_dict()
         if ratings is not None:
             data["ratings"] = ratings.to_dict()
+        # What each bot's replies cost, as the bots reported it (LLM usage; zeros otherwise).
+        data["tokens"] = [token_record(u) for u in usage]
         click.echo(json.dumps(data, indent=2))
         return
     console = Console(highlight=False)
@@ -88,6 +92,13 @@ def print_ratings(console: Console, ratings: Ratings, board: Leaderboard | None 
 
 
 # --- rendering ------------------------------------------------------------------------------
+
+
+def token_record(usage: TokenUsage) -> dict[str, object]:
+    """One bot's token usage in one tournament, as `leaderboard --json` gives it."""
+    return {"tournament": usage.tournament, "bot": usage.bot, "side": usage.side, "replies": usage.replies,
+            "replies_with_usage": usage.replies_with_usage, "prompt_tokens": usage.prompt_tokens,
+            "completion_tokens": usage.completion_tokens, "tokens": usage.tokens, "truncated": usage.truncated}
 
 
 def _value(value: float | None, digits: int = 1) -> str:

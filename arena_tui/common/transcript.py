@@ -53,7 +53,8 @@ class TranscriptOptions:
 
 def turn_header(turn: TurnRow, options: TranscriptOptions) -> Text:
     """`▶ turn 3 · attacker · 1.24 s · crescendo + leetspeak`, styled by role (the technique
-    when the reply named one); cursor and "attack landed" marks."""
+    when the reply named one); cursor and "attack landed" marks, and `✂ cut at max_tokens` on
+    a reply an LLM's server cut short (finish_reason ``length``)."""
     role = turn.role if turn.role in ROLE_STYLES else "unknown"
     cursor = "▶ " if options.cursor_turn == turn.turn_index else "  "
     header = Text(cursor, style="bold")
@@ -62,6 +63,8 @@ def turn_header(turn: TurnRow, options: TranscriptOptions) -> Text:
     header.append(inert(turn.role), style=ROLE_STYLES.get(role, "bold"))
     if turn.latency is not None:
         header.append(f" · {turn.latency:.2f} s", style="dim")
+    if turn.truncated:
+        header.append(" · ✂ cut at max_tokens", style="bold yellow")
     label = getattr(turn, "technique_label", None)
     if label:
         header.append(f" · {inert(label)}", style="italic")

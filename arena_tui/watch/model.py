@@ -54,7 +54,16 @@ class LiveBotEvent:
     detail: str
 
 
-LiveEvent = LiveStarted | LiveTurn | LiveFinished | LiveBotEvent
+@dataclass(frozen=True, slots=True)
+class LiveUsage:
+    """The tokens a bot's turn cost (LLM usage), for bot health."""
+
+    bot: str
+    prompt_tokens: int
+    completion_tokens: int
+
+
+LiveEvent = LiveStarted | LiveTurn | LiveFinished | LiveBotEvent | LiveUsage
 
 
 @dataclass
@@ -206,6 +215,8 @@ class WatchModel:
             self._event(event)
         for turn in delta.turns:
             self._turn(turn.conversation_id, turn.turn_index, turn.role, turn.latency, turn.created_at)
+            if turn.prompt_tokens is not None or turn.completion_tokens is not None:
+                self._turn_tokens(turn.conversation_id, turn.role, turn.prompt_tokens, turn.completion_tokens)
         if delta.statuses is not None:
             for row in delta.statuses:
                 conv = self.conversations.get(row.id)
@@ -239,6 +250,11 @@ class WatchModel:
             if kind is LiveBotEvent:
                 self._bot_event(event.bot, event.kind, event.detail)
                 bot_trouble = True
+                continue
+            if kind is LiveUsage:
+                bot = self.bots.get(event.bot)
+                if bot is not None:
+                    bot.count_tokens(event.prompt_tokens, event.completion_tokens)
                 continue
             conv = conversations.get(event.conversation_id)
             if kind is LiveTurn:
@@ -304,6 +320,10 @@ class WatchModel:
             return
         if kind == "restart":
             bot.restarts += 1
+        elif kind == "retry":
+            bot.retries += 1
+        elif kind == "budget_spent":
+            bot.last_error = detail or kind
         elif kind == "gave_up":
             bot.gave_up = detail or "given up"
             bot.last_error = detail or ""
@@ -336,6 +356,13 @@ class WatchModel:
         self._count_turn(conv, turn_index, role, latency)
         conv.last_activity = at
         self._touch(conv)
+
+    def _turn_tokens(self, conversation_id: int, role: str, prompt: int | None, completion: int | None) -> None:
+        conv = self.conversations.get(conversation_id)
+        if conv is not None:
+            bot = self.bots.get(conv.attacker if role == "attacker" else conv.defender)
+            if bot is not None:
+                bot.count_tokens(prompt, completion)
 
     def _count_turn(self, conv: ConversationState, turn_index: int, role: str, latency: float | None) -> None:
         if turn_index + 1 > conv.n_turns:

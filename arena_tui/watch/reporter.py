@@ -18,7 +18,14 @@ from collections.abc import Callable
 from textual.message import Message
 
 from arena_tui.watch.messages import PartialReply, RunStarted, TurnStored
-from arena_tui.watch.model import LiveBotEvent, LiveEvent, LiveFinished, LiveStarted, LiveTurn
+from arena_tui.watch.model import (
+    LiveBotEvent,
+    LiveEvent,
+    LiveFinished,
+    LiveStarted,
+    LiveTurn,
+    LiveUsage,
+)
 from core.tournament.reporter import ConversationRef, NullReporter, TournamentInfo
 
 
@@ -59,8 +66,14 @@ class TuiReporter(NullReporter):
         self.pending.append(LiveFinished(conv.id, status, reason))
 
     def bot_event(self, bot: str, kind: str, detail: str) -> None:
-        """Queue a bot failure, restart or give-up."""
+        """Queue a bot failure, restart, retry or give-up."""
         self.pending.append(LiveBotEvent(bot, kind, detail))
+
+    def usage(self, conv: ConversationRef, turn_index: int, role: str, prompt_tokens: int | None,
+              completion_tokens: int | None) -> None:
+        """Queue the tokens a turn cost (bot health counts them)."""
+        self.pending.append(LiveUsage(conv.attacker if role == "attacker" else conv.defender,
+                                      prompt_tokens or 0, completion_tokens or 0))
 
     def partial(self, conv: ConversationRef, turn_index: int, content: str) -> None:
         """Forward a partial reply of the watched conversation."""

@@ -193,6 +193,7 @@ def iter_records(
     for page in store.iter_conversations(wanted):
         ids = [c.id for c in page]
         turns = store.turns_of(ids)
+        truncated = store.truncated_turns_of(ids)
         findings = store.findings_of(ids)
         labels = current_labels(store.label_events_of(ids))
         for conv in page:
@@ -203,7 +204,7 @@ def iter_records(
             if reason:
                 summary.drop(reason)
                 continue
-            yield _record(conv, turns[conv.id], findings[conv.id], fmt, options)
+            yield _record(conv, turns[conv.id], findings[conv.id], fmt, options, truncated.get(conv.id, ()))
         done += len(page)
         if progress:
             progress(done, total)
@@ -236,12 +237,14 @@ def finding_record(finding: FindingRow) -> dict[str, Any]:
 
 
 def _record(conv: ConversationOutcome, turns: list[tuple[str, str]], findings: list[FindingRow], fmt: str,
-            options: ExportOptions) -> dict[str, Any]:
+            options: ExportOptions, truncated: Sequence[int] = ()) -> dict[str, Any]:
     meta = {
         "conversation_id": conv.id, "tournament": conv.tournament, "kind": conv.kind,
         "attacker": conv.attacker, "defender": conv.defender, "status": conv.status,
         "verdict": conv.verdict, "reason": conv.reason,
         "findings": [finding_record(f) for f in findings],
+        # Replies cut at the bot's max_tokens (turn numbers from 1): they look finished but are not.
+        "truncated_turns": [turn_number(i) for i in truncated],
     }
     if fmt == "chat-jsonl":
         if options.drop_trailing_attacker and turns and turns[-1][0] == "attacker":

@@ -37,7 +37,7 @@ from core.evaluation.pipeline import (
     routing_summary,
 )
 from core.scoring.techniques import TechniqueCell, technique_breakdown
-from core.store import Store
+from core.store import Store, TokenUsage
 from core.text import markdown_text
 
 NGRAM_RANGE = (3, 5)
@@ -131,6 +131,7 @@ class DatasetReport:
     # reply named a technique.
     techniques: list[TechniqueCell] = field(default_factory=list)
     judges: list[JudgeRow] = field(default_factory=list)
+    tokens: list[TokenUsage] = field(default_factory=list)
     embedding: str = "character 3-5-gram TF-IDF (numpy, exact sparse vectors), cosine distance"
 
 
@@ -330,6 +331,7 @@ def build_report(store: Store, tournament_ids: Sequence[int], *, resamples: int 
         for trust in judge_trusts(store, t.id, resamples=resamples):
             mine = routing if routing and routing.startswith(f"routing: judge {trust.judge} ") else None
             report.judges.append(JudgeRow(t.name, trust, mine))
+    report.tokens = store.token_usage([t.id for t in tournaments])
     report.diversity = _diversity(store, tournaments, embed or ngram_tfidf_embedder, seed, step)
     report.techniques = list(technique_breakdown(store, [t.id for t in tournaments]))
     if progress is not None:
@@ -386,6 +388,14 @@ def to_markdown(report: DatasetReport) -> str:
         for j in report.judges:
             if j.routing:
                 lines += ["", f"{markdown_text(j.tournament)}: {markdown_text(j.routing)}"]
+    used = [u for u in report.tokens if u.replies_with_usage]
+    if used:
+        lines += ["", "## Tokens per bot (as the bots reported their usage)", "",
+                  "| tournament | bot | side | replies | with usage | prompt tokens | completion tokens | cut at max_tokens |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for u in used:
+            lines.append(f"| {markdown_text(u.tournament)} | {markdown_text(u.bot)} | {u.side} | {u.replies} | {u.replies_with_usage} "
+                         f"| {u.prompt_tokens} | {u.completion_tokens} | {u.truncated} |")
     return "\n".join(lines) + "\n"
 
 

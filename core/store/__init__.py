@@ -46,7 +46,7 @@ __all__ = [
     "SCHEMA_VERSION", "AssignmentRow", "BotRow", "BotVersionOp", "CodeBlockRow", "ConversationRow", "EventOp",
     "EventRow", "FindingRow", "FinishOp", "JudgeLabelRow", "LabelEvent", "LatencyRow", "MatchupRow", "ScoringRow",
     "SeasonRound", "SeasonRow", "StartOp", "Store", "StoreError",
-    "StoreOp", "TournamentRow", "TournamentSettings", "Transcript", "TurnOp", "TurnRow", "UtilityResultRow",
+    "StoreOp", "TokenUsage", "TournamentRow", "TournamentSettings", "Transcript", "TurnOp", "TurnRow", "UtilityResultRow",
     "Verdict", "damaged", "is_damage",
 ]
 
@@ -171,8 +171,16 @@ class TurnRow:
     content: str
     latency: float | None
     created_at: float
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    finish_reason: str | None = None
     technique: str | None = None
     converters: str | None = None
+
+    @property
+    def truncated(self) -> bool:
+        """True when the reply was cut at the bot's ``max_tokens``."""
+        return self.finish_reason == "length"
 
     @property
     def technique_label(self) -> str | None:
@@ -190,6 +198,25 @@ class Transcript:
     defender: str
     idx: int
     turns: list[tuple[str, str]]
+
+
+@dataclass(frozen=True)
+class TokenUsage:
+    """The tokens one bot reported in one tournament's stored turns (LLM usage)."""
+
+    tournament: str
+    bot: str
+    side: str
+    replies: int  # stored turns of the bot
+    replies_with_usage: int  # of which reported their usage
+    prompt_tokens: int
+    completion_tokens: int
+    truncated: int  # replies cut at max_tokens (finish_reason "length")
+
+    @property
+    def tokens(self) -> int:
+        """Prompt plus completion tokens."""
+        return self.prompt_tokens + self.completion_tokens
 
 
 @dataclass(frozen=True)
@@ -214,7 +241,8 @@ _TOURNAMENT_SELECT = (
 # turn for full-text search (declared by sqlite-utils' enable_fts, see `schema`). A batch
 # of at least BULK_INDEX_TURNS turns is indexed in one statement instead (`_insert_turns`).
 _TURN_INSERT = ("INSERT INTO turns (conversation_id, turn_index, role, content, latency, created_at,"
-                " technique, converters) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+                " prompt_tokens, completion_tokens, finish_reason, technique, converters)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
 _FTS_INSERT_TRIGGER = "turns_ai"
 BULK_INDEX_TURNS = 200
 
@@ -590,6 +618,27 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
             ).fetchall()
         )
 
+    def token_usage(self, tournament_ids: Sequence[int]) -> list[TokenUsage]:
+        """Tokens per bot and tournament, summed over the stored turns (bots that report
+        no usage have zeros), by tournament then side then bot."""
+        if not tournament_ids:
+            return []
+        marks = ",".join("?" * len(tournament_ids))
+        rows = self.conn.execute(
+            f"""SELECT t.name, b.name, b.side, COUNT(u.id), COUNT(COALESCE(u.prompt_tokens, u.completion_tokens)),
+                       COALESCE(SUM(u.prompt_tokens), 0), COALESCE(SUM(u.completion_tokens), 0),
+                       COALESCE(SUM(u.finish_reason = 'length'), 0)
+                FROM bots b JOIN tournaments t ON t.id = b.tournament_id
+                LEFT JOIN matchups m ON m.tournament_id = b.tournament_id
+                     AND (m.attacker_id = b.id OR m.defender_id = b.id)
+                LEFT JOIN conversations c ON c.matchup_id = m.id
+                LEFT JOIN turns u ON u.conversation_id = c.id AND u.role = b.side
+                WHERE b.tournament_id IN ({marks})
+                GROUP BY b.id ORDER BY t.id, b.side, b.name""",
+            list(tournament_ids),
+        ).fetchall()
+        return [TokenUsage(*r) for r in rows]
+
     def reset_unfinished(self, tournament_id: int, *, retry_incomplete: bool = False) -> int:
         """Make every unfinished conversation pending again, dropping its partial turns.
 
@@ -636,6 +685,7 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
                 match op:
                     case TurnOp():
                         turns.append((op.conversation_id, op.turn_index, op.role, op.content, op.latency, op.at,
+                                      op.prompt_tokens, op.completion_tokens, op.finish_reason,
                                       op.technique, ",".join(op.converters) or None))
                     case StartOp():
                         execute(
@@ -698,7 +748,8 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
     def turns(self, conversation_id: int) -> list[TurnRow]:
         """A conversation's turns in order."""
         rows = self.conn.execute(
-            "SELECT id, conversation_id, turn_index, role, content, latency, created_at, technique, converters FROM turns"
+            "SELECT id, conversation_id, turn_index, role, content, latency, created_at, prompt_tokens,"
+            " completion_tokens, finish_reason, technique, converters FROM turns"
             " WHERE conversation_id = ? ORDER BY turn_index",
             (conversation_id,),
         ).fetchall()
@@ -707,7 +758,8 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
     def turns_after(self, rowid: int, limit: int = 1000) -> list[TurnRow]:
         """Turns stored after `rowid` (for followers), oldest first."""
         rows = self.conn.execute(
-            "SELECT id, conversation_id, turn_index, role, content, latency, created_at, technique, converters FROM turns"
+            "SELECT id, conversation_id, turn_index, role, content, latency, created_at, prompt_tokens,"
+            " completion_tokens, finish_reason, technique, converters FROM turns"
             " WHERE id > ? ORDER BY id LIMIT ?",
             (rowid, limit),
         ).fetchall()

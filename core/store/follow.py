@@ -27,6 +27,8 @@ class TurnMeta:
     role: str
     latency: float | None
     created_at: float
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
 
 
 @dataclass(frozen=True)
@@ -47,7 +49,8 @@ class _FollowMixin:
                                    upto: int | None = None) -> list[TurnMeta]:
         """Turns of one tournament stored after `rowid` (and at most `upto`), oldest first, without content."""
         rows = self.conn.execute(
-            "SELECT t.id, t.conversation_id, t.turn_index, t.role, t.latency, t.created_at FROM turns t"
+            "SELECT t.id, t.conversation_id, t.turn_index, t.role, t.latency, t.created_at, t.prompt_tokens,"
+            " t.completion_tokens FROM turns t"
             " JOIN conversations c ON c.id = t.conversation_id"
             " WHERE t.id > ? AND t.id <= ? AND c.tournament_id = ? ORDER BY t.id LIMIT ?",
             (rowid, _NO_LIMIT if upto is None else upto, tournament_id, limit),
@@ -78,7 +81,8 @@ class _FollowMixin:
         from core.store import TurnRow
 
         rows = self.conn.execute(
-            "SELECT id, conversation_id, turn_index, role, content, latency, created_at, technique, converters FROM turns"
+            "SELECT id, conversation_id, turn_index, role, content, latency, created_at, prompt_tokens,"
+            " completion_tokens, finish_reason, technique, converters FROM turns"
             " WHERE conversation_id = ? AND turn_index > ? ORDER BY turn_index",
             (conversation_id, turn_index),
         ).fetchall()

@@ -28,6 +28,10 @@ class TurnOp:
     content: str
     latency: float | None
     at: float
+    # What the reply cost and why it stopped, when the bot says (an LLM's usage).
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    finish_reason: str | None = None
     technique: str | None = None
     converters: tuple[str, ...] = ()
 

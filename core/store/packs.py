@@ -316,6 +316,20 @@ class _PacksMixin:
                 out[cid].append((role, content))
         return out
 
+    def truncated_turns_of(self, conversation_ids: Sequence[int]) -> dict[int, list[int]]:
+        """conversation id -> the turn indices (from 0) of its replies cut at ``max_tokens``
+        (finish_reason ``length``), for a page of ids; conversations with none are absent."""
+        out: dict[int, list[int]] = {}
+        for chunk in _chunks(list(conversation_ids), PAGE_ROWS):
+            marks = ",".join("?" * len(chunk))
+            for cid, index in self.conn.execute(
+                f"SELECT conversation_id, turn_index FROM turns WHERE conversation_id IN ({marks})"
+                " AND finish_reason = 'length' ORDER BY conversation_id, turn_index",
+                chunk,
+            ):
+                out.setdefault(cid, []).append(index)
+        return out
+
     def findings_of(self, conversation_ids: Sequence[int]) -> dict[int, list[FindingRow]]:
         """conversation id -> its findings in the order they were stored, for a page of ids."""
         out: dict[int, list[FindingRow]] = {cid: [] for cid in conversation_ids}

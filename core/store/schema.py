@@ -133,6 +133,10 @@ CREATE TABLE IF NOT EXISTS events (
 # default). `_declare` adds each one a store lacks (ALTER TABLE ADD COLUMN: no rewrite of
 # the table, so instant on a store of any size). Group them by the feature that reads them.
 ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    # Usage and truncation of LLM replies (bots that report them): tokens and why the reply stopped.
+    ("turns", "prompt_tokens", "INTEGER"),
+    ("turns", "completion_tokens", "INTEGER"),
+    ("turns", "finish_reason", "TEXT"),
     # Technique on the record (arena_sdk, docs/sdk.md): what a reply said it used.
     ("turns", "technique", "TEXT"),
     ("turns", "converters", "TEXT"),

@@ -81,16 +81,24 @@ class Limits:
 
 @dataclass(frozen=True)
 class HttpSpec:
-    """An OpenAI-compatible chat-completions endpoint."""
+    """An OpenAI-compatible chat-completions endpoint and what to ask it for."""
 
     url: str
     model: str
     system_prompt: str = ""
     api_key_env: str | None = None
     temperature: float | None = None
+    top_p: float | None = None
     max_tokens: int | None = None
+    stop: tuple[str, ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+    stream: bool = False
+    goal: str = ""
     opening_prompt: str = "Start the conversation."
     end_marker: str = "<END>"
+    retries: int = 3
+    retry_backoff_s: float = 0.5
+    retry_budget_s: float = 120.0
 
 
 @dataclass(frozen=True)
@@ -112,6 +120,9 @@ class BotSpec:
     isolation: str = "auto"
     network: tuple[tuple[str, int], ...] = ()
     folder: Path | None = None
+    # Tokens (prompt + completion, as the bot reports them) after which the bot's new
+    # conversations are no longer started; None: no budget.
+    token_budget: int | None = None
 
     def describe(self) -> str:
         """A short human description of how the bot runs (for tables and logs)."""
@@ -287,16 +298,50 @@ def _parse_http(value: Any, path: str, source: Path | None) -> HttpSpec:
     url = reader.get("url", str)
     if not url.startswith(("http://", "https://")):
         raise reader.error("url", f"must start with http:// or https://; got {url!r}")
+    api_key_env = reader.get("api_key_env", str, None)
+    if api_key_env is not None and (not api_key_env or not all(c.isalnum() or c == "_" for c in api_key_env)):
+        raise reader.error("api_key_env", f"must name an environment variable (letters, digits, _), not hold a key; got {len(api_key_env)} characters")
+    temperature = reader.get("temperature", float, None)
+    if temperature is not None and not 0.0 <= temperature <= 2.0:
+        raise reader.error("temperature", f"must be between 0 and 2; got {temperature}")
+    top_p = reader.get("top_p", float, None)
+    if top_p is not None and not 0.0 < top_p <= 1.0:
+        raise reader.error("top_p", f"must be above 0 and at most 1; got {top_p}")
+    max_tokens = reader.get("max_tokens", int, None)
+    if max_tokens is not None and max_tokens < 1:
+        raise reader.error("max_tokens", f"must be at least 1, got {max_tokens}")
+    stop = reader.get("stop", (str, list), [], what="a string or a list of strings")
+    stop = [stop] if isinstance(stop, str) else stop
+    for i, item in enumerate(stop):
+        if not isinstance(item, str) or not item:
+            raise reader.error(f"stop[{i}]", "must be a non-empty string")
+    extra = reader.get("extra", dict, {})
+    reserved = sorted(set(extra) & {"model", "messages", "seed", "stream", "stream_options"})
+    if reserved:
+        raise reader.error(f"extra.{reserved[0]}", "is set by the arena; use the http table's own keys")
+    end_marker = reader.get("end_marker", str, HttpSpec.end_marker)
+    if not end_marker.strip():
+        raise reader.error("end_marker", "must not be blank")
     spec = HttpSpec(
         url=url.rstrip("/"),
         model=reader.get("model", str),
         system_prompt=reader.get("system_prompt", str, ""),
-        api_key_env=reader.get("api_key_env", str, None),
-        temperature=reader.get("temperature", float, None),
-        max_tokens=reader.get("max_tokens", int, None),
+        api_key_env=api_key_env,
+        temperature=temperature,
+        top_p=top_p,
+        max_tokens=max_tokens,
+        stop=tuple(stop),
+        extra=dict(extra),
+        stream=reader.get("stream", bool, False),
+        goal=reader.get("goal", str, ""),
         opening_prompt=reader.get("opening_prompt", str, HttpSpec.opening_prompt),
-        end_marker=reader.get("end_marker", str, HttpSpec.end_marker),
+        end_marker=end_marker,
+        retries=reader.int_at_least("retries", 0, HttpSpec.retries),
+        retry_backoff_s=reader.positive("retry_backoff_s", HttpSpec.retry_backoff_s),
+        retry_budget_s=reader.get("retry_budget_s", float, HttpSpec.retry_budget_s),
     )
+    if spec.retry_budget_s < 0:
+        raise reader.error("retry_budget_s", f"must be 0 or more; got {spec.retry_budget_s}")
     reader.finish()
     return spec
 
@@ -504,7 +549,17 @@ def parse_bot(value: Any, path: str, side: str, base_dir: Path, default_limits: 
         python = reader.get("python", str)  # checked below, with the bot's env
     else:
         http = _parse_http(reader.get("http", dict), reader.key("http"), source)
-    instances = reader.int_at_least("instances", 1, 1)
+    if "max_in_flight" in reader.table:
+        if kind != "http":
+            raise reader.error("max_in_flight", "is for http bots; a process bot has `instances`, each taking its declared concurrency")
+        if "instances" in reader.table:
+            raise reader.error("max_in_flight", "and instances say the same for an http bot; give one")
+        instances = reader.int_at_least("max_in_flight", 1)
+    else:
+        instances = reader.int_at_least("instances", 1, 1)
+    token_budget = reader.get("token_budget", int, None)
+    if token_budget is not None and token_budget < 1:
+        raise reader.error("token_budget", f"must be at least 1, got {token_budget}")
     env = reader.get("env", dict, {})
     for k, v in env.items():
         if not isinstance(v, str):
@@ -537,6 +592,7 @@ def parse_bot(value: Any, path: str, side: str, base_dir: Path, default_limits: 
         isolation=isolation,
         network=network,
         folder=folder,
+        token_budget=token_budget,
     )
 
 

@@ -10,6 +10,7 @@ unfinished.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import hashlib
 import sqlite3
 import time
@@ -30,6 +31,7 @@ from core.store import (
 )
 from core.text import valid_text
 from core.tournament.bots import (
+    BUDGET_SPENT,
     INTERRUPTED,
     NO_EXCHANGE,
     STORE_ERROR,
@@ -142,6 +144,8 @@ class StoreWriter:
         self.refused: dict[int, str] = {}  # conversation id -> why one of its rows was refused
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
+        # A thread of its own: store writes never queue behind anything else run in threads.
+        self._thread = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="arena-store")
 
     def add(self, op: StoreOp) -> None:
         """Queue one write (see `Store.apply`)."""
@@ -171,7 +175,7 @@ class StoreWriter:
             if not self.ops:
                 return
             ops, self.ops = self.ops, []
-            write = asyncio.ensure_future(asyncio.to_thread(self._write, ops))
+            write = asyncio.get_running_loop().run_in_executor(self._thread, self._write, ops)
             try:
                 await asyncio.shield(write)
             except asyncio.CancelledError:
@@ -206,6 +210,7 @@ class StoreWriter:
             self._stopping.set()
             await self._task
         await self.flush()
+        self._thread.shutdown(wait=False)
 
 
 class _Run:
@@ -233,6 +238,14 @@ class _Run:
         self.requests: dict[str, tuple[ConversationRef, int]] = {}
         self.replies = 0
         self.played = 0
+        # Token budgets: tokens spent per bot (stored turns of earlier runs included) and
+        # the bots whose budget is spent; their conversations not started yet stay pending.
+        self.budgets = {b.name: b.token_budget for b in config.bots if b.token_budget is not None}
+        self.spent: dict[str, int] = {}
+        if self.budgets:
+            self.spent = {u.bot: u.tokens for u in store.token_usage([tournament_id])}
+        self.budget_spent: list[str] = []
+        self.left_pending = 0
         for bot in self.bots.values():
             bot.on_partial = self.on_partial
 
@@ -243,10 +256,13 @@ class _Run:
             self.reporter.partial(found[0], found[1], content)
 
     def on_bot_event(self, bot: str, kind: str, detail: str) -> None:
-        """A bot restarted an instance or was given up (failed requests go through `_failed`)."""
+        """A bot restarted an instance, retried a request or was given up (failed requests
+        go through `_failed`)."""
         stats = self.stats[bot]
         if kind == "restart":
             stats.restarts += 1
+        elif kind == "retry":
+            stats.retries += 1
         else:
             stats.gave_up = detail
         self._event(bot, kind, detail)
@@ -261,6 +277,21 @@ class _Run:
     def _event(self, bot: str, kind: str, detail: str) -> None:
         self.writer.add(EventOp(self.tid, f"bot_{kind}", None, bot, detail[:1000], time.time()))
         self.reporter.bot_event(bot, kind, detail)
+
+    def over_budget(self, row: ConversationRow) -> bool:
+        """True when a bot of this conversation has spent its token budget (said once per bot)."""
+        over = False
+        for name in (row.attacker, row.defender):
+            budget = self.budgets.get(name)
+            if budget is not None and self.spent.get(name, 0) >= budget:
+                over = True
+                if name not in self.budget_spent:
+                    self.budget_spent.append(name)
+                    self._event(name, BUDGET_SPENT, f"token budget of {budget} spent ({self.spent[name]} tokens); "
+                                "its conversations not started yet stay pending (--resume with a larger budget plays them)")
+        if over:
+            self.left_pending += 1
+        return over
 
     async def start_bots(self) -> None:
         async def start(name: str, bot: Bot) -> None:
@@ -316,13 +347,19 @@ class _Run:
                 stats = self.stats[bot_name]
                 stats.replies += 1
                 stats.latencies.append(reply.latency)
+                stats.count_tokens(reply.prompt_tokens, reply.completion_tokens)
+                if bot_name in self.budgets:
+                    self.spent[bot_name] = self.spent.get(bot_name, 0) + (reply.prompt_tokens or 0) + (reply.completion_tokens or 0)
                 if reply.end and not reply.content:
                     ended_by = "attacker"
                     break
                 messages = messages.plus(side, reply.content)
                 self.writer.add(TurnOp(row.id, turn, side, reply.content, reply.latency, time.time(),
+                                       reply.prompt_tokens, reply.completion_tokens, reply.finish_reason,
                                        technique=reply.technique, converters=reply.converters))
                 self.reporter.turn(conv, turn, side, reply.content, reply.latency)
+                if reply.prompt_tokens is not None or reply.completion_tokens is not None:
+                    self.reporter.usage(conv, turn, side, reply.prompt_tokens, reply.completion_tokens)
                 if reply.end:
                     ended_by = "attacker"
                     break
@@ -433,6 +470,8 @@ async def run_tournament(
                 await control.gate()
                 if control.stop_requested:
                     return
+                if run.budgets and run.over_budget(row):
+                    continue
                 await run.play(row)
 
         for _ in range(min(config.concurrency, max(1, len(pending)))):
@@ -448,7 +487,7 @@ async def run_tournament(
         await run.writer.close()
     counts = store.status_counts(tid)
     stopped = control.stop_requested
-    store.set_tournament_status(tid, "stopped" if stopped else "finished")
+    store.set_tournament_status(tid, "stopped" if stopped or run.left_pending else "finished")
     summary = RunSummary(
         tournament_id=tid,
         name=config.name,
@@ -462,6 +501,7 @@ async def run_tournament(
         elapsed=time.perf_counter() - started,
         stopped=stopped,
         bots=run.stats,
+        budget_spent=tuple(run.budget_spent),
     )
     reporter.tournament_finished(summary)
     return summary

@@ -51,6 +51,20 @@ class BotStats:
     restarts: int = 0
     gave_up: str | None = None
     last_error: str = ""
+    retries: int = 0
+    # Tokens the bot reported (LLM usage); replies that reported none add nothing.
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    @property
+    def tokens(self) -> int:
+        """Prompt plus completion tokens reported so far."""
+        return self.prompt_tokens + self.completion_tokens
+
+    def count_tokens(self, prompt: int | None, completion: int | None) -> None:
+        """Add one reply's usage."""
+        self.prompt_tokens += prompt or 0
+        self.completion_tokens += completion or 0
 
     def latency_quantile(self, q: float) -> float | None:
         """The q-quantile of reply latency in seconds, or None before any reply: the
@@ -79,6 +93,8 @@ class RunSummary:
     elapsed: float
     stopped: bool
     bots: dict[str, BotStats]
+    # Bots whose token budget was spent: their conversations not started stay pending.
+    budget_spent: tuple[str, ...] = ()
 
     @property
     def replies_per_second(self) -> float:
@@ -96,6 +112,9 @@ class Reporter(Protocol):
     def turn(self, conv: ConversationRef, turn_index: int, role: str, content: str, latency: float) -> None: ...
 
     def partial(self, conv: ConversationRef, turn_index: int, content: str) -> None: ...
+
+    def usage(self, conv: ConversationRef, turn_index: int, role: str, prompt_tokens: int | None,
+              completion_tokens: int | None) -> None: ...
 
     def conversation_finished(self, conv: ConversationRef, status: str, reason: str | None, detail: str | None) -> None: ...
 
@@ -118,6 +137,11 @@ class NullReporter:
 
     def partial(self, conv: ConversationRef, turn_index: int, content: str) -> None:
         """A bot streamed part of a reply (not stored)."""
+
+    def usage(self, conv: ConversationRef, turn_index: int, role: str, prompt_tokens: int | None,
+              completion_tokens: int | None) -> None:
+        """The turn just reported (`turn`) cost these tokens, as its bot said (LLM usage);
+        not called for replies that report none."""
 
     def conversation_finished(self, conv: ConversationRef, status: str, reason: str | None, detail: str | None) -> None:
         """A conversation ended: complete, or incomplete with a reason."""

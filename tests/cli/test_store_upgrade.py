@@ -21,7 +21,7 @@ ARENA = str(Path(sys.executable).with_name("arena-tui"))
 SQLITE_UTILS = str(Path(sys.executable).with_name("sqlite-utils"))
 V1_STORE = Path(__file__).resolve().parent.parent / "data" / "store_v1.db"
 KEPT = {  # what an upgrade must keep, row for row
-    # the columns of schema 1 (later ones are added empty: tests/core/test_store_schema.py)
+    # the columns schema 1 had (columns added since, ADDED_COLUMNS, are empty in an upgraded store)
     "turns": "SELECT id, conversation_id, turn_index, role, content, latency, created_at FROM turns ORDER BY id",
     "labels": "SELECT * FROM labels ORDER BY id",
     "verdicts": "SELECT conversation_id, verdict, reason, method, confidence FROM verdicts ORDER BY conversation_id",

@@ -34,6 +34,35 @@ def test_defaults(write_config) -> None:
     assert config.evaluation.labels == ("attack", "defense")
 
 
+def test_http_generation_settings(write_config) -> None:
+    """Every generation setting of an http bot is read; max_in_flight is its instances."""
+    config = load_config(write_config(GOOD + """
+[[defenders]]
+name = "llm"
+max_in_flight = 64
+token_budget = 100000
+[defenders.http]
+url = "http://127.0.0.1:8000/v1/"
+model = "m"
+temperature = 0.7
+top_p = 0.9
+max_tokens = 256
+stop = "###"
+extra = { top_k = 40, repetition_penalty = 1.1 }
+stream = true
+retries = 5
+retry_backoff_s = 1
+retry_budget_s = 30
+"""))
+    bot = config.defenders[1]
+    assert (bot.instances, bot.token_budget) == (64, 100000)
+    http = bot.http
+    assert (http.url, http.temperature, http.top_p, http.max_tokens, http.stop, http.stream) == (
+        "http://127.0.0.1:8000/v1", 0.7, 0.9, 256, ("###",), True)
+    assert http.extra == {"top_k": 40, "repetition_penalty": 1.1}
+    assert (http.retries, http.retry_backoff_s, http.retry_budget_s) == (5, 1.0, 30.0)
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [
@@ -60,6 +89,18 @@ def test_defaults(write_config) -> None:
          "evaluation.annotators[1]: must be valid text without control characters"),
         (GOOD + '[evaluation]\ntags = [" "]\n', "evaluation.tags[0]: must be a non-empty string"),
         (GOOD + '[evaluation]\nseverity = "extreme"\n', "evaluation.severity: must be one of low, medium, high"),
+        (GOOD + '[[defenders]]\nname = "x"\nhttp = { url = "http://h", model = "m", api_key_env = "sk-live-123" }\n',
+         "defenders[1].http.api_key_env: must name an environment variable (letters, digits, _), not hold a key; got 11 characters"),
+        (GOOD + '[[defenders]]\nname = "x"\nhttp = { url = "http://h", model = "m", temperature = 3 }\n',
+         "defenders[1].http.temperature: must be between 0 and 2; got 3.0"),
+        (GOOD + '[[defenders]]\nname = "x"\nhttp = { url = "http://h", model = "m", extra = { seed = 1 } }\n',
+         "defenders[1].http.extra.seed: is set by the arena"),
+        (GOOD + '[[defenders]]\nname = "x"\nhttp = { url = "http://h", model = "m", stop = ["", "x"] }\n',
+         "defenders[1].http.stop[0]: must be a non-empty string"),
+        (GOOD + '[[defenders]]\nname = "x"\nmax_in_flight = 4\ninstances = 2\nhttp = { url = "http://h", model = "m" }\n',
+         "defenders[1].max_in_flight: and instances say the same for an http bot; give one"),
+        (GOOD.replace('name = "d"', 'name = "d"\nmax_in_flight = 4'), "defenders[0].max_in_flight: is for http bots"),
+        (GOOD.replace('name = "d"', 'name = "d"\ntoken_budget = 0'), "defenders[0].token_budget: must be at least 1, got 0"),
         ('name = "t"\nconversations_per_matchup = 1\n', "attackers: is required"),
         (GOOD.replace('name = "t"', 'name = "t"\nisolation = "maybe"'), "isolation: must be one of auto, required, off; got 'maybe'"),
         (GOOD.replace('name = "d"', 'name = "d"\nnetwork = ["8000"]'), "defenders[0].network[0]: must be host:port"),

@@ -395,7 +395,7 @@ def test_cli_json_has_stable_keys(tmp_path: Path) -> None:
     data = json.loads(result.output)
     assert set(data) == {"tournaments", "n_boot", "seed", "level", "provisional", "undecided", "unfinished",
                          "judge_verdicts", "decided_verdicts", "attackers", "defenders", "matchups", "techniques",
-                         "ratings"}
+                         "ratings", "tokens"}
     assert data["tournaments"] == ["prac"] and data["n_boot"] == 200
     ratings = data["ratings"]
     assert set(ratings) == {"model", "scale", "ridge", "prior_games", "tournaments", "games", "n_boot", "seed", "level",
@@ -406,6 +406,11 @@ def test_cli_json_has_stable_keys(tmp_path: Path) -> None:
     assert {r["name"]: (r["games"], r["wins"]) for r in ratings["attackers"]} == {"a": (4, 2), "b": (3, 1)}
     assert set(ratings["p_beats"]) == {"attacker_vs_defender", "attacker_vs_attacker", "defender_vs_defender"}
     assert ratings["p_beats"]["attacker_vs_attacker"]["a"]["b"] > 0.5
+    with Store.open_readonly(db) as store:
+        names = {b.name for b in store.bots(store.tournament("prac").id)}
+    assert {t["bot"] for t in data["tokens"]} == names and all(t["tokens"] == 0 for t in data["tokens"])
+    assert set(data["tokens"][0]) == {"tournament", "bot", "side", "replies", "replies_with_usage", "prompt_tokens",
+                                      "completion_tokens", "tokens", "truncated"}
     assert (data["provisional"], data["undecided"], data["unfinished"]) == (True, 1, 0)
     assert set(data["attackers"][0]) == {"rank", "name", "score", "score_interval", "asr", "asr_interval",
                                          "asr_range", "diversity", "matchups", "complete", "incomplete",

@@ -1,4 +1,5 @@
-"""Bot health: per bot, replies, latency (median, p95), timeouts, crashes, restarts, last error."""
+"""Bot health: per bot, replies, latency (median, p95), timeouts, crashes, restarts, retries,
+tokens (LLM usage), last error."""
 
 from __future__ import annotations
 
@@ -10,11 +11,20 @@ from arena_tui.watch.model import BotHealth, WatchModel
 
 # Characters of the last error line shown in the table; the rest is in the bot's log.
 ERROR_CHARS = 120
-COLUMNS = ("bot", "replies", "p50 s", "p95 s", "t/o", "crash", "rst", "last error or log line")
+COLUMNS = ("bot", "replies", "p50 s", "p95 s", "t/o", "crash", "rst", "retry", "tokens", "last error or log line")
 
 
 def _seconds(value: float | None) -> str:
     return "–" if value is None else f"{value:.2f}"
+
+
+def _tokens(n: int) -> str:
+    """Token counts at a glance: 950, 12.3k, 4.56M."""
+    if n < 10_000:
+        return str(n) if n else "–"
+    if n < 10_000_000:
+        return f"{n / 1000:.1f}k"
+    return f"{n / 1_000_000:.2f}M"
 
 
 def health_row(bot: BotHealth) -> list[Text]:
@@ -31,6 +41,8 @@ def health_row(bot: BotHealth) -> list[Text]:
         Text(str(bot.timeouts), justify="right", style="bold red" if bot.timeouts else "dim"),
         Text(str(bot.crashes), justify="right", style="bold red" if bot.crashes else "dim"),
         Text(str(bot.restarts), justify="right", style="bold yellow" if bot.restarts else "dim"),
+        Text(str(bot.retries), justify="right", style="yellow" if bot.retries else "dim"),
+        Text(_tokens(bot.tokens), justify="right", style="" if bot.tokens else "dim"),
         Text(inert(first_line[:ERROR_CHARS], max_line=ERROR_CHARS), style="red" if bot.last_error else "dim"),
     ]
 
