@@ -162,7 +162,8 @@ class ConversationRow:
 
 @dataclass(frozen=True)
 class TurnRow:
-    """One stored turn."""
+    """One stored turn; ``technique`` and ``converters`` (comma-separated) as the reply
+    named them (None: it named none)."""
 
     id: int
     conversation_id: int
@@ -174,11 +175,20 @@ class TurnRow:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     finish_reason: str | None = None
+    technique: str | None = None
+    converters: str | None = None
 
     @property
     def truncated(self) -> bool:
         """True when the reply was cut at the bot's ``max_tokens``."""
         return self.finish_reason == "length"
+
+    @property
+    def technique_label(self) -> str | None:
+        """``"crescendo + leetspeak"``: the technique with its converters (None: none named)."""
+        if not self.technique:
+            return None
+        return " + ".join([self.technique, *(c for c in (self.converters or "").split(",") if c)])
 
 
 @dataclass(frozen=True)
@@ -230,7 +240,7 @@ _TOURNAMENT_SELECT = (
 
 # The columns of the orchestrator's turn rows (`Store.apply`).
 _TURN_COLUMNS = ("conversation_id", "turn_index", "role", "content", "latency", "created_at",
-                 "prompt_tokens", "completion_tokens", "finish_reason")
+                 "prompt_tokens", "completion_tokens", "finish_reason", "technique", "converters")
 
 # Conversations whose turns `Store.transcripts` reads per query.
 _TRANSCRIPT_PAGE = 500
@@ -671,7 +681,8 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
                 match op:
                     case TurnOp():
                         turns.append((op.conversation_id, op.turn_index, op.role, op.content, op.latency, op.at,
-                                      op.prompt_tokens, op.completion_tokens, op.finish_reason))
+                                      op.prompt_tokens, op.completion_tokens, op.finish_reason,
+                                      op.technique, ",".join(op.converters) or None))
                     case StartOp():
                         execute(
                             "UPDATE conversations SET status = 'running', started_at = ?, attempts = attempts + 1 WHERE id = ?",
@@ -716,7 +727,7 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
         """A conversation's turns in order."""
         rows = self.conn.execute(
             "SELECT id, conversation_id, turn_index, role, content, latency, created_at, prompt_tokens,"
-            " completion_tokens, finish_reason FROM turns"
+            " completion_tokens, finish_reason, technique, converters FROM turns"
             " WHERE conversation_id = ? ORDER BY turn_index",
             (conversation_id,),
         ).fetchall()
@@ -726,7 +737,7 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
         """Turns stored after `rowid` (for followers), oldest first."""
         rows = self.conn.execute(
             "SELECT id, conversation_id, turn_index, role, content, latency, created_at, prompt_tokens,"
-            " completion_tokens, finish_reason FROM turns"
+            " completion_tokens, finish_reason, technique, converters FROM turns"
             " WHERE id > ? ORDER BY id LIMIT ?",
             (rowid, limit),
         ).fetchall()
