@@ -53,7 +53,7 @@ class AnnotateCommands(Provider):
             ("Open guidelines", screen.action_guidelines, "the tournament's labelling guidelines"),
             ("Export my labels", screen.action_export, "your current labels as JSONL beside the store, for arena-tui labels import"),
             ("Toggle live panes", screen.action_toggle_panes, "agreement and leaderboard panes"),
-            ("Dataset report", screen.action_report, "counts by reason, agreement, diversity, analyzer audit"),
+            ("Dataset report", screen.action_report, "counts by reason, agreement, diversity, analyzer audit, success by technique"),
         ]
         for title, status in (("all", None), ("to do", QUEUE_TO_DO), ("done", QUEUE_DONE), ("disputed", QUEUE_DISPUTED)):
             flt = QueueFilter(status, current.tournament_id, current.matchup_id, current.search)

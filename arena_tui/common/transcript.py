@@ -52,8 +52,9 @@ class TranscriptOptions:
 
 
 def turn_header(turn: TurnRow, options: TranscriptOptions) -> Text:
-    """`▶ turn 3 · defender · 1.24 s`, styled by role; cursor and "attack landed" marks, and
-    `✂ cut at max_tokens` on a reply an LLM's server cut short (finish_reason ``length``)."""
+    """`▶ turn 3 · attacker · 1.24 s · crescendo + leetspeak`, styled by role (the technique
+    when the reply named one); cursor and "attack landed" marks, and `✂ cut at max_tokens` on
+    a reply an LLM's server cut short (finish_reason ``length``)."""
     role = turn.role if turn.role in ROLE_STYLES else "unknown"
     cursor = "▶ " if options.cursor_turn == turn.turn_index else "  "
     header = Text(cursor, style="bold")
@@ -64,6 +65,9 @@ def turn_header(turn: TurnRow, options: TranscriptOptions) -> Text:
         header.append(f" · {turn.latency:.2f} s", style="dim")
     if turn.truncated:
         header.append(" · ✂ cut at max_tokens", style="bold yellow")
+    label = getattr(turn, "technique_label", None)
+    if label:
+        header.append(f" · {inert(label)}", style="italic")
     if options.marked_turn == turn.turn_index:
         header.append("  ◆ attack landed here", style="bold magenta")
     return header

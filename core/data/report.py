@@ -36,6 +36,7 @@ from core.evaluation.pipeline import (
     judge_trusts,
     routing_summary,
 )
+from core.scoring.techniques import TechniqueCell, technique_breakdown
 from core.store import Store, TokenUsage
 from core.text import markdown_text
 
@@ -126,6 +127,9 @@ class DatasetReport:
     agreement: list[AgreementRow] = field(default_factory=list)
     diversity: list[DiversityRow] = field(default_factory=list)
     audit: list[AuditRow] = field(default_factory=list)
+    # Attack success by technique × defender (core.scoring.techniques); empty when no
+    # reply named a technique.
+    techniques: list[TechniqueCell] = field(default_factory=list)
     judges: list[JudgeRow] = field(default_factory=list)
     tokens: list[TokenUsage] = field(default_factory=list)
     embedding: str = "character 3-5-gram TF-IDF (numpy, exact sparse vectors), cosine distance"
@@ -329,6 +333,7 @@ def build_report(store: Store, tournament_ids: Sequence[int], *, resamples: int 
             report.judges.append(JudgeRow(t.name, trust, mine))
     report.tokens = store.token_usage([t.id for t in tournaments])
     report.diversity = _diversity(store, tournaments, embed or ngram_tfidf_embedder, seed, step)
+    report.techniques = list(technique_breakdown(store, [t.id for t in tournaments]))
     if progress is not None:
         progress(total, total, "done")
     return report
@@ -368,6 +373,7 @@ def to_markdown(report: DatasetReport) -> str:
     for r in report.audit:
         precision = "–" if r.precision is None else f"{r.precision:.1f} %"
         lines.append(f"| {markdown_text(r.tournament)} | {r.judged} | {r.confirmed} | {precision} | {r.interval.lo:.1f}–{r.interval.hi:.1f} % |")
+    lines += technique_markdown(report.techniques)
     if report.judges:
         lines += ["", "## Judges against the human verdicts (95 % intervals)", "",
                   "| tournament | judge | items | Cohen's κ | agreement | precision by label | recall by label | Dawid-Skene accuracy |",
@@ -391,3 +397,32 @@ def to_markdown(report: DatasetReport) -> str:
             lines.append(f"| {markdown_text(u.tournament)} | {markdown_text(u.bot)} | {u.side} | {u.replies} | {u.replies_with_usage} "
                          f"| {u.prompt_tokens} | {u.completion_tokens} | {u.truncated} |")
     return "\n".join(lines) + "\n"
+
+
+def fmt_rate(asr: float | None, interval: Interval | None) -> str:
+    """"42.0 % (30.1–54.8)", or "–" without conversations."""
+    if asr is None or interval is None:
+        return "–"
+    return f"{asr:.1f} % ({interval.lo:.1f}–{interval.hi:.1f})"
+
+
+def technique_markdown(cells: Sequence[TechniqueCell]) -> list[str]:
+    """The technique × defender section of the report (nothing when no reply named a
+    technique): one row per technique (with its converters), one column per defender and
+    one over all of them; each cell is ASR with its Wilson 95 % interval and n."""
+    if not cells:
+        return []
+    defenders = sorted({c.defender for c in cells if c.defender is not None})
+    rows: dict[str, dict[str | None, TechniqueCell]] = {}
+    for cell in cells:
+        rows.setdefault(cell.label, {})[cell.defender] = cell
+    lines = ["", "## Attack success by technique × defender (ASR %, Wilson 95 % interval, n)", "",
+             "| technique | all defenders | " + " | ".join(markdown_text(d) for d in defenders) + " |",
+             "|---|---|" + "---|" * len(defenders)]
+    for label, by_defender in rows.items():
+        parts = []
+        for defender in [None, *defenders]:
+            cell = by_defender.get(defender)
+            parts.append("–" if cell is None else f"{fmt_rate(cell.asr, cell.asr_interval)} n={cell.conversations}")
+        lines.append(f"| {markdown_text(label)} | " + " | ".join(parts) + " |")
+    return lines

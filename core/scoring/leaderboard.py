@@ -31,6 +31,9 @@ Counting rules:
   mean DSR is still given): U is never assumed to be 100.
 
 Across several tournaments every (attacker, defender, tournament) is its own matchup.
+Beside the scores, `techniques` breaks attack success down by the technique replies named
+(technique × defender, Wilson intervals; ``core.scoring.techniques``).
+
 Intervals are BCa bootstraps over conversations within matchups (``core.evaluation.intervals``),
 seeded, so the same store and seed give the same leaderboard.
 
@@ -70,6 +73,7 @@ from core.evaluation.intervals import (
     wilson,
 )
 from core.scoring.diversity import diversity_from_bleu, effective_diversity, pairwise_bleu_matrix
+from core.scoring.techniques import TechniqueCell, technique_breakdown
 from core.scoring.utility_run import UtilityStanding, stored_utility
 from core.store import Store, TournamentRow
 from core.store.scoring import MatchupTally
@@ -198,7 +202,8 @@ class DefenderRow:
 
 @dataclass(frozen=True)
 class Leaderboard:
-    """The whole leaderboard over some tournaments, ranked best first."""
+    """The whole leaderboard over some tournaments, ranked best first; ``techniques`` is
+    attack success by technique × defender (``core.scoring.techniques``)."""
 
     tournaments: tuple[str, ...]
     attackers: tuple[AttackerRow, ...]
@@ -207,6 +212,7 @@ class Leaderboard:
     n_boot: int
     seed: int
     level: float
+    techniques: tuple[TechniqueCell, ...] = ()
     # Verdicts a judge gave alone (routing), and all decided verdicts, over these tournaments.
     judge_verdicts: int = 0
     decided_verdicts: int = 0
@@ -269,6 +275,7 @@ class Leaderboard:
                 }
                 for m in self.matchups
             ],
+            "techniques": [cell.to_dict() for cell in self.techniques],
         }
 
 
@@ -429,6 +436,7 @@ def compute_leaderboard(
         n_boot=n_boot,
         seed=seed,
         level=level,
+        techniques=technique_breakdown(store, [t.id for t in tournaments], level=level),
         judge_verdicts=reasons.get("judge", 0),
         decided_verdicts=sum(n for reason, n in reasons.items() if reason in _DECIDING_REASONS),
     )

@@ -34,6 +34,7 @@ from core.store.evaluation import (
     _EvaluationMixin,
 )
 from core.store.follow import _FollowMixin
+from core.store.fts import insert_turns
 from core.store.judges import JudgeLabelRow, _JudgesMixin
 from core.store.ops import BotVersionOp, EventOp, FinishOp, StartOp, StoreOp, TurnOp
 from core.store.packs import _PacksMixin
@@ -161,7 +162,8 @@ class ConversationRow:
 
 @dataclass(frozen=True)
 class TurnRow:
-    """One stored turn."""
+    """One stored turn; ``technique`` and ``converters`` (comma-separated) as the reply
+    named them (None: it named none)."""
 
     id: int
     conversation_id: int
@@ -173,11 +175,20 @@ class TurnRow:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     finish_reason: str | None = None
+    technique: str | None = None
+    converters: str | None = None
 
     @property
     def truncated(self) -> bool:
         """True when the reply was cut at the bot's ``max_tokens``."""
         return self.finish_reason == "length"
+
+    @property
+    def technique_label(self) -> str | None:
+        """``"crescendo + leetspeak"``: the technique with its converters (None: none named)."""
+        if not self.technique:
+            return None
+        return " + ".join([self.technique, *(c for c in (self.converters or "").split(",") if c)])
 
 
 @dataclass(frozen=True)
@@ -227,13 +238,9 @@ _TOURNAMENT_SELECT = (
     " status, created_at, started_at, finished_at FROM tournaments"
 )
 
-# The orchestrator's turn rows (`Store.apply`), and the trigger that indexes each inserted
-# turn for full-text search (declared by sqlite-utils' enable_fts, see `schema`). A batch
-# of at least BULK_INDEX_TURNS turns is indexed in one statement instead (`_insert_turns`).
-_TURN_INSERT = ("INSERT INTO turns (conversation_id, turn_index, role, content, latency, created_at,"
-                " prompt_tokens, completion_tokens, finish_reason) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
-_FTS_INSERT_TRIGGER = "turns_ai"
-BULK_INDEX_TURNS = 200
+# The columns of the orchestrator's turn rows (`Store.apply`).
+_TURN_COLUMNS = ("conversation_id", "turn_index", "role", "content", "latency", "created_at",
+                 "prompt_tokens", "completion_tokens", "finish_reason", "technique", "converters")
 
 # Conversations whose turns `Store.transcripts` reads per query.
 _TRANSCRIPT_PAGE = 500
@@ -674,7 +681,8 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
                 match op:
                     case TurnOp():
                         turns.append((op.conversation_id, op.turn_index, op.role, op.content, op.latency, op.at,
-                                      op.prompt_tokens, op.completion_tokens, op.finish_reason))
+                                      op.prompt_tokens, op.completion_tokens, op.finish_reason,
+                                      op.technique, ",".join(op.converters) or None))
                     case StartOp():
                         execute(
                             "UPDATE conversations SET status = 'running', started_at = ?, attempts = attempts + 1 WHERE id = ?",
@@ -708,28 +716,10 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
                 self._insert_turns(turns)
 
     def _insert_turns(self, rows: list[tuple[Any, ...]]) -> None:
-        """Insert turn rows (`_TURN_INSERT`'s columns) in the open transaction, indexed for
-        full-text search.
-
-        From `BULK_INDEX_TURNS` rows on, the per-row index trigger is set aside: the rows go
-        in with executemany, one ``INSERT … SELECT`` indexes them all (about a third of the
-        per-row trigger's time), and the trigger is created again from its stored SQL, all
-        in this transaction, so no other connection ever sees the store without it and an
-        error rolls it all back. The index holds exactly what the trigger would have put
-        in it: the same rowids and text (tests/core/test_store.py)."""
-        conn = self.conn
-        trigger = None
-        if len(rows) >= BULK_INDEX_TURNS:
-            trigger = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
-                                   (_FTS_INSERT_TRIGGER,)).fetchone()
-        if trigger is None:
-            conn.executemany(_TURN_INSERT, rows)
-            return
-        last = conn.execute("SELECT COALESCE(MAX(id), 0) FROM turns").fetchone()[0]
-        conn.execute(f"DROP TRIGGER {_FTS_INSERT_TRIGGER}")
-        conn.executemany(_TURN_INSERT, rows)
-        conn.execute("INSERT INTO turns_fts (rowid, content) SELECT id, content FROM turns WHERE id > ?", (last,))
-        conn.execute(trigger[0])
+        """Insert turn rows (`_TURN_COLUMNS`) in the open transaction, indexed for full-text
+        search: a batch of `fts.BULK_TURNS` or more in one statement, with the per-row
+        trigger set aside in this transaction (`fts.insert_turns`; same index)."""
+        insert_turns(self.conn, _TURN_COLUMNS, rows)
 
     # --- turns and following ------------------------------------------------------
 
@@ -737,7 +727,7 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
         """A conversation's turns in order."""
         rows = self.conn.execute(
             "SELECT id, conversation_id, turn_index, role, content, latency, created_at, prompt_tokens,"
-            " completion_tokens, finish_reason FROM turns"
+            " completion_tokens, finish_reason, technique, converters FROM turns"
             " WHERE conversation_id = ? ORDER BY turn_index",
             (conversation_id,),
         ).fetchall()
@@ -747,7 +737,7 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
         """Turns stored after `rowid` (for followers), oldest first."""
         rows = self.conn.execute(
             "SELECT id, conversation_id, turn_index, role, content, latency, created_at, prompt_tokens,"
-            " completion_tokens, finish_reason FROM turns"
+            " completion_tokens, finish_reason, technique, converters FROM turns"
             " WHERE id > ? ORDER BY id LIMIT ?",
             (rowid, limit),
         ).fetchall()

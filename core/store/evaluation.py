@@ -213,7 +213,8 @@ class _EvaluationMixin:
         for chunk in _chunks(list(conversation_ids), 500):
             marks = ",".join("?" * len(chunk))
             rows = self.conn.execute(
-                f"SELECT id, conversation_id, turn_index, role, content, latency, created_at FROM turns"
+                f"SELECT id, conversation_id, turn_index, role, content, latency, created_at, prompt_tokens,"
+                f" completion_tokens, finish_reason, technique, converters FROM turns"
                 f" WHERE role = 'defender' AND conversation_id IN ({marks}) ORDER BY conversation_id, turn_index",
                 chunk,
             )

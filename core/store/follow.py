@@ -82,7 +82,8 @@ class _FollowMixin:
 
         rows = self.conn.execute(
             "SELECT id, conversation_id, turn_index, role, content, latency, created_at, prompt_tokens,"
-            " completion_tokens, finish_reason FROM turns WHERE conversation_id = ? AND turn_index > ? ORDER BY turn_index",
+            " completion_tokens, finish_reason, technique, converters FROM turns"
+            " WHERE conversation_id = ? AND turn_index > ? ORDER BY turn_index",
             (conversation_id, turn_index),
         ).fetchall()
         return [TurnRow(*r) for r in rows]

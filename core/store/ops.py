@@ -20,7 +20,7 @@ class StartOp:
 
 @dataclass(frozen=True, slots=True)
 class TurnOp:
-    """One turn of a conversation."""
+    """One turn of a conversation; ``technique``/``converters`` as the reply named them."""
 
     conversation_id: int
     turn_index: int
@@ -32,6 +32,8 @@ class TurnOp:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     finish_reason: str | None = None
+    technique: str | None = None
+    converters: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -137,6 +137,9 @@ ADDED_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("turns", "prompt_tokens", "INTEGER"),
     ("turns", "completion_tokens", "INTEGER"),
     ("turns", "finish_reason", "TEXT"),
+    # Technique on the record (arena_sdk, docs/sdk.md): what a reply said it used.
+    ("turns", "technique", "TEXT"),
+    ("turns", "converters", "TEXT"),
 )
 
 TABLES = BASE_SCHEMA + EVALUATION_SCHEMA + UTILITY_RESULTS_SCHEMA + ANNOTATE_SCHEMA + PACKS_SCHEMA

@@ -66,6 +66,22 @@ class MatchupTally:
     count: int
 
 
+@dataclass(frozen=True)
+class TechniqueTally:
+    """How many complete conversations of one (tournament, attacker, defender) used one
+    (technique, converters) on some attacker turn, with one stored verdict (None: no
+    verdict). A conversation that used several is counted under each; ``converters`` is
+    the comma-separated list as stored ("" for none)."""
+
+    tournament_id: int
+    attacker: str
+    defender: str
+    technique: str
+    converters: str
+    verdict: str | None
+    count: int
+
+
 @dataclass(frozen=True, kw_only=True)
 class UtilityResultRow(ItemScore):
     """One stored utility test item result: the item's `ItemScore` (its replies, error and
@@ -136,6 +152,29 @@ class _ScoringMixin:
                 ") WHERE verdict = ? ORDER BY matchup_id, id",
                 (tid, attack_labels[tid]),
             )
+
+    def technique_tallies(self, tournament_ids: Sequence[int]) -> list[TechniqueTally]:
+        """Complete conversations per (tournament, attacker, defender, technique,
+        converters, stored verdict): what the technique breakdown counts (one grouped
+        query; attacker turns that named no technique are not counted)."""
+        out: list[TechniqueTally] = []
+        for chunk in _chunks(sorted(set(tournament_ids)), 500):
+            marks = ",".join("?" * len(chunk))
+            rows = self.conn.execute(
+                "SELECT tournament_id, attacker, defender, technique, converters, verdict, COUNT(*) FROM ("
+                " SELECT DISTINCT c.id, c.tournament_id, a.name AS attacker, d.name AS defender, t.technique,"
+                "  COALESCE(t.converters, '') AS converters, v.verdict"
+                " FROM conversations c JOIN matchups m ON m.id = c.matchup_id"
+                " JOIN bots a ON a.id = m.attacker_id JOIN bots d ON d.id = m.defender_id"
+                " JOIN turns t ON t.conversation_id = c.id AND t.role = 'attacker' AND t.technique IS NOT NULL"
+                " LEFT JOIN verdicts v ON v.conversation_id = c.id"
+                f" WHERE c.tournament_id IN ({marks}) AND c.status = 'complete')"
+                " GROUP BY tournament_id, attacker, defender, technique, converters, verdict"
+                " ORDER BY tournament_id, attacker, defender, technique, converters, verdict",
+                chunk,
+            )
+            out.extend(TechniqueTally(*r) for r in rows)
+        return out
 
     def scoring_rows(self, tournament_ids: Sequence[int]) -> list[ScoringRow]:
         """Every conversation of some tournaments with its matchup's bots and stored

@@ -17,6 +17,7 @@ import contextlib
 import dataclasses
 import json
 import os
+import re
 import shutil
 import signal
 import sys
@@ -82,7 +83,8 @@ class BotFailure(Exception):
 
 @dataclass(frozen=True)
 class Reply:
-    """A bot's answer to one turn request, with what it cost when the bot says so."""
+    """A bot's answer to one turn request, with what it cost when the bot says so, and the
+    technique and converters it says it used (optional protocol fields; None and () when absent)."""
 
     content: str
     end: bool
@@ -90,6 +92,14 @@ class Reply:
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     finish_reason: str | None = None
+    technique: str | None = None
+    converters: tuple[str, ...] = ()
+
+
+# What a reply's `technique` and each of its `converters` may be (docs/bot-protocol.md):
+# they are stored and shown in tables, so a short name, never free text.
+TECHNIQUE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.:+/-]{0,63}")
+MAX_CONVERTERS = 8
 
 
 @dataclass(frozen=True)
@@ -659,9 +669,9 @@ class ProcessBot:
             if self._waiting:  # a slot is free again: wake whoever waits for one
                 await self._notify()
         latency = time.perf_counter() - started
-        content, end = parse_reply(message, request["side"])
+        content, end, technique, converters = parse_reply(message, request["side"])
         self.consecutive_failures = 0
-        return Reply(content, end, latency, *parse_usage(message))
+        return Reply(content, end, latency, *parse_usage(message), technique=technique, converters=converters)
 
     async def close(self) -> None:
         """Stop every instance politely and close the log."""
@@ -684,8 +694,8 @@ def parse_usage(message: dict[str, Any]) -> tuple[int | None, int | None, str | 
     return tokens[0], tokens[1], clean_finish_reason(message.get("finish_reason"))
 
 
-def parse_reply(message: dict[str, Any], side: str) -> tuple[str, bool]:
-    """Validate a reply message; return (content, end)."""
+def parse_reply(message: dict[str, Any], side: str) -> tuple[str, bool, str | None, tuple[str, ...]]:
+    """Validate a reply message; return (content, end, technique, converters)."""
     kind = message.get("type", "reply")
     if kind == "error":
         raise BotFailure(BOT_ERROR, str(message.get("message", "the bot reported an error"))[:500])
@@ -703,7 +713,17 @@ def parse_reply(message: dict[str, Any], side: str) -> tuple[str, bool]:
             raise BotFailure(PROTOCOL_ERROR, "a reply needs 'content'")
     if not isinstance(content, str):
         raise BotFailure(PROTOCOL_ERROR, "'content' must be a string")
-    return content, end
+    technique = message.get("technique")
+    if technique is not None and not (isinstance(technique, str) and TECHNIQUE_NAME.fullmatch(technique)):
+        raise BotFailure(PROTOCOL_ERROR, "'technique' must be a name of 1-64 letters, digits or _.:+/-")
+    converters = message.get("converters", [])
+    if converters is None:
+        converters = []
+    if (not isinstance(converters, list) or len(converters) > MAX_CONVERTERS
+            or not all(isinstance(c, str) and TECHNIQUE_NAME.fullmatch(c) for c in converters)):
+        raise BotFailure(PROTOCOL_ERROR, f"'converters' must be a list of at most {MAX_CONVERTERS} names "
+                                         "of 1-64 letters, digits or _.:+/-")
+    return content, end, technique, tuple(converters)
 
 
 # --- HTTP bots ------------------------------------------------------------------------

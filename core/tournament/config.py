@@ -365,6 +365,11 @@ def _check_python_spec(spec: str, key: str, base_dir: Path, env: dict[str, str],
     else:
         pythonpath = [str(base_dir / p) for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
         found, path = _module_source(target, [str(base_dir), *pythonpath, *(p for p in sys.path if p)])
+        if not found and target.split(".")[0] == "arena_sdk":
+            # The bot SDK ships with the arena (its GuardedModel is a ready bot); an editable
+            # install is found only by its import hook, and importing the arena's own package
+            # to locate it runs no team code.
+            found, path = _sdk_module_source(target)
         if not found:
             raise ConfigError(key, f"module {target!r} not found next to the config or on the Python path", source)
     if path is None:
@@ -372,6 +377,17 @@ def _check_python_spec(spec: str, key: str, base_dir: Path, env: dict[str, str],
     problem = _class_problem(path, cls, method)
     if problem:
         raise ConfigError(key, f"{target} {problem}", source)
+
+
+def _sdk_module_source(module: str) -> tuple[bool, Path | None]:
+    """(found, source file) of a module of the bot SDK, located with its import hook."""
+    try:
+        spec = importlib.util.find_spec(module)
+    except (ImportError, ValueError):
+        return False, None
+    if spec is None or not spec.origin or not spec.origin.endswith(".py"):
+        return spec is not None, None
+    return True, Path(spec.origin)
 
 
 def _module_source(module: str, search: list[str]) -> tuple[bool, Path | None]:

@@ -71,6 +71,10 @@ def _accept_loop(listener: socket.socket, connect) -> None:  # noqa: ANN001 - a 
             return
         try:
             upstream = connect()
+            # The connect timeout must not outlive the connect: a model takes as long as it
+            # takes to answer (the bot's own deadline bounds it), and a timed-out recv would
+            # cut the reply off.
+            upstream.settimeout(None)
         except OSError as exc:
             os.write(2, f"[arena relay] cannot reach the allowed server: {exc}\n".encode(errors="replace"))
             conn.close()

@@ -355,7 +355,8 @@ class _Run:
                     break
                 messages = messages.plus(side, reply.content)
                 self.writer.add(TurnOp(row.id, turn, side, reply.content, reply.latency, time.time(),
-                                       reply.prompt_tokens, reply.completion_tokens, reply.finish_reason))
+                                       reply.prompt_tokens, reply.completion_tokens, reply.finish_reason,
+                                       technique=reply.technique, converters=reply.converters))
                 self.reporter.turn(conv, turn, side, reply.content, reply.latency)
                 if reply.prompt_tokens is not None or reply.completion_tokens is not None:
                     self.reporter.usage(conv, turn, side, reply.prompt_tokens, reply.completion_tokens)

@@ -126,3 +126,25 @@ def test_sql_is_written_only_in_the_store_package() -> None:
             if re.search(r"\.(execute|executemany|executescript)\(", text):
                 offenders.append(str(path.relative_to(root)))
     assert offenders == []
+
+
+def test_arena_sdk_has_no_ui_no_store_and_no_engine_at_import() -> None:
+    """Each arena_sdk module, imported alone in a fresh interpreter, leaves textual, rich,
+    arena_tui, sqlite and every module of the engine (core) out of sys.modules: the kit is
+    what a team's bot imports, and the store and UI have no place in a bot process."""
+    import arena_sdk
+
+    modules = sorted(m.name for m in pkgutil.walk_packages(arena_sdk.__path__, "arena_sdk.")
+                     if not m.name.endswith("__main__"))
+    assert {"arena_sdk.bot", "arena_sdk.strategies", "arena_sdk.converters", "arena_sdk.guards"} <= set(modules)
+    script = (
+        "import importlib, sys\n"
+        "name = sys.argv[1]\n"
+        "importlib.import_module(name)\n"
+        "hits = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('textual', 'rich', 'arena_tui', 'core', 'sqlite3', 'sqlite_utils', 'bandit'))\n"
+        "print(hits[:3])\n"
+    )
+    for module in ["arena_sdk", *modules]:
+        out = subprocess.run([sys.executable, "-c", script, module], capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == "[]", f"{module} pulls in {out.stdout.strip()}"

@@ -394,7 +394,8 @@ def test_cli_json_has_stable_keys(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert set(data) == {"tournaments", "n_boot", "seed", "level", "provisional", "undecided", "unfinished",
-                         "judge_verdicts", "decided_verdicts", "attackers", "defenders", "matchups", "ratings", "tokens"}
+                         "judge_verdicts", "decided_verdicts", "attackers", "defenders", "matchups", "techniques",
+                         "ratings", "tokens"}
     assert data["tournaments"] == ["prac"] and data["n_boot"] == 200
     ratings = data["ratings"]
     assert set(ratings) == {"model", "scale", "ridge", "prior_games", "tournaments", "games", "n_boot", "seed", "level",
@@ -599,6 +600,7 @@ def test_mixed_store_leaderboard_is_unchanged(store: Store, monkeypatch: pytest.
     board = compute_leaderboard(store, tids, n_boot=N_BOOT, seed=seed)
     monkeypatch.undo()
     data = {k: v for k, v in board.to_dict().items() if k not in ROUTING_KEYS}
+    assert data.pop("techniques") == []  # no reply of this store named a technique
     digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
     assert digest == MIXED_GOLDEN[seed]
     monkeypatch.setattr(leaderboard_module, "_load_matchups", row_matchups)
@@ -627,6 +629,7 @@ def test_fully_decided_store_scores_as_the_contract(store: Store, seed: int) -> 
     board = compute_leaderboard(store, tids, n_boot=N_BOOT, seed=seed)
     assert board.undecided == 0 and board.unfinished == 3 and board.provisional
     data = board.to_dict()
+    assert data.pop("techniques") == []  # no reply of this store named a technique
     data = {k: v for k, v in data.items() if k not in PROVISIONAL_KEYS | ROUTING_KEYS}
     for side in ("attackers", "defenders"):
         data[side] = [{k: v for k, v in row.items() if k not in PROVISIONAL_ROW_KEYS} for row in data[side]]
@@ -720,7 +723,14 @@ def test_readme_leaderboard_with_static_verdicts_only_is_provisional(evaluated_s
     assert [a["name"] for a in data["attackers"]] == sorted(attackers, key=lambda n: -attackers[n]["score"])
     defenders = {d["name"]: d for d in data["defenders"]}
     assert {name: d["dsr"] for name, d in defenders.items()} == pytest.approx(expected_dsr, abs=1e-6)
-    assert all(d["provisional"] and d["dsr_range"][1] == d["dsr"] for d in defenders.values())
+    # DSR counts undecided conversations as defences: the top of its range. A defender whose
+    # every conversation is decided (the sample's naive helper: bandit flags them all) is final.
+    for d in defenders.values():
+        if d["undecided"]:
+            assert d["provisional"] and d["dsr_range"][1] == d["dsr"], d
+        else:
+            assert not d["provisional"] and d["dsr_range"] == [d["dsr"], d["dsr"]], d
+    assert sum(d["provisional"] for d in defenders.values()) >= 3
 
     table = subprocess.run([ARENA_TUI, "leaderboard", "--resamples", "200"], cwd=evaluated_sample,
                            capture_output=True, text=True, timeout=300, env={**os.environ, "COLUMNS": "160"})

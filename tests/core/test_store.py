@@ -179,10 +179,10 @@ def test_bulk_batch_indexes_turns_as_the_trigger_does(tmp_path: Path) -> None:
     """A batch large enough to set the per-row index trigger aside leaves the same full-text
     index as row-by-row writes (same rowids and text: FTS5's integrity check against the
     turns, the same search results), and the trigger is back afterwards."""
-    from core.store import BULK_INDEX_TURNS
+    from core.store.fts import BULK_TURNS
 
     words = "alpha beta gamma delta keylogger ransomware exploit sandbox".split()
-    n = BULK_INDEX_TURNS + 50
+    n = BULK_TURNS + 50
     results = []
     for batch in (1, n):
         store = Store.open(tmp_path / f"b{batch}.db")

@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Header, Static
 
 from arena_tui.common.safe import inert_text
-from core.data.report import DatasetReport, fmt_estimate, fmt_number
+from core.data.report import DatasetReport, fmt_estimate, fmt_number, fmt_rate
 
 # Width of the longest bar of the Fig. 4 chart, in cells.
 BAR_WIDTH = 40
@@ -61,6 +61,8 @@ def _tables(report: DatasetReport) -> list[Table]:
         audit.add_row(inert_text(row.tournament), str(row.judged), str(row.confirmed),
                       "–" if row.precision is None else f"{row.precision:.1f} %", f"{row.interval.lo:.1f}–{row.interval.hi:.1f} %")
     tables = [agreement, diversity, audit]
+    if report.techniques:
+        tables.append(technique_table(report))
     if report.judges:
         judges = Table(title="Judges against the human verdicts (95 % intervals)", title_justify="left")
         for column in ("tournament", "judge", "items", "Cohen's κ", "precision", "recall"):
@@ -72,6 +74,27 @@ def _tables(report: DatasetReport) -> list[Table]:
                            inert_text("\n".join(f"{label} {fmt_estimate(v.recall)}" for label, v in t.per_label.items())))
         tables.append(judges)
     return tables
+
+
+def technique_table(report: DatasetReport) -> Table:
+    """Attack success by technique (rows) × defender (columns, "all" first): ASR with its
+    Wilson 95 % interval and the number of conversations that used the technique."""
+    defenders = sorted({c.defender for c in report.techniques if c.defender is not None})
+    table = Table(title="Attack success by technique × defender (ASR %, Wilson 95 %, n)", title_justify="left")
+    table.add_column("technique")
+    table.add_column("all defenders")
+    for defender in defenders:
+        table.add_column(inert_text(defender))
+    rows: dict[str, dict[str | None, object]] = {}
+    for cell in report.techniques:
+        rows.setdefault(cell.label, {})[cell.defender] = cell
+    for label, by_defender in rows.items():
+        values = []
+        for defender in [None, *defenders]:
+            cell = by_defender.get(defender)
+            values.append("–" if cell is None else f"{fmt_rate(cell.asr, cell.asr_interval)} n={cell.conversations}")
+        table.add_row(inert_text(label), *values)
+    return table
 
 
 class ReportScreen(Screen[None]):
