@@ -29,7 +29,6 @@ import importlib
 import importlib.util
 import inspect
 import json
-import os
 import re
 import sys
 import time
@@ -197,55 +196,36 @@ def parse_reply(text: str, labels: Sequence[str]) -> dict[str, Any]:
     raise JudgeError(f"the reply names no label ({', '.join(labels)}): {text.strip()[:60]!r}")
 
 
-def post_chat(url: str, payload: dict[str, Any], api_key: str | None, timeout: float) -> str:
-    """One chat-completions request (blocking; run in a thread); returns the reply text.
-
-    The one place the endpoint judge speaks HTTP, kept small so it can move to the
-    arena's shared async client."""
-    import urllib.error
-    import urllib.request
-
-    headers = {"Content-Type": "application/json"}
-    if api_key:
-        headers["Authorization"] = f"Bearer {api_key}"
-    request = urllib.request.Request(url + "/chat/completions", data=json.dumps(payload).encode(), headers=headers)
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - a configured http(s) URL
-            body = json.loads(response.read(4 << 20))
-    except urllib.error.HTTPError as exc:
-        raise JudgeError(f"HTTP {exc.code} from {url}") from None
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        raise JudgeError(f"cannot reach {url}: {getattr(exc, 'reason', exc)}") from None
-    except ValueError:
-        raise JudgeError(f"{url} did not answer with JSON") from None
-    try:
-        return str(body["choices"][0]["message"]["content"] or "")
-    except (KeyError, IndexError, TypeError):
-        raise JudgeError(f"{url} gave no choices[0].message.content") from None
-
-
 class EndpointJudge:
-    """A judge behind an OpenAI-compatible chat-completions endpoint."""
+    """A judge behind an OpenAI-compatible chat-completions endpoint, spoken to through the
+    arena's async client (`core.llm.client.ChatClient`: its own connection pool, at most
+    `concurrency` requests in flight, HTTP 429/5xx and refused connections retried with
+    back-off honouring Retry-After, the key read from `api_key_env` and never echoed)."""
 
     def __init__(self, spec: JudgeSpec) -> None:
+        from core.llm.client import ChatClient, GenerationSettings, RetryPolicy
+
         self.spec = spec
-        self.api_key = os.environ.get(spec.api_key_env) if spec.api_key_env else None
+        self.client = ChatClient(spec.url, api_key_env=spec.api_key_env, max_in_flight=spec.concurrency,
+                                 retry=RetryPolicy(retries=spec.retries))
+        extra = {"response_format": {"type": "json_object"}} if spec.json_mode else {}
+        self.settings = GenerationSettings(model=spec.model, temperature=spec.temperature,
+                                           max_tokens=spec.max_tokens, extra=extra)
 
     async def judge(self, request: JudgeRequest) -> dict[str, Any]:
-        """Ask the model, parse its answer."""
-        spec = self.spec
-        payload: dict[str, Any] = {
-            "model": spec.model,
-            "messages": build_messages(request, spec.rubric),
-            "temperature": spec.temperature,
-            "max_tokens": spec.max_tokens,
-        }
-        if spec.seed is not None:
-            payload["seed"] = spec.seed
-        if spec.json_mode:
-            payload["response_format"] = {"type": "json_object"}
-        text = await asyncio.to_thread(post_chat, spec.url, payload, self.api_key, spec.timeout)
-        return parse_reply(text, request.labels)
+        """Ask the model, parse its answer (a transport failure is a `JudgeError`)."""
+        from core.llm.client import ChatError
+
+        try:
+            result = await self.client.chat(build_messages(request, self.spec.rubric), self.settings,
+                                            deadline=self.spec.timeout, seed=self.spec.seed)
+        except ChatError as exc:
+            raise JudgeError(f"{self.spec.url}: {exc.reason}: {str(exc)[:200]}") from None
+        return parse_reply(result.text, request.labels)
+
+    async def close(self) -> None:
+        """Close the connection pool."""
+        await self.client.close()
 
 
 # --- the Python-class judge ---------------------------------------------------------
@@ -413,7 +393,15 @@ def run_judge(
         if batch:
             store.save_judge_labels(tournament_id, batch)
 
-    asyncio.run(main())
+    async def run() -> None:
+        try:
+            await main()
+        finally:
+            close = getattr(judge, "close", None)
+            if close is not None:
+                await close()
+
+    asyncio.run(run())
     summary.seconds = time.monotonic() - started
     return summary
 
