@@ -41,7 +41,7 @@ FINDING_FIELDS: tuple[tuple[str, str], ...] = (
 CONVERSATION_FIELDS: tuple[tuple[str, str], ...] = (
     ("conversation_id", "int64"), ("tournament", "string"), ("kind", "string"), ("attacker", "string"),
     ("defender", "string"), ("status", "string"), ("verdict", "string"), ("reason", "string"),
-    ("findings", "findings"),
+    ("findings", "findings"), ("truncated_turns", "turns"),
 )
 PREFERENCE_FIELDS: tuple[tuple[str, str], ...] = (
     ("prompt", "messages"), ("chosen", "messages"), ("rejected", "messages"),
@@ -80,6 +80,8 @@ def parquet_schema(fmt: str):  # noqa: ANN201 - a pyarrow.Schema; pyarrow is opt
             return pa.list_(struct(MESSAGE_FIELDS))
         if kind == "findings":
             return pa.list_(struct(FINDING_FIELDS))
+        if kind == "turns":  # turn numbers (from 1)
+            return pa.list_(pa.int32())
         return {"string": pa.string(), "int32": pa.int32(), "int64": pa.int64()}[kind]
 
     return pa.schema([(name, resolve(kind)) for name, kind in FORMAT_FIELDS[fmt]])

@@ -777,9 +777,11 @@ class HttpBot:
     at most `instances` (`max_in_flight`) requests in flight, each with the turn's
     deadline from when it is sent; retries are reported as ``retry`` bot events."""
 
-    def __init__(self, spec: BotSpec, log_path: Path | None, on_event: EventSink = _no_event) -> None:
+    def __init__(self, spec: BotSpec, log_path: Path | None, on_event: EventSink = _no_event,
+                 handshake_timeout: float = 10.0) -> None:
         assert spec.http is not None
         self.spec = spec
+        self.handshake_timeout = handshake_timeout
         self.log = BotLog(log_path, spec.limits.log_mb << 20)
         self.on_event = on_event
         self.on_partial: Callable[[str, str], None] | None = None
@@ -801,10 +803,11 @@ class HttpBot:
         self.on_event(self.spec.name, "retry", note)
 
     async def start(self) -> Hello:
-        """HTTP bots have no handshake; check that the server answers /models."""
+        """HTTP bots have no handshake; check that the server answers /models within the
+        handshake timeout (the config's `timeout`: a server busy generating may be slow)."""
         started = time.perf_counter()
         try:
-            await self.client.models(10.0)  # any HTTP status means "reachable"
+            await self.client.models(self.handshake_timeout)  # any HTTP status means "reachable"
         except ChatError as exc:
             self.gave_up = f"{self.spec.http.url}/models: {exc.detail}"  # type: ignore[union-attr]
             raise BotFailure(UNAVAILABLE, self.gave_up) from None
@@ -856,7 +859,7 @@ def make_bot(spec: BotSpec, log_dir: Path | None, *, handshake_timeout: float, o
     the `hidden` paths (the store: `isolation.hidden_for_store`) when sandboxed."""
     log_path = log_dir / f"{spec.name}.log" if log_dir is not None else None
     if spec.kind == "http":
-        return HttpBot(spec, log_path, on_event)  # no instances to restart: it reports retries
+        return HttpBot(spec, log_path, on_event, handshake_timeout)  # no instances to restart: it reports retries
     return ProcessBot(spec, log_path, on_event, handshake_timeout, hidden)
 
 
