@@ -48,6 +48,8 @@ from core.turns import turn_number
 
 if TYPE_CHECKING:
     from core.data.export import ExportFilters, ExportOptions, ExportSummary
+    from core.evaluation.settings import EvaluationSettings
+    from core.store.packs import ConversationOutcome
 
 HUMAN_REASONS = frozenset({ANNOTATORS, ADJUDICATED, DAWID_SKENE})
 MALICIOUS_TAGS = frozenset({"malicious_code", "malicious_explanation"})
@@ -172,9 +174,10 @@ def iter_pairs(
             progress(done, total)
 
 
-def _page_pairs(store: Store, attacks: list, settings: dict, held: dict[bytes, HeldReply],  # noqa: ANN001
-                options: ExportOptions, summary: ExportSummary) -> Iterator[dict[str, Any]]:
+def _page_pairs(store: Store, attacks: list[ConversationOutcome], settings: dict[int, EvaluationSettings],
+                held: dict[bytes, HeldReply], options: ExportOptions, summary: ExportSummary) -> Iterator[dict[str, Any]]:
     ids = [c.id for c in attacks]
+    thresholds = {tid: settings[tid].threshold for tid in {c.tournament_id for c in attacks}}
     turns = store.turns_of(ids)
     findings = store.findings_of(ids)
     labels = current_labels(store.label_events_of(ids))
@@ -183,7 +186,7 @@ def _page_pairs(store: Store, attacks: list, settings: dict, held: dict[bytes, H
     for conv in attacks:
         summary.considered += 1
         evaluation = settings[conv.tournament_id]
-        deciding = [f.turn_index for f in findings[conv.id] if evaluation.threshold.decides(f)]
+        deciding = [f.turn_index for f in findings[conv.id] if thresholds[conv.tournament_id].decides(f)]
         landing = landing_turn(turns[conv.id], conv.reason, deciding, labels.get(conv.id, {}),
                                evaluation.attack_label, evaluation.adjudicators)
         if landing is None:
