@@ -11,9 +11,22 @@ Timed, with 1000 bootstrap resamples:
 - warm: the same call again with the cache (nothing changed);
 - one label: one undecided conversation becomes an attack success, then the call again
   (one matchup's BLEU and its attacker's and defender's intervals are redone);
-- baseline: the straightforward path over the same data, per attacker
-  core.scoring.diversity.diversity and core.evaluation.intervals.bootstrap_attacker_score from the texts
-  (which computes each matchup's BLEU twice), to show what the one-pass design saves.
+- baseline, naive: what the contract's formula says done the obvious way, with sacrebleu:
+  every matchup's attacker sides read from the store and
+  ``sacrebleu.sentence_bleu(texts[i], [texts[j]])`` for every ordered pair of its
+  successful attacks (core.scoring.diversity.pairwise_bleu_mean_naive). It takes minutes
+  at this size, so by default it is timed on `--naive-matchups` of the 25 matchups (spread
+  over the grid) and extrapolated to all of them by their number of pairs (the cost is one
+  sacrebleu call per pair); `--naive-matchups 25` times it all. Its means are checked
+  against the leaderboard's diversities (to 1e-9). The naive BLEU alone, without any
+  interval, is what the cold leaderboard (BLEU and every interval) is compared with;
+- baseline, plain: the straightforward path with the project's own vectorised BLEU, per
+  attacker core.scoring.diversity.diversity and
+  core.evaluation.intervals.bootstrap_attacker_score from the texts (which computes each
+  matchup's BLEU twice), to show what the one-pass design saves.
+
+Every phase prints wall and CPU time (this process); the machine may be loaded, so the
+goal is checked on CPU time.
 
 Memory, on a second store of 100,000 conversations (`build_annotate_store.py`: 25
 matchups, two turns each) with a tenth of them decided, half of those attack successes
@@ -24,10 +37,10 @@ cold and a warm `compute_leaderboard` (200 resamples, as the pane), next to the 
 reads grouped counts plus the successes' ids and positions, so its peak follows the
 matchups and the successes (their texts and BLEU matrices), not the conversations.
 
-Goal: cold full leaderboard < 3 s.
+Goal: cold full leaderboard < 3 s of CPU.
 
     python benchmarks/bench_leaderboard.py [--conversations 200] [--resamples 1000] [--seed 7]
-                                           [--memory-conversations 100000] (0 skips it)
+                                           [--naive-matchups 2] [--memory-conversations 100000] (0 skips it)
 """
 
 from __future__ import annotations
@@ -51,7 +64,7 @@ from build_annotate_store import build as build_large_store  # noqa: E402
 
 from core.evaluation.intervals import AttackerMatchup, bootstrap_attacker_score  # noqa: E402
 from core.evaluation.settings import EvaluationSettings  # noqa: E402
-from core.scoring.diversity import diversity  # noqa: E402
+from core.scoring.diversity import diversity, pairwise_bleu_mean_naive  # noqa: E402
 from core.scoring.leaderboard import LeaderboardCache, compute_leaderboard  # noqa: E402
 from core.store import FinishOp, StartOp, Store, TournamentSettings, TurnOp  # noqa: E402
 
@@ -100,6 +113,43 @@ def build_store(path: Path, conversations: int, seed: int) -> tuple[Store, int, 
                                    [("codegen", f"i{k}", float(k >= i), k >= i, False, "") for k in range(10)])
     assert undecided is not None
     return store, tid, undecided
+
+
+def timed(call: Callable[[], Any]) -> tuple[float, float, Any]:
+    """(wall seconds, CPU seconds of this process, result) of one call."""
+    wall, cpu = time.perf_counter(), time.process_time()
+    result = call()
+    return time.perf_counter() - wall, time.process_time() - cpu, result
+
+
+def success_texts(store: Store, tid: int) -> dict[tuple[str, str], list[str]]:
+    """Each matchup's attacker sides of its successful attacks, read one conversation at a time."""
+    verdicts = store.verdicts(tid)
+    texts: dict[tuple[str, str], list[str]] = {}
+    for conv in store.conversations(tid, status="complete"):
+        texts.setdefault((conv.attacker, conv.defender), [])
+        if verdicts[conv.id].verdict == "attack":
+            texts[(conv.attacker, conv.defender)].append(
+                "\n".join(t.content for t in store.turns(conv.id) if t.role == "attacker"))
+    return texts
+
+
+def naive(store: Store, tid: int, board: Any, n_matchups: int) -> tuple[float, float, float, int, int]:
+    """The naive sacrebleu computation on `n_matchups` matchups spread over the grid.
+
+    Returns (wall, CPU, CPU extrapolated to every matchup by pairs, pairs timed, pairs in all)."""
+    wall, cpu, texts = timed(lambda: success_texts(store, tid))
+    pairs = {key: len(t) * (len(t) - 1) for key, t in texts.items()}
+    keys = sorted(texts)
+    step = max(1, len(keys) // max(1, n_matchups))
+    chosen = keys[::step][:n_matchups]
+    diversity_of = {(m.attacker, m.defender): m.diversity for m in board.matchups}
+    for key in chosen:
+        w, c, mean = timed(lambda key=key: pairwise_bleu_mean_naive(texts[key]))
+        wall, cpu = wall + w, cpu + c
+        assert abs((100 - mean) - diversity_of[key]) < 1e-9, (key, 100 - mean, diversity_of[key])
+    timed_pairs, all_pairs = sum(pairs[k] for k in chosen), sum(pairs.values())
+    return wall, cpu, cpu * all_pairs / timed_pairs, timed_pairs, all_pairs
 
 
 def baseline(store: Store, tid: int, n_boot: int, seed: int) -> float:
@@ -165,6 +215,8 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=200, help="conversations per matchup")
     parser.add_argument("--resamples", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--naive-matchups", type=int, default=2,
+                        help="matchups the naive sacrebleu baseline is timed on (25: all; the rest is extrapolated by pairs)")
     parser.add_argument("--memory-conversations", type=int, default=100_000,
                         help="size of the memory store (0 skips the memory measurement)")
     args = parser.parse_args()
@@ -175,21 +227,15 @@ def main() -> None:
         built = time.perf_counter() - start
         with store:
             cache = LeaderboardCache()
-            start = time.perf_counter()
-            cold = compute_leaderboard(store, [tid], n_boot=args.resamples, cache=cache)
-            cold_s = time.perf_counter() - start
-
-            start = time.perf_counter()
-            warm = compute_leaderboard(store, [tid], n_boot=args.resamples, cache=cache)
-            warm_s = time.perf_counter() - start
+            cold_s, cold_cpu, cold = timed(lambda: compute_leaderboard(store, [tid], n_boot=args.resamples, cache=cache))
+            warm_s, warm_cpu, warm = timed(lambda: compute_leaderboard(store, [tid], n_boot=args.resamples, cache=cache))
             assert warm == cold
+            naive_s, naive_cpu, naive_all_cpu, naive_pairs, all_pairs = naive(store, tid, cold, args.naive_matchups)
 
             store.save_verdicts(tid, [(cid, v.verdict, v.reason, "majority", None) for cid, v in store.verdicts(tid).items()
                                       if cid != undecided] + [(undecided, "attack", "annotators", "majority", 1.0)])
             computed_before = cache.bleu_computed
-            start = time.perf_counter()
-            compute_leaderboard(store, [tid], n_boot=args.resamples, cache=cache)
-            label_s = time.perf_counter() - start
+            label_s, label_cpu, _ = timed(lambda: compute_leaderboard(store, [tid], n_boot=args.resamples, cache=cache))
             recomputed = cache.bleu_computed - computed_before
 
             base_s = baseline(store, tid, args.resamples, 0)
@@ -197,17 +243,21 @@ def main() -> None:
     successes = sum(m.successes for m in cold.matchups)
     print(f"store: {len(cold.matchups)} matchups x {args.conversations} conversations, {successes} successful "
           f"attacks, built in {built:.1f} s; {args.resamples} bootstrap resamples")
-    print(f"cold leaderboard     : {cold_s:7.3f} s (goal < {GOAL_S:.0f} s)")
-    print(f"warm (cache, no change): {warm_s:5.3f} s")
-    print(f"after one new label  : {label_s:7.3f} s ({recomputed} matchup BLEU recomputed)")
-    print(f"baseline (attackers only, from texts): {base_s:.3f} s -> cold is {base_s / cold_s:.1f}x faster")
+    print(f"cold leaderboard       : {cold_s:7.3f} s wall, {cold_cpu:7.3f} s CPU (goal < {GOAL_S:.0f} s CPU)")
+    print(f"warm (cache, no change): {warm_s:7.3f} s wall, {warm_cpu:7.3f} s CPU")
+    print(f"after one new label    : {label_s:7.3f} s wall, {label_cpu:7.3f} s CPU ({recomputed} matchup BLEU recomputed)")
+    print(f"naive sacrebleu BLEU   : {naive_s:7.3f} s wall, {naive_cpu:7.3f} s CPU on {args.naive_matchups} matchups "
+          f"({naive_pairs:,} of {all_pairs:,} pairs); all matchups: {naive_all_cpu:.1f} s CPU"
+          + (" (extrapolated by pairs)" if naive_pairs < all_pairs else ""))
+    print(f"ratio naive/cold leaderboard, CPU: {naive_all_cpu / cold_cpu:.0f}x (the naive side computes no interval)")
+    print(f"plain path (attackers only, vectorised BLEU, from texts): {base_s:.3f} s wall -> cold is {base_s / cold_s:.1f}x faster")
     top = cold.attackers[0]
     print(f"top attacker {top.name}: score {top.score:.2f} [{top.interval[0]:.2f}, {top.interval[1]:.2f}]")
     if args.memory_conversations:
         with tempfile.TemporaryDirectory(prefix="bench-leaderboard-") as folder:
             memory(Path(folder), args.memory_conversations)
-    if cold_s >= GOAL_S:
-        raise SystemExit(f"SLOW: the cold leaderboard took {cold_s:.2f} s (goal < {GOAL_S:.0f} s)")
+    if cold_cpu >= GOAL_S:
+        raise SystemExit(f"SLOW: the cold leaderboard took {cold_cpu:.2f} s of CPU (goal < {GOAL_S:.0f} s)")
 
 
 if __name__ == "__main__":

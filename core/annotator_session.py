@@ -24,6 +24,7 @@ from typing import TypeVar
 
 from core.data.packs import write_labels
 from core.data.preference import record_safe_reply
+from core.evaluation.judges import judge_hint
 from core.evaluation.pipeline import (
     adjudication_queue,
     current_labels,
@@ -66,6 +67,9 @@ class ItemSnapshot:
     other_labels: Sequence[tuple[str, str]]
     status: int
     kind: str  # the annotator's assignment: review, audit (a static success) or adjudicate
+    # The judges' labels, as hints: like `other_labels`, empty until this annotator has
+    # labelled the item (no anchoring), and never a human label.
+    judge_hints: Sequence[str] = ()
 
 
 @dataclass(frozen=True)
@@ -173,9 +177,11 @@ class AnnotatorSession:
             mine = labels.get(self.annotator)
             others = sorted((who, e.label or "") for who, e in labels.items() if who != self.annotator) if mine else []
             row = store.queue_rows([conversation_id], self.annotator).get(conversation_id)
+            hints = [judge_hint(r) for r in store.judge_labels_of(conversation_id) if r.label] if mine else []
             return ItemSnapshot(conversation, store.turns(conversation_id), store.findings(conversation_id),
                                 mine.label if mine else None, others,
-                                store.queue_status(conversation_id, self.annotator), row.kind if row else "review")
+                                store.queue_status(conversation_id, self.annotator), row.kind if row else "review",
+                                hints)
 
         return self._with_store(read)
 

@@ -34,6 +34,7 @@ def round_config(where: Path, name: str, kind: str, seed: int, changed: bool) ->
     text = text.replace('SAMPLE_THINK_MS = "30"', 'SAMPLE_THINK_MS = "0"')
     bots = SAMPLE_CONFIG.parent / "bots"
     text = text.replace('"bots/', f'"{bots.as_posix()}/')
+    text = text.replace('folder = "."', f'folder = "{SAMPLE_CONFIG.parent.as_posix()}"')  # the bots' own folder
     text = text.replace('guidelines = "guidelines.md"', f'guidelines = "{(SAMPLE_CONFIG.parent / "guidelines.md").as_posix()}"')
     text = text.replace('"utility/', f'"{(SAMPLE_CONFIG.parent / "utility").as_posix()}/')
     if changed:  # the team's entry only, not the base model's (which plays NaiveHelper too)

@@ -138,6 +138,7 @@ class AnnotateScreen(Screen):
         self.loaded_id: int | None = None
         self.my_label: str | None = None
         self.other_labels: list[tuple[str, str]] = []
+        self.judge_hints: list[str] = []
         self.pending_tags: tuple[str, ...] = ()
         self.pending_note = ""
         self.saving = False
@@ -324,6 +325,7 @@ class AnnotateScreen(Screen):
         self.queue.set_status(conversation.id, item.status)
         self.my_label = item.my_label
         self.other_labels = item.other_labels
+        self.judge_hints = list(item.judge_hints)
         self.bind_labels()
         # The panes start once the first transcript is up: the queue is usable first.
         for pane in (self.query_one(AgreementPane), self.query_one(LeaderboardPane)):
@@ -508,6 +510,9 @@ class AnnotateScreen(Screen):
             if self.other_labels:
                 header.append("  others: " + ", ".join(f"{inert(w)}={inert(lab)}" for w, lab in self.other_labels),
                               style="magenta" if self.current_status == QUEUE_DISPUTED else "")
+            for hint in self.judge_hints:
+                # A machine's label, shown only once the annotator has labelled (no anchoring).
+                header.append("\njudge " + inert(hint), style="dim")
         view = self.query_one(TranscriptView) if self.is_mounted else None
         if view is not None and (self.pending_tags or self.pending_note or view.marked_turn is not None):
             pending = []

@@ -28,7 +28,7 @@ def main() -> None:
 
 for command in (
     running.run, running.watch, running.bots,
-    evaluation.evaluate, labelling.annotate, labelling.queue, labelling.label, evaluation.agreement,
+    evaluation.evaluate, evaluation.judge, labelling.annotate, labelling.queue, labelling.label, evaluation.agreement,
     labelling.pack, labelling.labels,
     scoring.utility, scoring.leaderboard, season.season,
     data.export_command, data.safe_reply_command, data.import_command, data.feedback_command, data.report_command,

@@ -36,8 +36,11 @@ def sample_config_path() -> Path:
     return SAMPLE_CONFIG
 
 
-def read_config(path: str | None, **overrides: object) -> TournamentConfig:
-    """Load CONFIG (or the bundled sample), apply CLI overrides, turn problems into ArenaError."""
+def read_config(path: str | None, *, starts_bots: bool = False, **overrides: object) -> TournamentConfig:
+    """Load CONFIG (or the bundled sample), apply CLI overrides, turn problems into ArenaError.
+
+    `starts_bots`: the command will start the config's bots, so check their isolation
+    first (`check_isolation`)."""
     from core.tournament.config import ConfigError, load_config
 
     try:
@@ -46,9 +49,31 @@ def read_config(path: str | None, **overrides: object) -> TournamentConfig:
         raise ArenaError(str(exc)) from None
     changes = {k: v for k, v in overrides.items() if v is not None}
     try:
-        return config.with_overrides(**changes) if changes else config
+        config = config.with_overrides(**changes) if changes else config
     except ConfigError as exc:  # an override from the command line: --name
         raise ArenaError(f"--{exc.key}: {exc.problem}") from None
+    if starts_bots:
+        check_isolation(config)
+    return config
+
+
+def check_isolation(config: TournamentConfig) -> None:
+    """Before any team bot starts: refuse (ArenaError) when a bot's isolation is
+    "required" and the sandbox cannot run here; when it is "auto", say once on stderr
+    which protections are missing (docs/config.md#isolation)."""
+    from core.tournament import isolation
+
+    bots = [b for b in (*config.bots, config.utility.base) if b is not None and b.kind != "http"]
+    modes = {b.isolation for b in bots}
+    try:
+        for mode in ("required", "auto"):
+            if mode in modes:
+                message = isolation.check(mode)
+                if message:
+                    click.echo(f"arena-tui: warning: {message}", err=True)
+                    break
+    except isolation.IsolationError as exc:
+        raise ArenaError(f"{config.source or config.name}: {exc}") from None
 
 
 def open_store(path: str | Path, *, create: bool = True) -> Store:

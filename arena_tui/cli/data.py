@@ -187,15 +187,32 @@ def import_command(db: str, file: str, name: str | None, kind: str, like: str | 
 @click.command("feedback")
 @DB_OPTION
 @TOURNAMENT_OPTION
+@click.option("--season", help="Over the rounds of this season: also the team's trend, weakest matchups and "
+                               "examples of its failures (season.md, season.json, failures.jsonl).")
 @click.option("--team", required=True, help="The team (bot name) to write feedback for.")
 @click.option("--output", "-o", required=True, type=click.Path(file_okay=False), help="Folder to write into (created).")
 @click.option("--resamples", default=1000, show_default=True, type=click.IntRange(100, 100_000), help="Bootstrap resamples for the intervals.")
-def feedback_command(db: str, tournament: str | None, team: str, output: str, resamples: int) -> None:
+def feedback_command(db: str, tournament: str | None, season: str | None, team: str, output: str, resamples: int) -> None:
     """Write one team's conversations, verdicts, findings and standings (and the human labels
-    where the tournament shares them) as JSONL plus a markdown summary."""
+    where the tournament shares them) as JSONL plus a markdown summary; with --season, its
+    progression over the season too. Never another team's data."""
     from core.data.feedback import FeedbackError, write_feedback
 
+    if season is not None and tournament is not None:
+        raise ArenaError("give --season or --tournament, not both")
     with existing_store(db) as store:
+        if season is not None:
+            from core.season.feedback import write_season_feedback
+            from core.season.summary import SeasonError
+
+            try:
+                result = write_season_feedback(store, team, season, Path(output), n_boot=resamples)
+            except (FeedbackError, SeasonError) as exc:
+                raise ArenaError(str(exc)) from None
+            click.echo(inert(f"wrote {result.conversations.conversations} conversations, {result.failures} failure "
+                             f"examples and the season's trend for {team} to {output} (labels "
+                             f"{'shared' if result.conversations.labels_shared else 'not shared'})"))
+            return
         ids = [t.id for t in pick_tournaments(store, tournament)]
         try:
             summary = write_feedback(store, team, ids, Path(output), n_boot=resamples)
@@ -211,15 +228,25 @@ def feedback_command(db: str, tournament: str | None, team: str, output: str, re
 @click.command("report")
 @DB_OPTION
 @TOURNAMENT_OPTION
+@click.option("--season", help="The rounds of this season (see arena-tui season) instead of --tournament.")
 @click.option("--output", "-o", type=click.Path(dir_okay=False), help="Markdown file to write (default: print it).")
 @click.option("--resamples", default=1000, show_default=True, type=click.IntRange(100, 100_000), help="Bootstrap resamples for the intervals.")
 @click.option("--embedding", default="ngram", show_default=True, metavar="ngram|st:MODEL",
               help="Diversity embedding: offline character n-gram TF-IDF, or a sentence-transformers model already installed.")
-def report_command(db: str, tournament: str | None, output: str | None, resamples: int, embedding: str) -> None:
-    """Dataset report: counts and attack successes by reason, agreement, semantic diversity, analyzer audit."""
+@click.option("--no-charts", is_flag=True, help="With --output, write the markdown alone (no SVG charts beside it).")
+def report_command(db: str, tournament: str | None, season: str | None, output: str | None, resamples: int,
+                   embedding: str, no_charts: bool) -> None:
+    """Dataset report: counts and attack successes by reason, agreement, semantic diversity, analyzer audit.
+
+    With --output, the season's charts (scores per round, successes by reason, pairwise
+    agreement, response times) are written as SVG files next to the markdown
+    (report.md: report.attackers.svg, ...) and linked from it; the tournaments are the
+    rounds, in the order they were created (or the season's order with --season)."""
     from core.data.export import atomic_writer
     from core.data.report import build_report, sentence_transformer_embedder, to_markdown
 
+    if season is not None and tournament is not None:
+        raise ArenaError("give --season or --tournament, not both")
     embed, name = None, None
     if embedding.startswith("st:"):
         try:
@@ -229,18 +256,45 @@ def report_command(db: str, tournament: str | None, output: str | None, resample
         name = f"sentence-transformers {embedding[3:]}, cosine distance"
     elif embedding != "ngram":
         raise ArenaError(f"unknown embedding {embedding!r} (ngram or st:MODEL)")
+    charts = output is not None and not no_charts
     with existing_store(db) as store:
-        ids = [t.id for t in pick_tournaments(store, tournament)]
+        from core.season.summary import (
+            SeasonError,
+            season_rounds,
+            summarize_rounds,
+            tournament_rounds,
+        )
+
+        try:
+            rounds = season_rounds(store, season) if season is not None else \
+                tournament_rounds(store, [t.id for t in pick_tournaments(store, tournament)])
+        except SeasonError as exc:
+            raise ArenaError(str(exc)) from None
+        ids = [r.tournament_id for r in rounds]
         # Progress on stderr (shown on a terminal only): the markdown may go to stdout.
         with make_progress(Console(highlight=False, stderr=True), "report: {task.fields[step]}") as progress:
             task = progress.add_task("report", total=None, step="")
-            report = build_report(store, ids, resamples=resamples, embed=embed, embedding_name=name,
-                                  progress=lambda done, total, step: progress.update(task, completed=done, total=total,
-                                                                                     step=inert(step)))
+            if charts:  # the season summary holds the dataset report and what the charts draw
+                summary = summarize_rounds(store, season or "report", rounds, n_boot=resamples, embed=embed,
+                                           embedding_name=name,
+                                           progress=lambda done, total, step: progress.update(
+                                               task, completed=done, total=total, step=inert(step)))
+                report = summary.report
+            else:
+                report = build_report(store, ids, resamples=resamples, embed=embed, embedding_name=name,
+                                      progress=lambda done, total, step: progress.update(
+                                          task, completed=done, total=total, step=inert(step)))
         text = to_markdown(report)
     if output is None:
         click.echo(inert(text), nl=False)  # names in it are hostile text
         return
+    written = []
+    if charts:
+        from arena_tui.common.charts import charts_markdown, write_chart_files
+
+        written = write_chart_files(summary, Path(output))
+        text += charts_markdown(written)
     with atomic_writer(Path(output)) as fh:
         fh.write(text)
-    click.echo(f"wrote {output}")
+    click.echo(f"wrote {output}" + (f" and {len(written)} charts ({', '.join(p.name for _, p in written)})"
+                                     if written else ""))

@@ -23,6 +23,11 @@ from arena_tui.cli.common import (
 )
 from arena_tui.common.safe import inert_text
 
+# The pace of `arena-tui watch` on the bundled sample (seconds before each turn, see
+# `RunControl.pace`): the demo's conversations unfold over a few seconds each. `run` and a
+# watched CONFIG go at full speed unless told otherwise.
+SAMPLE_PACE_S = 0.2
+
 
 @click.command()
 @click.argument("config", required=False, type=click.Path(dir_okay=False))
@@ -40,7 +45,7 @@ def run(config: str | None, db: str, resume: bool, retry_incomplete: bool, concu
     Without CONFIG, runs the bundled sample tournament (5 attackers × 5 defenders).
     Ctrl+C stops gracefully; run again with --resume to finish.
     """
-    cfg = read_config(config, concurrency=concurrency, conversations_per_matchup=conversations, name=name)
+    cfg = read_config(config, starts_bots=True, concurrency=concurrency, conversations_per_matchup=conversations, name=name)
     from arena_tui.cli.headless import HeadlessReporter, print_summary
     from core.tournament.orchestrator import RunControl, RunError
 
@@ -99,7 +104,7 @@ def bots_check(config: str | None, timeout: float | None) -> None:
     """
     from core.tournament.bots import BotFailure, check_bot
 
-    cfg = read_config(config)
+    cfg = read_config(config, starts_bots=True)
     limit = timeout or cfg.timeout
 
     async def check_all() -> list[tuple[str, object]]:
@@ -114,17 +119,19 @@ def bots_check(config: str | None, timeout: float | None) -> None:
 
     results = asyncio.run(check_all())
     table = Table(title=inert_text(f"Bots of {cfg.name}"), title_justify="left")
-    for column in ("bot", "side", "kind", "reports as", "version", "concurrency", "handshake", "status"):
+    for column in ("bot", "side", "kind", "reports as", "version", "concurrency", "handshake", "isolation", "status"):
         table.add_column(column)
     failed = 0
     for spec, result in results:
         if isinstance(result, BotFailure):
             failed += 1
-            table.add_row(inert_text(spec.name), spec.side, spec.kind, "", "", "", "", inert_text(result.detail, style="red", max_line=120))
+            table.add_row(inert_text(spec.name), spec.side, spec.kind, "", "", "", "", "",
+                          inert_text(result.detail, style="red", max_line=120))
         else:
             table.add_row(
                 inert_text(spec.name), spec.side, spec.kind, inert_text(result.name or ""), inert_text(result.version or ""),
-                str(result.concurrency), f"{result.latency * 1000:.0f} ms", inert_text("ok", style="green"),
+                str(result.concurrency), f"{result.latency * 1000:.0f} ms", result.isolation or "-",
+                inert_text("ok", style="green"),
             )
     Console(highlight=False).print(table)
     if failed:
@@ -134,13 +141,14 @@ def bots_check(config: str | None, timeout: float | None) -> None:
 
 def make_watch_app(config: str | None = None, db: str | Path = DEFAULT_DB, *, follow: bool = False,
                    tournament: str | None = None, resume: bool = False, retry_incomplete: bool = False,
-                   overrides: dict[str, object] | None = None,
+                   overrides: dict[str, object] | None = None, pace: float | None = None,
                    clock: Callable[[], float] = time.time):  # noqa: ANN201 - keeps Textual out of CLI start-up
     """The watch app; used by the command and by the tests.
 
     `follow`: follow the store at `db` read-only (it may not exist yet). Otherwise run
-    CONFIG (or the bundled sample) into `db` in this process. Raises `ArenaError` for
-    anything the user can fix, before any UI starts.
+    CONFIG (or the bundled sample) into `db` in this process, at `pace` (None: the demo
+    pace `SAMPLE_PACE_S` for the bundled sample, full speed for a CONFIG). Raises
+    `ArenaError` for anything the user can fix, before any UI starts.
     """
     from arena_tui.watch.app import WatchApp
     from arena_tui.watch.screen import InProcessRun
@@ -165,9 +173,11 @@ def make_watch_app(config: str | None = None, db: str | Path = DEFAULT_DB, *, fo
         return WatchApp(path, tournament, None, clock)
     if tournament is not None:
         raise ArenaError("--tournament picks what to follow; to run a tournament under a name, use --name")
-    cfg = read_config(config, **(overrides or {}))
+    cfg = read_config(config, starts_bots=True, **(overrides or {}))
     store = open_run_store(cfg, db, resume, retry_incomplete, also="--follow to replay it, ")
-    return WatchApp(Path(db), cfg.name, InProcessRun(cfg, store, resume, retry_incomplete), clock)
+    if pace is None:
+        pace = SAMPLE_PACE_S if config is None else 0.0
+    return WatchApp(Path(db), cfg.name, InProcessRun(cfg, store, resume, retry_incomplete, pace), clock)
 
 
 @click.command()
@@ -183,8 +193,12 @@ def make_watch_app(config: str | None = None, db: str | Path = DEFAULT_DB, *, fo
 @click.option("--concurrency", type=click.IntRange(1, 4096), help="Running here: conversations in flight at once (overrides the config).")
 @click.option("--conversations", type=click.IntRange(1, 100_000), help="Running here: conversations per matchup (overrides the config).")
 @click.option("--name", help="Running here: tournament name (overrides the config).")
+@click.option("--pace", type=click.FloatRange(0, 60), default=None,
+              help=f"Running here: seconds each conversation waits before each turn (0.5x-1.5x), so the run unfolds "
+                   f"at a speed you can follow; 0 for full speed. Default: {SAMPLE_PACE_S:g} for the bundled sample, 0 for a CONFIG.")
 def watch(config: str | None, db: str | None, follow: bool | None, tournament: str | None, resume: bool,
-          retry_incomplete: bool, concurrency: int | None, conversations: int | None, name: str | None) -> None:
+          retry_incomplete: bool, concurrency: int | None, conversations: int | None, name: str | None,
+          pace: float | None) -> None:
     """Watch a tournament live: the grid filling in, conversations streaming, bot health.
 
     \b
@@ -201,10 +215,10 @@ def watch(config: str | None, db: str | None, follow: bool | None, tournament: s
     if follow is None:
         follow = config is None and db is not None
     overrides = {"concurrency": concurrency, "conversations_per_matchup": conversations, "name": name}
-    if follow and any(v is not None for v in overrides.values()):
-        raise ArenaError("--concurrency, --conversations and --name apply when the tournament runs here, not with --follow")
+    if follow and (any(v is not None for v in overrides.values()) or pace is not None):
+        raise ArenaError("--concurrency, --conversations, --name and --pace apply when the tournament runs here, not with --follow")
     app = make_watch_app(config, db or DEFAULT_DB, follow=follow, tournament=tournament, resume=resume,
-                         retry_incomplete=retry_incomplete, overrides=overrides)
+                         retry_incomplete=retry_incomplete, overrides=overrides, pace=pace)
     try:
         app.run()
     finally:

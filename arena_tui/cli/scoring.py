@@ -214,6 +214,11 @@ def provisional_note(board: Leaderboard) -> str:
 
 
 def _print_notes(console: Console, board: Leaderboard) -> None:
+    if board.decided_verdicts:
+        # Routing: say how much of the ranking rests on a judge rather than on people.
+        console.print(f"{board.judge_verdicts} of {board.decided_verdicts} verdicts came from judges"
+                      + (" (routing: only labels whose measured precision clears the configured bar; "
+                         "arena-tui agreement shows it)" if board.judge_verdicts else "") + ".")
     incomplete = sum(m.incomplete for m in board.matchups)
     if incomplete:
         console.print(f"{incomplete} incomplete conversations (a bot failed) are left out of every rate "
@@ -264,7 +269,7 @@ def utility(config: str | None, db: str, quiet: bool) -> None:
 
     from core.scoring.utility_run import UtilityRunError, load_config_sets, run_config_utility
 
-    cfg = read_config(config)
+    cfg = read_config(config, starts_bots=True)
     try:
         sets = load_config_sets(cfg)  # refuse bad sets before any bot starts
     except UtilityRunError as exc:

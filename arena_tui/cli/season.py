@@ -73,7 +73,8 @@ def _load(db: str, name: str, resamples: int, seed: int, console: Console) -> Se
         task = progress.add_task("season", total=None, step="")
         try:
             return build_season(store, name, n_boot=resamples, seed=seed,
-                                progress=lambda step: progress.update(task, step=inert(step)))
+                                progress=lambda done, total, step: progress.update(
+                                    task, completed=done, total=total, step=inert(step)))
         except SeasonError as exc:
             raise ArenaError(str(exc)) from None
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Group, RenderableType
@@ -130,7 +131,11 @@ def progression(side: str) -> Callable[[SeasonSummary, int, int], RenderableType
         if not entries:
             return _empty(f"no {side} has a {what} yet")
         positions = list(range(1, len(summary.rounds) + 1))
-        plot.xticks(positions, [f"{r.position}:{_label(r.tournament)[:10]}" for r in summary.rounds])
+        # Rounds by number: plotext places long tick labels differently from one process to
+        # the next (set order under hash randomisation); the names are in the screen's
+        # status line and the tables.
+        plot.xticks(positions, [str(r.position) for r in summary.rounds])
+        plot.xlabel("round")
         plot.xlim(0.8, len(summary.rounds) + 0.2)
         plot.title(f"{side}s: {what} per round")
         return _with_legend(plot, entries, width)
@@ -235,3 +240,33 @@ def chart_svg(renderable: RenderableType, width: int, title: str) -> str:
     console = Console(record=True, width=width, file=io.StringIO(), color_system="truecolor", force_terminal=True)
     console.print(renderable)
     return console.export_svg(title=inert(title))
+
+
+# Size of a chart in a report's image, in terminal cells: wide enough for ten teams'
+# legend, tall enough to tell rounds apart.
+REPORT_CHART_SIZE = (100, 28)
+
+
+def write_chart_files(summary: SeasonSummary, markdown: Path) -> list[tuple[Chart, Path]]:
+    """Write every chart as an SVG file next to the report `markdown` (``report.md`` gives
+    ``report.attackers.svg`` ...), each through a temporary file renamed at the end; the
+    charts and the files written, in order."""
+    from core.data.export import atomic_writer
+
+    width, height = REPORT_CHART_SIZE
+    written = []
+    for c in CHARTS:
+        path = markdown.with_name(f"{markdown.stem}.{c.key}.svg")
+        svg = chart_svg(draw_chart(c, summary, width, height), width, c.title)
+        with atomic_writer(path) as fh:
+            fh.write(svg)
+        written.append((c, path))
+    return written
+
+
+def charts_markdown(written: list[tuple[Chart, Path]]) -> str:
+    """The report's section linking the chart images (relative to the markdown)."""
+    lines = ["", "## Charts", ""]
+    for c, path in written:
+        lines += [f"![{c.title}]({path.name})", ""]
+    return "\n".join(lines)

@@ -117,6 +117,7 @@ class InProcessRun:
     store: Store
     resume: bool = False
     retry_incomplete: bool = False
+    pace: float = 0.0  # seconds before each turn request (`RunControl.pace`); 0: full speed
 
 
 class WatchScreen(Screen):
@@ -280,7 +281,7 @@ class WatchScreen(Screen):
 
     def start_run(self, resume: bool, retry_incomplete: bool = False) -> None:
         """Run (or resume) the in-process tournament, with a fresh `RunControl`."""
-        self.control = RunControl()
+        self.control = RunControl(pace=self.run_spec.pace)
         keys_change = self.run_state != "running"
         self.run_state = "running"
         self.run_error = None

@@ -19,6 +19,7 @@ import random
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -28,9 +29,12 @@ from core.evaluation.pipeline import (
     ADJUDICATED,
     ANNOTATORS,
     DAWID_SKENE,
+    JUDGE,
     STATIC,
     agreement,
     analyzer_audit,
+    judge_trusts,
+    routing_summary,
 )
 from core.store import Store
 from core.text import markdown_text
@@ -104,6 +108,16 @@ class AuditRow:
     interval: Interval
 
 
+@dataclass(frozen=True)
+class JudgeRow:
+    """One judge against the human verdicts of one tournament (`core.evaluation.trust.JudgeTrust`),
+    with the routing line when it is the tournament's routing judge."""
+
+    tournament: str
+    trust: Any
+    routing: str | None = None
+
+
 @dataclass
 class DatasetReport:
     """Everything `arena-tui report` shows."""
@@ -112,6 +126,7 @@ class DatasetReport:
     agreement: list[AgreementRow] = field(default_factory=list)
     diversity: list[DiversityRow] = field(default_factory=list)
     audit: list[AuditRow] = field(default_factory=list)
+    judges: list[JudgeRow] = field(default_factory=list)
     embedding: str = "character 3-5-gram TF-IDF (numpy, exact sparse vectors), cosine distance"
 
 
@@ -235,7 +250,7 @@ def _counts(store: Store, tournament) -> TournamentCounts:  # noqa: ANN001
     for v in verdicts.values():
         if v.verdict == attack and v.reason == STATIC:
             by["vulnerable_code"] += 1
-        elif v.verdict == attack and v.reason in (ANNOTATORS, ADJUDICATED, DAWID_SKENE):
+        elif v.verdict == attack and v.reason in (ANNOTATORS, ADJUDICATED, DAWID_SKENE, JUDGE):
             by["malicious_assistance"] += 1
         elif v.verdict is not None:
             by["defended"] += 1
@@ -307,6 +322,10 @@ def build_report(store: Store, tournament_ids: Sequence[int], *, resamples: int 
         judged, confirmed = analyzer_audit(store, t.id)
         report.audit.append(AuditRow(t.name, judged, confirmed, confirmed / judged * 100 if judged else None,
                                      wilson(confirmed, judged)))
+        routing = routing_summary(store, t.id)
+        for trust in judge_trusts(store, t.id, resamples=resamples):
+            mine = routing if routing and routing.startswith(f"routing: judge {trust.judge} ") else None
+            report.judges.append(JudgeRow(t.name, trust, mine))
     report.diversity = _diversity(store, tournaments, embed or ngram_tfidf_embedder, seed, step)
     if progress is not None:
         progress(total, total, "done")
@@ -347,4 +366,18 @@ def to_markdown(report: DatasetReport) -> str:
     for r in report.audit:
         precision = "–" if r.precision is None else f"{r.precision:.1f} %"
         lines.append(f"| {markdown_text(r.tournament)} | {r.judged} | {r.confirmed} | {precision} | {r.interval.lo:.1f}–{r.interval.hi:.1f} % |")
+    if report.judges:
+        lines += ["", "## Judges against the human verdicts (95 % intervals)", "",
+                  "| tournament | judge | items | Cohen's κ | agreement | precision by label | recall by label | Dawid-Skene accuracy |",
+                  "|---|---|---|---|---|---|---|---|"]
+        for j in report.judges:
+            t = j.trust
+            precision = "; ".join(f"{markdown_text(str(label))} {fmt_estimate(v.precision)}" for label, v in t.per_label.items())
+            recall = "; ".join(f"{markdown_text(str(label))} {fmt_estimate(v.recall)}" for label, v in t.per_label.items())
+            ds = "–" if math.isnan(t.ds_accuracy) else f"{t.ds_accuracy:.3f}"
+            lines.append(f"| {markdown_text(j.tournament)} | {markdown_text(t.judge)} | {t.items} | {fmt_estimate(t.kappa)} "
+                         f"| {fmt_estimate(t.agreement)} | {precision} | {recall} | {ds} |")
+        for j in report.judges:
+            if j.routing:
+                lines += ["", f"{markdown_text(j.tournament)}: {markdown_text(j.routing)}"]
     return "\n".join(lines) + "\n"

@@ -51,8 +51,10 @@ __all__ = [
 # Resamples by default: enough for stable 95% bounds (~0.5 pt on a 0-100 score).
 DEFAULT_N_BOOT = 1000
 DEFAULT_LEVEL = 0.95
-# Leave-one-out rows built at once (rows x items), bounding the jackknife's memory.
-_JACKKNIFE_CELLS = 1_000_000
+# Leave-one-out rows built at once (rows x items; 2 MB of int64), bounding the jackknife's memory
+_JACKKNIFE_CELLS = 250_000
+# Draws made at once while counting a group's resamples (`_group_counts`): ~1 MB.
+_COUNT_CELLS = 125_000
 
 _NORMAL = NormalDist()
 # Relative distance below which a replicate counts as equal to the estimate.
@@ -200,51 +202,78 @@ def resample_counts(sizes: Sequence[int], n_boot: int = DEFAULT_N_BOOT,
     stream derived from (seed, m), so a matchup's resamples do not depend on the other
     matchups. Empty groups give (n_boot, 0) matrices.
     """
-    counts = []
-    for index, size in enumerate(sizes):
-        drawn = size if draws is None else draws[index]
-        rng = np.random.default_rng([seed, index])
-        picks = rng.integers(0, size, size=(n_boot, drawn)) if size else np.zeros((n_boot, 0), int)
-        # Count draws per (resample, item) in one bincount over row-offset indices.
-        flat = (picks + np.arange(n_boot)[:, None] * size).reshape(-1)
-        counts.append(np.bincount(flat, minlength=n_boot * size).reshape(n_boot, size))
+    return [_group_counts(index, size, size if draws is None else draws[index], n_boot, seed)
+            for index, size in enumerate(sizes)]
+
+
+def _group_counts(index: int, size: int, drawn: int, n_boot: int, seed: int,
+                  dtype: type = np.int64) -> np.ndarray:
+    """Group `index`'s matrix of `resample_counts` (its own stream: the same whatever the
+    other groups are, so one group's matrix can be made alone), as `dtype`."""
+    if not size:
+        return np.zeros((n_boot, 0), dtype=dtype)
+    rng = np.random.default_rng([seed, index])
+    counts = np.empty((n_boot, size), dtype=dtype)
+    # A few resamples at a time (the generator's stream does not depend on how the draws
+    # are split; tests/core/test_intervals.py checks it), so the draws in flight stay
+    # small beside the counts: count draws per (resample, item) in one bincount over
+    # row-offset indices.
+    rows = max(1, _COUNT_CELLS // max(drawn, 1))
+    for start in range(0, n_boot, rows):
+        stop = min(n_boot, start + rows)
+        picks = rng.integers(0, size, size=(stop - start, drawn))
+        picks += np.arange(stop - start)[:, None] * size
+        counts[start:stop] = np.bincount(picks.reshape(-1), minlength=(stop - start) * size).reshape(stop - start, size)
     return counts
 
 
 def bootstrap_matchups(sizes: Sequence[int],
                        term: Callable[[int, np.ndarray], np.ndarray],
                        n_boot: int = DEFAULT_N_BOOT, seed: int = 0,
-                       level: float = DEFAULT_LEVEL) -> Interval:
+                       level: float = DEFAULT_LEVEL, *,
+                       leave_one_out: Callable[[int], np.ndarray] | None = None) -> Interval:
     """BCa interval of a score that is the mean over matchups of a per-matchup term,
     resampling conversations within each matchup.
 
     ``sizes[m]`` is the number of (completed) conversations of matchup m, at least one.
     ``term(m, counts)`` returns matchup m's term for every row of ``counts``, an
     (rows, sizes[m]) matrix of how often each conversation is drawn; a row's sum is the
-    number of conversations it draws (all ones for the data itself). It should be
+    number of conversations it draws (all ones for the data itself). The resamples'
+    counts come as float64 (whole numbers, exact): a product with float data then needs
+    no converted copy of the matrix. It should be
     vectorised (matrix products over the counts), which keeps 25 matchups x 200
     conversations x 1000 resamples well under a second.
 
     A resample draws n - 1 of a matchup's n conversations (n when n = 1; see the module
     docstring); the jackknife leaves out one conversation of one matchup at a time (a
-    matchup of one conversation has none to leave out).
+    matchup of one conversation has none to leave out). ``leave_one_out(m)``, when
+    given, returns those jackknife terms of matchup m directly (entry i: the term with
+    conversation i left out), instead of `term` over n x n count matrices: a closed form
+    for statistics that have one (`bootstrap_matchup_means`).
+
+    Matchups are resampled one at a time (each from its own stream, as
+    `resample_counts` draws them), so memory holds one matchup's counts, not all.
     """
     if not sizes or min(sizes) < 1:
         raise ValueError("every matchup needs at least one conversation")
     n_matchups = len(sizes)
-    counts = resample_counts(sizes, n_boot, seed, [max(1, size - 1) for size in sizes])
     point = [float(term(m, np.ones((1, size), dtype=np.int64))[0]) for m, size in enumerate(sizes)]
     estimate = float(np.mean(point))
     replicates = np.zeros(n_boot)
     jackknife = []
     for m, size in enumerate(sizes):
-        values = np.asarray(term(m, counts[m]), dtype=np.float64).reshape(-1)
+        counts = _group_counts(m, size, max(1, size - 1), n_boot, seed, np.float64)
+        values = np.asarray(term(m, counts), dtype=np.float64).reshape(-1)
+        del counts
         if values.size != n_boot:
             raise ValueError(f"term returned {values.size} values for {n_boot} resamples")
         replicates += values
         if size > 1:
-            left_out = np.concatenate([np.asarray(term(m, rows), dtype=np.float64).reshape(-1)
-                                       for rows in _leave_one_out_counts(size)])
+            if leave_one_out is not None:
+                left_out = np.asarray(leave_one_out(m), dtype=np.float64).reshape(-1)
+            else:
+                left_out = np.concatenate([np.asarray(term(m, rows), dtype=np.float64).reshape(-1)
+                                           for rows in _leave_one_out_counts(size)])
             jackknife.append(estimate + (left_out - point[m]) / n_matchups)
     return bca_interval(estimate, replicates / n_matchups, jackknife, level)
 
@@ -267,7 +296,13 @@ def bootstrap_matchup_means(values: Sequence[Sequence[float] | np.ndarray],
     def term(m: int, counts: np.ndarray) -> np.ndarray:
         return factors[m] * (counts @ arrays[m]) / counts.sum(axis=1)
 
-    return bootstrap_matchups([a.size for a in arrays], term, n_boot, seed, level)
+    def leave_one_out(m: int) -> np.ndarray:
+        # `term` on the jackknife rows (every conversation once but one): the same sums,
+        # without the n x n matrix (100,000 conversations: seconds and tens of MB saved).
+        values = arrays[m]
+        return factors[m] * (values.sum() - values) / (values.size - 1)
+
+    return bootstrap_matchups([a.size for a in arrays], term, n_boot, seed, level, leave_one_out=leave_one_out)
 
 
 @dataclass(frozen=True)

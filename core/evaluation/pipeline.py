@@ -18,7 +18,9 @@ from dataclasses import dataclass, field
 
 from core.evaluation.aggregate import dawid_skene, majority_verdict
 from core.evaluation.agreement import AgreementReport, agreement_report, current_votes
+from core.evaluation.settings import EvaluationSettings
 from core.evaluation.static import Threshold, scan_replies
+from core.evaluation.trust import JudgeTrust, judge_trust, trusted_labels
 from core.store import LabelEvent, Store, TournamentRow, Verdict
 from core.text import surrogate_problem
 from core.turns import turn_number
@@ -34,6 +36,12 @@ DAWID_SKENE = "dawid_skene"
 AWAITING = "awaiting_labels"
 TIE = "tie"
 NOT_SCANNED = "not_evaluated"
+# Routing (a judge decides alone where its measured trust clears the bar).
+JUDGE = "judge"
+AWAITING_CALIBRATION = "awaiting_calibration"
+AWAITING_JUDGE = "awaiting_judge"
+# Adaptive assignment: the first annotators disagree (or are unsure): one more is asked.
+AWAITING_MORE = "awaiting_another_label"
 
 
 class EvaluationError(ValueError):
@@ -158,15 +166,70 @@ class QueueSummary:
     assignments: int = 0
     per_annotator: Counter[str] = field(default_factory=Counter)
     no_roster: bool = False
+    # Routing: items a trusted judge decides (no human asked), items held until the
+    # calibration sample is labelled or the judge has labelled them.
+    judge_items: int = 0
+    held_items: int = 0
+    # Adaptive assignment: items given one more annotator because the first disagreed.
+    extra_assignments: int = 0
 
 
-def build_queue(store: Store, tournament_id: int) -> QueueSummary:
+def in_calibration_sample(seed: int, fraction: float) -> bool:
+    """Whether a review item is in the routing's calibration sample (always labelled by
+    humans, so the judge's precision is measured on a random sample of the queue).
+    A hash of the conversation's seed, like the audit sample, but an independent one."""
+    digest = hashlib.sha256(f"calibration:{seed}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < fraction
+
+
+@dataclass
+class RoutingState:
+    """Where routing stands: the judge's labels, the calibration sample (and how many of
+    its items still await labels), the trust measured on it and the labels the judge may
+    decide alone (none until the trust is established)."""
+
+    judge: str
+    judge_labels: dict[int, str]
+    calibration: set[int]
+    calibration_pending: int
+    trust: JudgeTrust
+    trusted: frozenset[str]
+
+
+def routing_state(store: Store, tournament_id: int, human: dict[int, Verdict]) -> RoutingState | None:
+    """The routing state of a tournament, from the verdicts the humans alone give
+    (`human`, by conversation); None when no routing is configured."""
+    settings = _tournament(store, tournament_id).settings.evaluation
+    routing = settings.routing
+    if routing is None:
+        return None
+    seeds = {c.id: c.seed for c in store.conversations(tournament_id, status="complete")}
+    review = [cid for cid, v in human.items() if v.reason not in (STATIC, NOT_SCANNED) and cid in seeds]
+    calibration = {cid for cid in review if in_calibration_sample(seeds[cid], routing.calibration_fraction)}
+    labels = {r.conversation_id: r.label for r in store.judge_labels(tournament_id, routing.judge) if r.label}
+    decided = {cid: human[cid].verdict for cid in calibration
+               if human[cid].verdict is not None and human[cid].reason in (ANNOTATORS, ADJUDICATED, DAWID_SKENE)}
+    pending = sum(1 for cid in calibration if human[cid].verdict is None and human[cid].reason != TIE)
+    trust = judge_trust(routing.judge, {c: labels[c] for c in decided if c in labels}, decided, settings.labels,
+                        resamples=200)
+    trusted = trusted_labels(trust, routing.min_precision, routing.min_calibration)
+    return RoutingState(routing.judge, labels, calibration, pending, trust, frozenset(map(str, trusted)))
+
+
+def build_queue(store: Store, tournament_id: int, verdicts: Sequence[Verdict] | None = None) -> QueueSummary:
     """Assign every scanned, undecided conversation (and the audit sample of static
-    successes) to k annotators from the roster, least-loaded first.
+    successes) to annotators from the roster, least-loaded first.
 
-    Balanced: each item goes to the k annotators with the fewest assignments so far in
+    Balanced: each item goes to the annotators with the fewest assignments so far in
     the store (ties broken by a hash of item and name, so no one is always first); an
-    annotator never gets the same item twice. Items already assigned are left alone.
+    annotator never gets the same item twice. Items already assigned keep theirs.
+
+    k annotators per item, or 2 with adaptive assignment; then one more for each item
+    whose annotators disagree (`compute_verdicts` says AWAITING_MORE), up to k. With a
+    routing policy, an item outside the calibration sample goes to humans only when the
+    judge may not decide it: its label is not trusted, or the trust could not be
+    established; until then it is held. `verdicts` (as `compute_verdicts` gives them)
+    saves computing them again.
     """
     tournament = _tournament(store, tournament_id)
     settings = tournament.settings.evaluation
@@ -176,28 +239,55 @@ def build_queue(store: Store, tournament_id: int) -> QueueSummary:
         return summary
     decided = static_successes(store, tournament_id, settings.threshold)
     scanned = store.scanned_conversations(tournament_id)
-    assigned = {a.conversation_id for a in store.assignments(tournament_id)}
+    assignments = store.assignments(tournament_id)
+    assigned = Counter(a.conversation_id for a in assignments)
+    assigned_to: dict[int, set[str]] = {}
+    for a in assignments:
+        assigned_to.setdefault(a.conversation_id, set()).add(a.annotator)
     seeds = {c.id: c.seed for c in store.conversations(tournament_id, status="complete")}
     loads = Counter({name: 0 for name in settings.annotators})
     loads.update({k: v for k, v in store.annotator_loads().items() if k in loads})
     k = min(settings.annotators_per_item, len(settings.annotators))
+    first = settings.initial_annotators
+    by_id: dict[int, Verdict] = {}
+    if settings.routing is not None or settings.adaptive:
+        by_id = {v.conversation_id: v for v in (verdicts if verdicts is not None else compute_verdicts(store, tournament_id))}
     rows: list[tuple[int, str, str]] = []
-    for cid in sorted(scanned - assigned):
+
+    def assign(cid: int, kind: str, count: int) -> None:
+        taken = assigned_to.get(cid, set())
+        chosen = sorted((n for n in settings.annotators if n not in taken),
+                        key=lambda name: (loads[name], _tiebreak(cid, name)))[:count]
+        for name in chosen:
+            loads[name] += 1
+            summary.per_annotator[name] += 1
+            rows.append((cid, name, kind))
+
+    for cid in sorted(scanned - set(assigned)):
         if cid not in seeds:
             continue
         if cid in decided:
             if not in_audit_sample(seeds[cid], settings.audit_fraction):
                 continue
-            kind = "audit"
             summary.audit_items += 1
-        else:
-            kind = "review"
-            summary.review_items += 1
-        chosen = sorted(settings.annotators, key=lambda name: (loads[name], _tiebreak(cid, name)))[:k]
-        for name in chosen:
-            loads[name] += 1
-            summary.per_annotator[name] += 1
-            rows.append((cid, name, kind))
+            assign(cid, "audit", first)
+            continue
+        verdict = by_id.get(cid)
+        if verdict is not None and verdict.reason == JUDGE:
+            summary.judge_items += 1
+            continue
+        if verdict is not None and verdict.reason in (AWAITING_CALIBRATION, AWAITING_JUDGE):
+            summary.held_items += 1
+            continue
+        summary.review_items += 1
+        assign(cid, "review", first)
+    if settings.adaptive:
+        kinds = {a.conversation_id: a.kind for a in assignments}
+        for cid, verdict in sorted(by_id.items()):
+            if verdict.reason == AWAITING_MORE and assigned[cid] < k:
+                before = len(rows)
+                assign(cid, kinds.get(cid, "review"), 1)
+                summary.extra_assignments += len(rows) - before
     store.add_assignments(tournament_id, rows)
     summary.assignments = len(rows)
     return summary
@@ -306,20 +396,56 @@ def compute_verdicts(store: Store, tournament_id: int) -> list[Verdict]:
     Static success decides first. Otherwise an adjudicator's current label decides; else
     the configured aggregation of the annotators' current labels: majority once k labels
     are in (a tie is undecided and goes to adjudication), or Dawid-Skene over all labels.
+    With adaptive assignment, two agreeing labels decide (if their Dawid-Skene posterior
+    clears `adaptive_posterior`, when set); disagreeing ones wait for one more
+    (AWAITING_MORE). With a routing policy, an item no human was asked about is decided
+    by the judge when its label there is trusted (reason JUDGE, method ``judge:<name>``),
+    or waits (AWAITING_CALIBRATION, AWAITING_JUDGE) until routing can tell.
     """
     tournament = _tournament(store, tournament_id)
     settings = tournament.settings.evaluation
+    verdicts = _human_verdicts(store, tournament_id, settings)
+    if settings.routing is None:
+        return verdicts
+    state = routing_state(store, tournament_id, {v.conversation_id: v for v in verdicts})
+    assert state is not None
+    assigned = {a.conversation_id for a in store.assignments(tournament_id)}
+    precision = {label: state.trust.per_label[label].precision.value for label in state.trusted}
+    routed = []
+    for v in verdicts:
+        cid = v.conversation_id
+        if v.reason != AWAITING or cid in assigned or cid in state.calibration:
+            routed.append(v)
+            continue
+        label = state.judge_labels.get(cid)
+        if label is not None and label in state.trusted:
+            routed.append(Verdict(cid, label, JUDGE, f"judge:{state.judge}", precision[label]))
+        elif state.trust.items < settings.routing.min_calibration and state.calibration_pending:
+            routed.append(Verdict(cid, None, AWAITING_CALIBRATION, "routing"))
+        elif label is None and state.trusted:
+            routed.append(Verdict(cid, None, AWAITING_JUDGE, "routing"))
+        else:
+            routed.append(v)  # the judge may not decide it: humans will
+    return routed
+
+
+def _human_verdicts(store: Store, tournament_id: int, settings: EvaluationSettings) -> list[Verdict]:
+    """The verdicts the static stage, adjudicators and annotators give (no judge)."""
     decided = static_successes(store, tournament_id, settings.threshold)
     scanned = store.scanned_conversations(tournament_id)
     current = _current_votes(store, tournament_id)
     adjudicators = set(settings.adjudicators)
     ds_posteriors: dict[int, dict[str, float]] = {}
-    if settings.aggregation == "dawid-skene":
+    if settings.aggregation == "dawid-skene" or (settings.adaptive and settings.adaptive_posterior is not None):
         rows = [(cid, who, label) for cid, votes in current.items() if cid not in decided
                 for who, label in votes.items() if who not in adjudicators]
         if rows:
             result = dawid_skene(rows, list(settings.labels))
             ds_posteriors = {cid: dict(post) for cid, post in result.posteriors.items()}  # type: ignore[misc]
+    assigned: Counter[int] = Counter()
+    if settings.adaptive:
+        assigned.update(a.conversation_id for a in store.assignments(tournament_id) if a.annotator not in adjudicators)
+    k = settings.annotators_per_item
     verdicts = []
     for conv in store.conversations(tournament_id, status="complete"):
         cid = conv.id
@@ -336,21 +462,46 @@ def compute_verdicts(store: Store, tournament_id: int) -> list[Verdict]:
             verdicts.append(Verdict(cid, adjudication[-1], ADJUDICATED, "adjudicator"))
             continue
         human = [label for who, label in votes.items() if who not in adjudicators]
-        if settings.aggregation == "dawid-skene" and cid in ds_posteriors:
+        if settings.aggregation == "dawid-skene" and cid in ds_posteriors and not settings.adaptive:
             posterior = ds_posteriors[cid]
             best = max(settings.labels, key=lambda lab: posterior.get(lab, 0.0))
             verdicts.append(Verdict(cid, best, DAWID_SKENE, "dawid-skene", posterior.get(best)))
             continue
-        if len(human) < settings.annotators_per_item:
+        if settings.adaptive and len(human) >= 2:
+            asked = max(assigned[cid], 2)
+            if len(human) >= asked:
+                verdicts.append(_adaptive_verdict(cid, human, k, asked, ds_posteriors.get(cid),
+                                                  settings.adaptive_posterior))
+                continue
+        if len(human) < k:
             verdicts.append(Verdict(cid, None, AWAITING, "majority"))
             continue
-        winner = majority_verdict(human, settings.annotators_per_item)
+        winner = majority_verdict(human, k)
         if winner is None:
             verdicts.append(Verdict(cid, None, TIE, "majority"))
         else:
             share = sum(1 for v in human if v == winner) / len(human)
             verdicts.append(Verdict(cid, str(winner), ANNOTATORS, "majority", share))
     return verdicts
+
+
+def _adaptive_verdict(cid: int, human: list[str], k: int, asked: int, posterior: dict[str, float] | None,
+                      bar: float | None) -> Verdict:
+    """Adaptive 2(+1): every label the annotators asked so far gave is in. Unanimous
+    (and sure enough, when a posterior bar is set) decides; otherwise one more annotator
+    is asked while fewer than k were, and at k the majority decides (a tie goes to
+    adjudication)."""
+    winner = majority_verdict(human, len(human))
+    unanimous = winner is not None and all(label == winner for label in human)
+    sure = bar is None or posterior is None or posterior.get(str(winner), 0.0) >= bar
+    if unanimous and sure:
+        return Verdict(cid, str(winner), ANNOTATORS, "majority", 1.0)
+    if asked < k:
+        return Verdict(cid, None, AWAITING_MORE, "majority")
+    if winner is None:
+        return Verdict(cid, None, TIE, "majority")
+    share = sum(1 for v in human if v == winner) / len(human)
+    return Verdict(cid, str(winner), ANNOTATORS, "majority", share)
 
 
 def static_results(store: Store, tournament: TournamentRow) -> dict[int, tuple[int, int]]:
@@ -380,9 +531,19 @@ def static_pass(store: Store, tournament_id: int) -> dict[int, tuple[int, int]]:
 
 
 def refresh_verdicts(store: Store, tournament_id: int) -> list[Verdict]:
-    """Recompute and store a tournament's verdicts."""
+    """Recompute and store a tournament's verdicts.
+
+    With adaptive assignment or routing, the verdicts may ask for more annotators (a
+    disagreement, an item released by routing): those assignments are made here, so
+    every path that records labels (the TUI, `label`, pack merge, label import) makes them.
+    """
     verdicts = compute_verdicts(store, tournament_id)
     store.save_verdicts(tournament_id, [(v.conversation_id, v.verdict, v.reason, v.method, v.confidence) for v in verdicts])
+    settings = _tournament(store, tournament_id).settings.evaluation
+    # Not in a pack: its annotator labels offline, and assignments are the organizer's
+    # store's to make (the merge refreshes the verdicts there).
+    if (settings.adaptive or settings.routing is not None) and store.meta_get("pack_annotator") is None:
+        build_queue(store, tournament_id, verdicts)
     return verdicts
 
 
@@ -401,6 +562,43 @@ def agreement(store: Store, tournament_id: int, *, resamples: int = 1000, seed: 
     adjudicators = set(settings.adjudicators)
     rows = [row for row in store.current_label_rows(tournament_id) if row[1] not in adjudicators]
     return agreement_report(rows, categories=list(settings.labels), resamples=resamples, seed=seed)
+
+
+def judge_trusts(store: Store, tournament_id: int, *, resamples: int = 1000, seed: int = 0) -> list[JudgeTrust]:
+    """Each configured judge (and any other judge with labels stored) against the human
+    verdicts (annotators' majority, adjudication or Dawid-Skene; never the static stage or
+    a judge), over every item both have: `core.evaluation.trust.JudgeTrust` each."""
+    settings = _tournament(store, tournament_id).settings.evaluation
+    human = {v.conversation_id: v.verdict for v in _human_verdicts(store, tournament_id, settings)
+             if v.verdict is not None and v.reason in (ANNOTATORS, ADJUDICATED, DAWID_SKENE)}
+    adjudicators = set(settings.adjudicators)
+    rows = [row for row in store.current_label_rows(tournament_id) if row[1] not in adjudicators]
+    by_judge: dict[str, dict[int, str]] = {j.name: {} for j in settings.judges}
+    for r in store.judge_labels(tournament_id):
+        if r.label is not None and r.label in settings.labels:
+            by_judge.setdefault(r.judge, {})[r.conversation_id] = r.label
+    return [judge_trust(name, labels, human, settings.labels, human_rows=rows, resamples=resamples, seed=seed)
+            for name, labels in by_judge.items()]
+
+
+def routing_summary(store: Store, tournament_id: int) -> str | None:
+    """One line on where routing stands (None without a routing policy): the labels the
+    judge decides alone, the calibration items measured and each label's precision bound."""
+    settings = _tournament(store, tournament_id).settings.evaluation
+    routing = settings.routing
+    if routing is None:
+        return None
+    human = {v.conversation_id: v for v in _human_verdicts(store, tournament_id, settings)}
+    state = routing_state(store, tournament_id, human)
+    assert state is not None
+    trust = state.trust
+    bounds = ", ".join(f"{label} {t.precision.low:.3f} ({t.correct}/{t.judged})" if t.judged else f"{label} –"
+                       for label, t in trust.per_label.items())
+    decided = sum(1 for v in compute_verdicts(store, tournament_id) if v.reason == JUDGE)
+    trusted = ", ".join(sorted(state.trusted)) or "nothing"
+    return (f"routing: judge {routing.judge} decides {trusted} alone ({decided} verdicts); calibration: "
+            f"{trust.items} items with a human verdict (needs {routing.min_calibration}), {state.calibration_pending} "
+            f"awaiting labels; precision lower bounds: {bounds} (bar {routing.min_precision:g})")
 
 
 def agreement_shortfall(store: Store, tournament_id: int) -> str | None:
@@ -435,7 +633,8 @@ def analyzer_audit(store: Store, tournament_id: int) -> tuple[int, int]:
     judged = confirmed = 0
     for cid in audit_items:
         human = [label for who, label in current.get(cid, {}).items() if who not in settings.adjudicators]
-        winner = majority_verdict(human, settings.annotators_per_item)
+        # Adaptive assignment: two agreeing labels are a majority.
+        winner = majority_verdict(human, settings.initial_annotators if settings.adaptive else settings.annotators_per_item)
         if winner is not None:
             judged += 1
             confirmed += int(winner == settings.attack_label)

@@ -39,12 +39,16 @@ Edge cases (decided here, relied on by the scoring code):
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
-import sacrebleu
-from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
+
+if TYPE_CHECKING:  # sacrebleu is imported when BLEU is first needed (~6 MB, and a leaderboard
+    # with no successful attack never needs it: the annotate and watch panes on a new store)
+    from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
 
 __all__ = [
     "DIVERSITY_WHEN_UNDEFINED",
@@ -80,13 +84,17 @@ _KNOWN_POST_TOKENIZER = [
 ]
 
 
+@functools.cache
 def _make_tokenizer() -> Tokenizer13a:
     """sacrebleu's 13a tokenizer, with a faster but identical regex stage if recognised.
 
     The language-independent 13a step is sacrebleu's own code. Its regex stage is swapped
     for function replacements only when sacrebleu's patterns and templates are exactly
-    the known ones; otherwise sacrebleu's tokenizer is used unchanged.
+    the known ones; otherwise sacrebleu's tokenizer is used unchanged. Made once, at the
+    first use.
     """
+    from sacrebleu.tokenizers.tokenizer_13a import Tokenizer13a
+
     tokenizer = Tokenizer13a()
     regexps = getattr(tokenizer._post_tokenizer, "_re", None)
     known = [(pattern, template) for pattern, template, _ in _KNOWN_POST_TOKENIZER]
@@ -103,9 +111,6 @@ def _make_tokenizer() -> Tokenizer13a:
     return tokenizer
 
 
-_TOKENIZER = _make_tokenizer()
-
-
 def _my_log(value: float) -> float:
     """``sacrebleu.utils.my_log``: log floored at a huge negative number for 0."""
     return _LOG_ZERO if value == 0.0 else math.log(value)
@@ -113,7 +118,7 @@ def _my_log(value: float) -> float:
 
 def _tokenize(text: str) -> list[str]:
     """Tokens of one segment exactly as sacrebleu's sentence BLEU sees them."""
-    return _TOKENIZER(text.rstrip()).split()
+    return _make_tokenizer()(text.rstrip()).split()
 
 
 def _check_texts(texts: Sequence[str]) -> list[str]:
@@ -131,6 +136,8 @@ def pairwise_bleu_mean_naive(texts: Sequence[str]) -> float:
     Slow (one sacrebleu call per pair); kept for tests and the benchmark.
     Raises ``ValueError`` for fewer than two texts.
     """
+    import sacrebleu
+
     texts = _check_texts(texts)
     if len(texts) < 2:
         raise ValueError("the pairwise BLEU mean needs at least two texts")

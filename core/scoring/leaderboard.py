@@ -207,6 +207,9 @@ class Leaderboard:
     n_boot: int
     seed: int
     level: float
+    # Verdicts a judge gave alone (routing), and all decided verdicts, over these tournaments.
+    judge_verdicts: int = 0
+    decided_verdicts: int = 0
 
     @property
     def undecided(self) -> int:
@@ -233,6 +236,8 @@ class Leaderboard:
             "provisional": self.provisional,
             "undecided": self.undecided,
             "unfinished": self.unfinished,
+            "judge_verdicts": self.judge_verdicts,
+            "decided_verdicts": self.decided_verdicts,
             "attackers": [
                 {
                     "rank": a.rank, "name": a.name, "score": _num(a.score), "score_interval": _pair(a.interval),
@@ -415,6 +420,7 @@ def compute_leaderboard(
          for name, ms in _group(matchups, "defender").items()],
         tie_key=lambda row: row.dsr,
     )
+    reasons = store.verdict_reasons([t.id for t in tournaments])
     return Leaderboard(
         tournaments=tuple(t.name for t in tournaments),
         attackers=attackers,
@@ -423,7 +429,13 @@ def compute_leaderboard(
         n_boot=n_boot,
         seed=seed,
         level=level,
+        judge_verdicts=reasons.get("judge", 0),
+        decided_verdicts=sum(n for reason, n in reasons.items() if reason in _DECIDING_REASONS),
     )
+
+
+# Verdict reasons that decide a conversation (core.evaluation.pipeline's names).
+_DECIDING_REASONS = frozenset({"vulnerable_code", "annotators", "adjudicated", "dawid_skene", "judge"})
 
 
 def _load_matchups(store: Store, tournaments: Sequence[TournamentRow]) -> list[_Matchup]:

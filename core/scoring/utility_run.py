@@ -32,6 +32,7 @@ from core.scoring.utility import (
 from core.store import Store
 from core.tournament.bots import BotFailure, make_bot
 from core.tournament.config import BotSpec, TournamentConfig
+from core.tournament.isolation import hidden_for_store
 from core.tournament.orchestrator import log_dir_for
 
 __all__ = [
@@ -169,7 +170,7 @@ async def _measure_bot(spec: BotSpec, role: str, sets: dict[str, list[UtilityIte
                        concurrency: int, sandbox_workers: int) -> BotUtility:
     timeout = config.utility.timeout
     total = sum(len(items) for items in sets.values())
-    bot = make_bot(spec, log_dir, handshake_timeout=timeout)
+    bot = make_bot(spec, log_dir, handshake_timeout=timeout, hidden=hidden_for_store(store.path))
     try:
         await bot.start()
     except BotFailure as exc:

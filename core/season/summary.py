@@ -20,13 +20,13 @@ prints and the season screen draws:
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from core.data.report import DatasetReport, build_report
+from core.data.report import DatasetReport, Embedder, build_report
 from core.evaluation.agreement import CohenMatrix, agreement_report
 from core.evaluation.intervals import DEFAULT_N_BOOT, Interval
 from core.scoring.leaderboard import compute_leaderboard
@@ -189,13 +189,42 @@ def season_rounds(store: Store, name: str) -> list[SeasonRound]:
 
 
 def build_season(store: Store, name: str, *, n_boot: int = DEFAULT_N_BOOT, seed: int = 0,
-                 progress: Callable[[str], None] | None = None, with_report: bool = True) -> SeasonSummary:
+                 progress: Callable[[int, int, str], None] | None = None, with_report: bool = True,
+                 embed: Embedder | None = None, embedding_name: str | None = None) -> SeasonSummary:
     """The season's summary (module docstring); raises SeasonError for an unknown season.
 
-    `progress(step)` is called as each step starts. `with_report=False` leaves out the
-    dataset report's tables (counts, agreement, diversity: the slow part)."""
-    step = progress or (lambda _what: None)
-    rounds = season_rounds(store, name)
+    `progress(done, total, step)` is called as each step starts, and once at the end
+    with done = total (as `core.data.report.build_report` calls it). `with_report=False` leaves out the
+    dataset report's tables (counts, agreement, diversity: the slow part); `embed` and
+    `embedding_name` choose the diversity embedding (`core.data.report`)."""
+    return summarize_rounds(store, name, season_rounds(store, name), n_boot=n_boot, seed=seed, progress=progress,
+                            with_report=with_report, embed=embed, embedding_name=embedding_name)
+
+
+def tournament_rounds(store: Store, tournament_ids: Sequence[int]) -> list[SeasonRound]:
+    """Tournaments taken as the rounds of an unnamed season, in the order they were
+    created (the dataset report's charts of any selection of tournaments)."""
+    wanted = set(tournament_ids)
+    chosen = sorted((t for t in store.tournaments() if t.id in wanted), key=lambda t: t.id)
+    return [SeasonRound(k, t.id, t.name, t.kind) for k, t in enumerate(chosen, start=1)]
+
+
+def summarize_rounds(store: Store, name: str, rounds: list[SeasonRound], *, n_boot: int = DEFAULT_N_BOOT,
+                     seed: int = 0, progress: Callable[[int, int, str], None] | None = None,
+                     with_report: bool = True,
+                     embed: Embedder | None = None, embedding_name: str | None = None) -> SeasonSummary:
+    """The summary of some rounds (`build_season` for a stored season)."""
+    # Steps: one per round, ratings, response times, pairwise agreement, then the dataset
+    # report's (one per round and one per diversity level).
+    total = len(rounds) + 3 + (len(rounds) + 3 if with_report else 0)
+    done = 0
+
+    def step(what: str) -> None:
+        nonlocal done
+        if progress is not None:
+            progress(min(done, total), total, what)
+        done += 1
+
     summary = SeasonSummary(name, rounds, n_boot=n_boot)
     attackers: dict[str, list[RoundScore | None]] = {}
     defenders: dict[str, list[RoundScore | None]] = {}
@@ -222,11 +251,14 @@ def build_season(store: Store, name: str, *, n_boot: int = DEFAULT_N_BOOT, seed:
     step("pairwise agreement")
     summary.pairwise = pairwise_agreement(store, rounds, n_boot, seed)
     if with_report:
-        summary.report = build_report(store, ids, resamples=n_boot, seed=seed,
-                                      progress=lambda _done, _total, what: step(what))
+        summary.report = build_report(store, ids, resamples=n_boot, seed=seed, embed=embed,
+                                      embedding_name=embedding_name,
+                                      progress=lambda _done, _total, what: step(what) if what != "done" else None)
         order = {r.tournament: r.position for r in rounds}
         summary.report.counts.sort(key=lambda c: order.get(c.tournament, 0))
         summary.report.agreement.sort(key=lambda a: order.get(a.tournament, 0))
+    if progress is not None:
+        progress(total, total, "done")
     return summary
 
 

@@ -34,6 +34,7 @@ from core.store.evaluation import (
     _EvaluationMixin,
 )
 from core.store.follow import _FollowMixin
+from core.store.judges import JudgeLabelRow, _JudgesMixin
 from core.store.ops import BotVersionOp, EventOp, FinishOp, StartOp, StoreOp, TurnOp
 from core.store.packs import _PacksMixin
 from core.store.replies import _RepliesMixin
@@ -43,7 +44,8 @@ from core.store.seasons import LatencyRow, SeasonRound, SeasonRow, _SeasonsMixin
 
 __all__ = [
     "SCHEMA_VERSION", "AssignmentRow", "BotRow", "BotVersionOp", "CodeBlockRow", "ConversationRow", "EventOp",
-    "EventRow", "FindingRow", "FinishOp", "LabelEvent", "LatencyRow", "MatchupRow", "ScoringRow", "SeasonRound", "SeasonRow", "StartOp", "Store", "StoreError",
+    "EventRow", "FindingRow", "FinishOp", "JudgeLabelRow", "LabelEvent", "LatencyRow", "MatchupRow", "ScoringRow",
+    "SeasonRound", "SeasonRow", "StartOp", "Store", "StoreError",
     "StoreOp", "TournamentRow", "TournamentSettings", "Transcript", "TurnOp", "TurnRow", "UtilityResultRow",
     "Verdict", "damaged", "is_damage",
 ]
@@ -198,6 +200,14 @@ _TOURNAMENT_SELECT = (
     " status, created_at, started_at, finished_at FROM tournaments"
 )
 
+# The orchestrator's turn rows (`Store.apply`), and the trigger that indexes each inserted
+# turn for full-text search (declared by sqlite-utils' enable_fts, see `schema`). A batch
+# of at least BULK_INDEX_TURNS turns is indexed in one statement instead (`_insert_turns`).
+_TURN_INSERT = ("INSERT INTO turns (conversation_id, turn_index, role, content, latency, created_at)"
+                " VALUES (?, ?, ?, ?, ?, ?)")
+_FTS_INSERT_TRIGGER = "turns_ai"
+BULK_INDEX_TURNS = 200
+
 # Conversations whose turns `Store.transcripts` reads per query.
 _TRANSCRIPT_PAGE = 500
 
@@ -263,7 +273,7 @@ def damaged(path: str | Path | None, detail: str) -> StoreError:
 
 
 class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _PacksMixin, _RepliesMixin,
-            _SeasonsMixin):
+            _SeasonsMixin, _JudgesMixin):
     """An open arena store. Use `Store.open` (or `Store.open_readonly` for followers).
 
     Read methods give one frozen dataclass per record (`TournamentRow`, `BotRow`,
@@ -604,17 +614,18 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
     # --- batched writes from the orchestrator ---------------------------------------
 
     def apply(self, ops: Iterable[StoreOp]) -> None:
-        """Apply a batch of orchestrator writes (`core.store.ops`) in one transaction, in order."""
+        """Apply a batch of orchestrator writes (`core.store.ops`) in one transaction.
+
+        Rows go into each table in the order of `ops`; the turns go in last, together
+        (`_insert_turns`): no row of one table depends on another's, and no other
+        connection sees the transaction before it commits."""
         execute = self.conn.execute
+        turns: list[tuple[Any, ...]] = []
         with self.transaction():
             for op in ops:
                 match op:
                     case TurnOp():
-                        execute(
-                            "INSERT INTO turns (conversation_id, turn_index, role, content, latency, created_at)"
-                            " VALUES (?, ?, ?, ?, ?, ?)",
-                            (op.conversation_id, op.turn_index, op.role, op.content, op.latency, op.at),
-                        )
+                        turns.append((op.conversation_id, op.turn_index, op.role, op.content, op.latency, op.at))
                     case StartOp():
                         execute(
                             "UPDATE conversations SET status = 'running', started_at = ?, attempts = attempts + 1 WHERE id = ?",
@@ -644,6 +655,32 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
                         )
                     case _:  # pragma: no cover - programming error
                         raise TypeError(f"not a store op: {op!r}")
+            if turns:
+                self._insert_turns(turns)
+
+    def _insert_turns(self, rows: list[tuple[Any, ...]]) -> None:
+        """Insert turn rows (`_TURN_INSERT`'s columns) in the open transaction, indexed for
+        full-text search.
+
+        From `BULK_INDEX_TURNS` rows on, the per-row index trigger is set aside: the rows go
+        in with executemany, one ``INSERT … SELECT`` indexes them all (about a third of the
+        per-row trigger's time), and the trigger is created again from its stored SQL, all
+        in this transaction, so no other connection ever sees the store without it and an
+        error rolls it all back. The index holds exactly what the trigger would have put
+        in it: the same rowids and text (tests/core/test_store.py)."""
+        conn = self.conn
+        trigger = None
+        if len(rows) >= BULK_INDEX_TURNS:
+            trigger = conn.execute("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?",
+                                   (_FTS_INSERT_TRIGGER,)).fetchone()
+        if trigger is None:
+            conn.executemany(_TURN_INSERT, rows)
+            return
+        last = conn.execute("SELECT COALESCE(MAX(id), 0) FROM turns").fetchone()[0]
+        conn.execute(f"DROP TRIGGER {_FTS_INSERT_TRIGGER}")
+        conn.executemany(_TURN_INSERT, rows)
+        conn.execute("INSERT INTO turns_fts (rowid, content) SELECT id, content FROM turns WHERE id > ?", (last,))
+        conn.execute(trigger[0])
 
     # --- turns and following ------------------------------------------------------
 

@@ -43,6 +43,7 @@ from core.store._common import StoreError, _Transaction
 from core.store.annotate import ANNOTATE_SCHEMA
 from core.store.evaluation import EVALUATION_SCHEMA
 from core.store.fts import FTS_COLUMNS, FTS_TABLE, FTS_TOKENIZER
+from core.store.judges import JUDGES_SCHEMA
 from core.store.packs import PACKS_SCHEMA
 from core.store.replies import SAFE_REPLIES_SCHEMA
 from core.store.scoring import UTILITY_RESULTS_SCHEMA
@@ -138,6 +139,8 @@ TABLES = BASE_SCHEMA + EVALUATION_SCHEMA + UTILITY_RESULTS_SCHEMA + ANNOTATE_SCH
 TABLES += SAFE_REPLIES_SCHEMA
 # Seasons: tournaments grouped as rounds (core.season).
 TABLES += SEASONS_SCHEMA
+# Judges: machine annotators' labels, kept apart from the human label log (core.evaluation.judges).
+TABLES += JUDGES_SCHEMA
 
 # What an organizer opens first (docs/store.md). Verdicts are as the last `arena-tui
 # evaluate` stored them (NULL: undecided); `findings` counts every stored bandit finding

@@ -1,13 +1,16 @@
 """Keeper of one bot process: nothing a bot starts outlives it.
 
-``python -I -S botkeeper.py ARENA_PID MEMORY_MB CPU_SECONDS FILE_MB COMMAND...`` (limits
-in MB and seconds, 0 for none): the arena (core.tournament.bots) starts every process bot through a
-keeper of its own. The keeper
+``python -I -S botkeeper.py ARENA_PID OPTIONS COMMAND...``: the arena (core.tournament.bots)
+starts every process bot through a keeper of its own. OPTIONS is JSON: the limits
+``memory_mb``, ``cpu_seconds``, ``file_mb``, ``processes``, ``open_files`` (0 for none)
+and ``relays``, a list of ``[unix socket path, host, port]``. COMMAND is the bot's command
+line, or the sandbox (bubblewrap, core.tournament.isolation) around it. The keeper
 
 - makes itself a child subreaper (Linux ``PR_SET_CHILD_SUBREAPER``), so every process the
   bot starts stays the keeper's descendant, even after ``setsid()`` or a double fork;
 - asks the kernel for SIGTERM when the arena dies (``PR_SET_PDEATHSIG``), ``kill -9``
   included;
+- serves the bot's allow-listed network relays (core.tournament.netrelay), if any;
 - starts the bot in a process group of its own, under the resource limits, with the
   parent-death signal SIGKILL (if the keeper is killed, the bot dies with it); the bot
   inherits stdin, stdout and stderr, and the keeper keeps neither stdin nor stdout open,
@@ -22,6 +25,7 @@ Stdlib only, and no import of ``core``: it runs isolated (``-I -S``).
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import resource
 import signal
@@ -45,8 +49,12 @@ def _prctl(option: int, value: int) -> None:
         pass
 
 
-def _apply_limits(memory_mb: int, cpu_seconds: int, file_mb: int) -> None:
-    """Resource limits of the bot (0 disables one); never above a hard limit already set."""
+def _apply_limits(memory_mb: int = 0, cpu_seconds: int = 0, file_mb: int = 0, processes: int = 0,
+                  open_files: int = 0) -> None:
+    """Resource limits of the bot (0 disables one); never above a hard limit already set.
+
+    RLIMIT_NPROC counts the processes of the bot's user, so the arena asks for it only
+    when the bot runs as a user of its own (the sandbox, run as root)."""
 
     def cap(which: int, value: int) -> None:
         try:
@@ -63,10 +71,14 @@ def _apply_limits(memory_mb: int, cpu_seconds: int, file_mb: int) -> None:
         cap(resource.RLIMIT_CPU, cpu_seconds)
     if file_mb:
         cap(resource.RLIMIT_FSIZE, file_mb << 20)
+    if processes:
+        cap(resource.RLIMIT_NPROC, processes)
+    if open_files:
+        cap(resource.RLIMIT_NOFILE, open_files)
     cap(resource.RLIMIT_CORE, 0)
 
 
-def _start(command: list[str], limits: list[int], mask: set[signal.Signals]) -> int:
+def _start(command: list[str], limits: dict[str, int], mask: set[signal.Signals]) -> int:
     """Fork and exec the bot; returns its pid. A bot that cannot start exits with 127."""
     keeper = os.getpid()
     pid = os.fork()
@@ -80,7 +92,7 @@ def _start(command: list[str], limits: list[int], mask: set[signal.Signals]) -> 
         for sig in (signal.SIGPIPE, signal.SIGXFSZ):  # ignored by Python, default for the bot
             signal.signal(sig, signal.SIG_DFL)
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
-        _apply_limits(*limits)
+        _apply_limits(**limits)
         os.execvp(command[0], command)
     except BaseException as exc:  # noqa: BLE001 - whatever it is, the bot did not start
         os.write(2, f"arena: cannot start {command[0]}: {exc}\n".encode(errors="replace"))
@@ -154,14 +166,34 @@ def _exit_like(status: int) -> None:
     os._exit(os.waitstatus_to_exitcode(status))
 
 
+LIMIT_NAMES = ("memory_mb", "cpu_seconds", "file_mb", "processes", "open_files")
+
+
+def _serve_relays(relays: list[list]) -> None:
+    """Start the outside ends of the bot's network relays (threads of the keeper)."""
+    if not relays:
+        return
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import netrelay  # noqa: PLC0415 - only bots with an allow-list need it
+
+    for path, host, port in relays:
+        netrelay.serve_outside(path, host, int(port))
+
+
 def main(argv: list[str]) -> None:
-    arena, limits, command = int(argv[1]), [int(n) for n in argv[2:5]], argv[5:]
+    arena, options, command = int(argv[1]), json.loads(argv[2]), argv[3:]
+    limits = {name: int(options.get(name, 0)) for name in LIMIT_NAMES}
     # Signals are taken synchronously (sigwait), so none can interrupt the clean-up.
     waited = {signal.SIGCHLD, *STOP_SIGNALS}
     mask = signal.pthread_sigmask(signal.SIG_BLOCK, waited)
     _prctl(PR_SET_CHILD_SUBREAPER, 1)
     _prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != arena:  # the arena died before the keeper could ask to be told
+        os._exit(1)
+    try:
+        _serve_relays(options.get("relays", []))
+    except OSError as exc:
+        os.write(2, f"arena: cannot start the network relay: {exc}\n".encode(errors="replace"))
         os._exit(1)
     bot = _start(command, limits, mask)
     devnull = os.open(os.devnull, os.O_RDWR)

@@ -5,7 +5,8 @@ returns a `Reply` or raises `BotFailure` carrying one of the documented reasons
 (docs/bot-protocol.md). Process bots are supervised here: scrubbed environment, resource
 limits, stderr to a capped log, restart after a crash or a stuck request, and a bounded
 number of consecutive failed restarts before the bot is given up. Each process bot runs
-under a keeper (core.tournament.botkeeper) that kills everything the bot started when it ends.
+under a keeper (core.tournament.botkeeper) that kills everything the bot started when it ends,
+and, where bubblewrap runs, in a sandbox of its own (core.tournament.isolation).
 Text from a bot is made valid Unicode where it enters (`valid_text`).
 """
 
@@ -13,10 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import os
+import shutil
 import signal
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -26,8 +30,10 @@ from pathlib import Path
 from typing import Any
 
 from core.text import valid_text
+from core.tournament import isolation
 from core.tournament.bothost import PROTOCOL_VERSION
 from core.tournament.config import BotSpec
+from core.tournament.wire import encode_line
 
 # Reasons a conversation can be stored as incomplete (docs/bot-protocol.md).
 TIMEOUT = "timeout"
@@ -40,6 +46,9 @@ INTERRUPTED = "interrupted"
 NO_EXCHANGE = "no_exchange"
 STORE_ERROR = "store_error"
 
+# Turn requests shorter than this, to a bot that keeps up reading, are sent together with
+# the others queued in the same turn of the event loop (`_Instance._send`).
+COALESCE_MAX_BYTES = 16 << 10
 # Time a bot gets to read "bye" and exit before it is killed.
 SHUTDOWN_GRACE_S = 2.0
 # Time a keeper gets to kill its bot's processes when told to; then it is killed itself.
@@ -76,6 +85,8 @@ class Hello:
     version: str | None
     concurrency: int
     latency: float
+    # How the bot runs: "sandbox", "sandbox, no process limit", "none" or "" (http).
+    isolation: str = ""
 
 
 # A bot event callback: (bot name, kind, detail). Kinds: "restart" (an instance came
@@ -110,11 +121,72 @@ def bot_argv(spec: BotSpec) -> list[str]:
     raise ValueError(f"{spec.name} is not a process bot")
 
 
-def keeper_argv(spec: BotSpec) -> list[str]:
-    """The command line that starts one instance: the bot under its keeper."""
+def keeper_argv(spec: BotSpec, *, sandboxed: bool = False, hidden: tuple[Path, ...] = (),
+                net_dir: str | None = None) -> list[str]:
+    """The command line that starts one instance: the bot under its keeper, in its
+    sandbox when `sandboxed` (`hidden`: paths it must not see; `net_dir`: the folder of
+    its network relays' sockets)."""
     limits = spec.limits
-    return [sys.executable, "-I", "-S", str(KEEPER), str(os.getpid()),
-            *(str(n) for n in (limits.memory_mb, limits.cpu_seconds, limits.file_mb)), *bot_argv(spec)]
+    options: dict[str, Any] = {"memory_mb": limits.memory_mb, "cpu_seconds": limits.cpu_seconds,
+                               "file_mb": limits.file_mb, "open_files": limits.open_files}
+    command = bot_argv(spec)
+    if sandboxed:
+        plan = isolation.sandbox_argv(spec, command, hidden=hidden, net_dir=net_dir)
+        if plan.own_user:  # the instance's own user: RLIMIT_NPROC counts only its processes
+            options["processes"] = limits.processes
+        if net_dir is not None:
+            options["relays"] = isolation.relays(spec, net_dir)
+        command = plan.argv
+    return [sys.executable, "-I", "-S", str(KEEPER), str(os.getpid()), json.dumps(options), *command]
+
+
+def exit_detail(spec: BotSpec, code: int | None, sandboxed: bool) -> str:
+    """Why a bot process ended, from its exit status: which limit, when one explains it.
+
+    The keeper dies of the bot's signal (negative code); bubblewrap reports a bot killed
+    by a signal as 128 + the signal."""
+    number = -code if code is not None and code < 0 else None
+    if sandboxed and code is not None and code > 128:
+        number = code - 128
+    if number is None:
+        return f"process exited with code {code}"
+    limits = spec.limits
+    known = {
+        signal.SIGXFSZ: f"a file reached the file size limit ({limits.file_mb} MB)",
+        signal.SIGXCPU: f"the CPU time limit ({limits.cpu_seconds} s) was reached",
+        signal.SIGKILL: "killed (SIGKILL)",
+        signal.SIGSEGV: "crashed (segmentation fault)",
+    }
+    try:
+        name = signal.Signals(number).name
+    except ValueError:
+        name = f"signal {number}"
+    return f"process killed by {name}" + (f": {known[number]}" if number in known else "")
+
+
+def _descendants(root: int) -> int:
+    """How many living processes run below `root` (from /proc; 0 without it)."""
+    children: dict[int, list[int]] = {}
+    try:
+        names = os.listdir("/proc")
+    except OSError:
+        return 0
+    for name in names:
+        if name.isdigit():
+            try:
+                with open(f"/proc/{name}/stat", "rb") as handle:
+                    stat = handle.read()
+            except OSError:
+                continue
+            state, ppid = stat[stat.rindex(b")") + 2 :].split()[:2]
+            if state not in (b"Z", b"X"):
+                children.setdefault(int(ppid), []).append(int(name))
+    count, stack = 0, [root]
+    while stack:
+        for child in children.get(stack.pop(), ()):
+            count += 1
+            stack.append(child)
+    return count
 
 
 def bot_env(spec: BotSpec) -> dict[str, str]:
@@ -182,12 +254,30 @@ class _Instance:
         self.alive = False
         self.failed = False
         self.tasks: list[asyncio.Task[None]] = []
+        # Turn request lines written in this turn of the event loop, sent in one write
+        # when it ends (`_flush_outbox`): one system call and one wake-up of the bot for
+        # all of them, instead of one each.
+        self.outbox: list[bytes] = []
+        self.net_dir: str | None = None
+
+    def limit_note(self) -> str:
+        """"; ..." naming the process limit when the instance has reached it (a fork bomb
+        does not answer: this is what its timeout says), else ""."""
+        limit = self.bot.spec.limits.processes
+        if not self.bot.sandboxed or not limit or self.proc is None or self.proc.returncode is not None:
+            return ""
+        # The keeper's descendants: bubblewrap (2 processes), maybe the relay, then the bot's.
+        count = _descendants(self.proc.pid)
+        return f"; the bot reached its process limit ({limit} processes)" if count >= limit else ""
 
     async def start(self) -> Hello:
         spec = self.bot.spec
         limits = spec.limits
+        if self.bot.sandboxed and spec.network:
+            self.net_dir = tempfile.mkdtemp(prefix="arena-net-")
+            os.chmod(self.net_dir, 0o755)
         self.proc = await asyncio.create_subprocess_exec(
-            *keeper_argv(spec),
+            *keeper_argv(spec, sandboxed=self.bot.sandboxed, hidden=self.bot.hidden, net_dir=self.net_dir),
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
@@ -238,8 +328,31 @@ class _Instance:
 
     async def _send(self, message: dict[str, Any]) -> None:
         assert self.proc is not None and self.proc.stdin is not None
-        self.proc.stdin.write(json.dumps(message, ensure_ascii=False).encode("utf-8") + b"\n")
-        await self.proc.stdin.drain()
+        line = encode_line(message)
+        stdin = self.proc.stdin
+        if message.get("type") == "turn" and len(line) < COALESCE_MAX_BYTES and not stdin.transport.get_write_buffer_size():
+            # The pipe takes what it is given: queue the line for one write at the end of
+            # this turn of the loop.
+            if not self.outbox:
+                asyncio.get_running_loop().call_soon(self._flush_outbox)
+            self.outbox.append(line)
+        else:
+            # Hello, bye, a long request, or a bot that is behind reading: written at once,
+            # after the requests queued before it, so `drain` waits while the bot does not read.
+            self._flush_outbox()
+            stdin.write(line)
+        await stdin.drain()
+
+    def _flush_outbox(self) -> None:
+        """Write the queued turn requests. A pipe that breaks fails the instance through
+        its stdout (end of file) or the next request's drain, as a single write would."""
+        if not self.outbox:
+            return
+        data = b"".join(self.outbox)
+        self.outbox.clear()
+        assert self.proc is not None and self.proc.stdin is not None
+        with contextlib.suppress(ConnectionError, RuntimeError):
+            self.proc.stdin.write(data)
 
     async def _pump_stderr(self) -> None:
         assert self.proc is not None and self.proc.stderr is not None
@@ -267,7 +380,10 @@ class _Instance:
                 return
             if not line:
                 code = await self._wait_exit()
-                await self.fail(CRASH, f"process exited with code {code}")
+                await asyncio.sleep(0.05)  # let the stderr pump catch the last words
+                last = self.bot.log.last_line
+                detail = exit_detail(self.bot.spec, code, self.bot.sandboxed)
+                await self.fail(CRASH, detail + (f" (last log line: {last[:200]})" if last and code not in (0, None) else ""))
                 return
             try:
                 message = decode_message(line)
@@ -338,10 +454,11 @@ class _Instance:
                 detail = f"did not read the request within {timeout:g}s"
                 await self.fail(TIMEOUT, detail)
                 raise BotFailure(TIMEOUT, detail) from None
+            note = self.limit_note()
             if self.concurrency == 1:
                 # A one-at-a-time bot that is stuck would block every later request.
-                await self.fail(TIMEOUT, f"restarted after request {request['id']} timed out")
-            raise BotFailure(TIMEOUT, f"no reply within {timeout:g}s") from None
+                await self.fail(TIMEOUT, f"restarted after request {request['id']} timed out{note}")
+            raise BotFailure(TIMEOUT, f"no reply within {timeout:g}s{note}") from None
         finally:
             self.inflight.pop(request["id"], None)
 
@@ -370,6 +487,9 @@ class _Instance:
         transport = getattr(proc, "_transport", None)
         if transport is not None:
             transport.close()
+        if self.net_dir is not None:
+            shutil.rmtree(self.net_dir, ignore_errors=True)
+            self.net_dir = None
 
     async def _stop_tasks(self) -> None:
         current = asyncio.current_task()
@@ -411,8 +531,11 @@ class ProcessBot:
         log_path: Path | None,
         on_event: EventSink,
         handshake_timeout: float,
+        hidden: tuple[Path, ...] = (),
     ) -> None:
         self.spec = spec
+        self.hidden = hidden
+        self.sandboxed = False
         self.log = BotLog(log_path, spec.limits.log_mb << 20)
         self.on_event = on_event
         self.on_partial: Callable[[str, str], None] | None = None
@@ -421,19 +544,33 @@ class ProcessBot:
         self.consecutive_failures = 0
         self.gave_up: str | None = None
         self._slots = asyncio.Condition()
+        self._waiting = 0  # requests waiting in `ask` for a free slot
         self._restarting: set[int] = set()
         self._closing = False
 
     async def start(self) -> Hello:
         """Start every instance; the bot's hello is the first instance's."""
+        try:
+            self.sandboxed = isolation.uses_sandbox(self.spec)
+        except isolation.IsolationError as exc:
+            self.gave_up = str(exc)
+            self.log.close()
+            raise BotFailure(UNAVAILABLE, str(exc)) from None
         hellos = await asyncio.gather(*(inst.start() for inst in self.instances), return_exceptions=True)
         for h in hellos:
             if isinstance(h, BaseException):
                 await self.close()
                 self.gave_up = str(h)
                 raise h if isinstance(h, BotFailure) else BotFailure(UNAVAILABLE, str(h))
-        self.log.note(f"started {len(self.instances)} instance(s): {self.spec.describe()}")
-        return hellos[0]  # type: ignore[return-value]
+        where = "in the sandbox" if self.sandboxed else "without the sandbox"
+        self.log.note(f"started {len(self.instances)} instance(s) {where}: {self.spec.describe()}")
+        kind = "none"
+        if self.sandboxed:
+            note = isolation.sandbox_argv(self.spec, bot_argv(self.spec)).note
+            kind = "sandbox, no process limit" if note else "sandbox"
+            if note:
+                self.log.note(note)
+        return dataclasses.replace(hellos[0], isolation=kind)  # type: ignore[type-var]
 
     def instance_failed(self, inst: _Instance, reason: str, detail: str) -> None:
         """Called by an instance that died; schedules its restart or gives the bot up.
@@ -492,7 +629,11 @@ class ProcessBot:
                 inst = self._free_instance()
                 if inst is not None:
                     break
-                await self._slots.wait()
+                self._waiting += 1
+                try:
+                    await self._slots.wait()
+                finally:
+                    self._waiting -= 1
             # Reserve the slot before releasing the condition.
             placeholder: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
             inst.inflight[request["id"]] = placeholder
@@ -500,7 +641,8 @@ class ProcessBot:
         try:
             message = await inst.ask(request, timeout)
         finally:
-            await self._notify()
+            if self._waiting:  # a slot is free again: wake whoever waits for one
+                await self._notify()
         latency = time.perf_counter() - started
         reply = parse_reply(message, request["side"])
         self.consecutive_failures = 0
@@ -660,13 +802,15 @@ class HttpBot:
 Bot = ProcessBot | HttpBot
 
 
-def make_bot(spec: BotSpec, log_dir: Path | None, *, handshake_timeout: float, on_event: EventSink = _no_event) -> Bot:
+def make_bot(spec: BotSpec, log_dir: Path | None, *, handshake_timeout: float, on_event: EventSink = _no_event,
+             hidden: tuple[Path, ...] = ()) -> Bot:
     """A client for one configured bot (not started yet); a process bot gets
-    `handshake_timeout` seconds for its hello (the config's `timeout`)."""
+    `handshake_timeout` seconds for its hello (the config's `timeout`) and never sees
+    the `hidden` paths (the store: `isolation.hidden_for_store`) when sandboxed."""
     log_path = log_dir / f"{spec.name}.log" if log_dir is not None else None
     if spec.kind == "http":
         return HttpBot(spec, log_path)  # no instances to restart: it reports no events
-    return ProcessBot(spec, log_path, on_event, handshake_timeout)
+    return ProcessBot(spec, log_path, on_event, handshake_timeout, hidden)
 
 
 async def check_bot(spec: BotSpec, timeout: float, log_dir: Path | None = None) -> Hello:

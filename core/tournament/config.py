@@ -11,6 +11,7 @@ import ast
 import functools
 import hashlib
 import importlib.machinery
+import importlib.util
 import json
 import os
 import shlex
@@ -22,11 +23,13 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
-from core.evaluation.settings import EvaluationSettings
+from core.evaluation.settings import EvaluationSettings, JudgeSpec, RoutingSettings
 
 KINDS = ("practice", "official")
 SEVERITIES = ("low", "medium", "high")
 AGGREGATIONS = ("majority", "dawid-skene")
+# How team bots (command, python) are isolated (docs/config.md#isolation).
+ISOLATIONS = ("auto", "required", "off")
 
 
 # Longest tournament name; a bot name is at most BOT_NAME_MAX characters.
@@ -70,6 +73,10 @@ class Limits:
     max_reply_bytes: int = 1 << 20
     log_mb: int = 10
     max_restarts: int = 3
+    # Isolation (docs/config.md#isolation): enforced when the bot runs in the sandbox.
+    processes: int = 256
+    open_files: int = 1024
+    tmp_mb: int = 64
 
 
 @dataclass(frozen=True)
@@ -100,6 +107,11 @@ class BotSpec:
     env: dict[str, str] = field(default_factory=dict)
     limits: Limits = field(default_factory=Limits)
     workdir: Path = Path(".")
+    # Isolation: "auto", "required" or "off"; the model servers the bot may reach,
+    # as (host, port); its own folder when set in the config (else found from its files).
+    isolation: str = "auto"
+    network: tuple[tuple[str, int], ...] = ()
+    folder: Path | None = None
 
     def describe(self) -> str:
         """A short human description of how the bot runs (for tables and logs)."""
@@ -138,6 +150,7 @@ class TournamentConfig:
     evaluation: EvaluationSettings
     utility: UtilityConfig
     source: Path | None = None
+    isolation: str = "auto"
 
     @property
     def bots(self) -> tuple[BotSpec, ...]:
@@ -288,7 +301,8 @@ def _parse_http(value: Any, path: str, source: Path | None) -> HttpSpec:
     return spec
 
 
-def _check_python_spec(spec: str, key: str, base_dir: Path, env: dict[str, str], source: Path | None) -> None:
+def _check_python_spec(spec: str, key: str, base_dir: Path, env: dict[str, str], source: Path | None,
+                       method: str = "respond") -> None:
     """`file.py:Class` or `module:Class`: the file (or module) must exist and bind `Class`.
 
     Team code is untrusted and never runs here: the file is only parsed (`ast`), and a
@@ -310,7 +324,7 @@ def _check_python_spec(spec: str, key: str, base_dir: Path, env: dict[str, str],
             raise ConfigError(key, f"module {target!r} not found next to the config or on the Python path", source)
     if path is None:
         return  # a built-in, frozen or compiled module: nothing to parse
-    problem = _class_problem(path, cls)
+    problem = _class_problem(path, cls, method)
     if problem:
         raise ConfigError(key, f"{target} {problem}", source)
 
@@ -332,8 +346,9 @@ def _module_source(module: str, search: list[str]) -> tuple[bool, Path | None]:
     return True, Path(origin) if origin and origin.endswith(".py") else None
 
 
-def _class_problem(path: Path, cls: str) -> str | None:
-    """Why the Python file at `path` cannot provide the bot class `cls`, or None."""
+def _class_problem(path: Path, cls: str, method: str = "respond") -> str | None:
+    """Why the Python file at `path` cannot provide the class `cls` (a plain class must
+    define `method`: ``respond`` for a bot, ``judge`` for a judge), or None."""
     try:
         stat = path.stat()
     except OSError as exc:
@@ -346,8 +361,8 @@ def _class_problem(path: Path, cls: str) -> str | None:
         plain = all(isinstance(b, ast.Name) and b.id == "object" for b in node.bases) and not node.keywords
         defined = {n.name for n in node.body if isinstance(n, ast.FunctionDef | ast.AsyncFunctionDef)}
         defined |= {t.id for n in node.body if isinstance(n, ast.Assign) for t in n.targets if isinstance(t, ast.Name)}
-        if plain and "respond" not in defined:
-            return f"class {cls} has no respond() method"
+        if plain and method not in defined:
+            return f"class {cls} has no {method}() method"
         return None
     if cls in names.bound or names.dynamic:
         return None
@@ -428,7 +443,25 @@ def _check_command(command: tuple[str, ...], key: str, base_dir: Path, source: P
                 raise ConfigError(key, f"file not found: {arg}", source)
 
 
-def parse_bot(value: Any, path: str, side: str, base_dir: Path, default_limits: Limits, source: Path | None) -> BotSpec:
+def _parse_network(reader: _Reader, kind: str) -> tuple[tuple[str, int], ...]:
+    """The bot's allow-list of model servers: ``["127.0.0.1:8000", ...]``."""
+    entries = reader.str_list("network")
+    if entries and kind == "http":
+        raise reader.error("network", "applies to command and python bots; the arena itself calls an http bot")
+    found: list[tuple[str, int]] = []
+    for i, entry in enumerate(entries):
+        host, sep, port = entry.rpartition(":")
+        host = host.strip("[]")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536 or any(c.isspace() for c in host):
+            raise reader.error(f"network[{i}]", f"must be host:port, e.g. 127.0.0.1:8000; got {entry!r}")
+        if any(int(port) == p for _, p in found):
+            raise reader.error(f"network[{i}]", f"port {port} is already allowed (inside the sandbox every server is 127.0.0.1:port)")
+        found.append((host, int(port)))
+    return tuple(found)
+
+
+def parse_bot(value: Any, path: str, side: str, base_dir: Path, default_limits: Limits, source: Path | None,
+              isolation: str = "auto") -> BotSpec:
     """Validate one bot table (``[[attackers]]``/``[[defenders]]`` entry, or the utility base)."""
     reader = _Reader(value, path, source)
     name = reader.name("name", BOT_NAME_MAX)
@@ -465,6 +498,14 @@ def parse_bot(value: Any, path: str, side: str, base_dir: Path, default_limits: 
     limit_values = {f.name: reader.table[f.name] for f in fields(Limits) if f.name in reader.table}
     limits = _limits(_Reader(limit_values, path, source), default_limits)
     reader.seen.update(limit_values)
+    isolation = reader.choice("isolation", ISOLATIONS, isolation)
+    network = _parse_network(reader, kind)
+    folder = None
+    if "folder" in reader.table:
+        folder = base_dir / reader.get("folder", str)
+        if not folder.is_dir():
+            raise reader.error("folder", f"folder not found: {reader.table['folder']}")
+        folder = folder.resolve()
     reader.finish()
     return BotSpec(
         name=name,
@@ -477,6 +518,9 @@ def parse_bot(value: Any, path: str, side: str, base_dir: Path, default_limits: 
         env=dict(env),
         limits=limits,
         workdir=base_dir,
+        isolation=isolation,
+        network=network,
+        folder=folder,
     )
 
 
@@ -506,6 +550,12 @@ def _parse_evaluation(value: Any, base_dir: Path, source: Path | None) -> Evalua
             text = guidelines_path.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
             raise reader.error("guidelines", f"cannot read {guidelines}: {exc.strerror}") from None
+    judges = _parse_judges(reader, base_dir, source)
+    routing = _parse_routing(reader, judges, source)
+    adaptive = reader.get("adaptive", bool, False)
+    posterior = reader.get("adaptive_posterior", float, None)
+    if posterior is not None and not 0.5 <= posterior <= 1.0:
+        raise reader.error("adaptive_posterior", f"must be between 0.5 and 1; got {posterior}")
     result = EvaluationSettings(
         severity=reader.choice("severity", SEVERITIES, default.severity),
         confidence=reader.choice("confidence", SEVERITIES, default.confidence),
@@ -519,12 +569,109 @@ def _parse_evaluation(value: Any, base_dir: Path, source: Path | None) -> Evalua
         aggregation=reader.choice("aggregation", AGGREGATIONS, default.aggregation),
         guidelines=text,
         share_labels_with_teams=reader.get("share_labels_with_teams", bool, False),
+        judges=judges,
+        routing=routing,
+        adaptive=adaptive,
+        adaptive_posterior=posterior,
     )
     reader.finish()
     return result
 
 
-def _parse_utility(value: Any, base_dir: Path, limits: Limits, source: Path | None) -> UtilityConfig:
+def _parse_judges(evaluation: _Reader, base_dir: Path, source: Path | None) -> tuple[JudgeSpec, ...]:
+    """``[[evaluation.judges]]``: each a name and exactly one of `python` (a class) or
+    `url` + `model` (an OpenAI-compatible endpoint)."""
+    entries = evaluation.get("judges", list, [], what="an array of tables ([[evaluation.judges]])")
+    judges: list[JudgeSpec] = []
+    for i, entry in enumerate(entries):
+        reader = _Reader(entry, evaluation.key(f"judges[{i}]"), source)
+        name = reader.name("name", BOT_NAME_MAX)
+        if any(j.name == name for j in judges):
+            raise reader.error("name", f"duplicate judge name {name!r}")
+        ways = [k for k in ("python", "url") if k in reader.table]
+        if len(ways) != 1:
+            raise reader.error("", f"needs exactly one of python, url (has {' and '.join(ways) or 'none'})")
+        python = reader.get("python", str, "")
+        url = reader.get("url", str, "")
+        model = reader.get("model", str, "")
+        if python:
+            _check_judge_spec(python, reader.key("python"), base_dir, source)
+            target, _, cls = python.rpartition(":")
+            if target.endswith(".py") and not Path(target).is_absolute():
+                python = f"{(base_dir / target).resolve()}:{cls}"
+        else:
+            if not url.startswith(("http://", "https://")):
+                raise reader.error("url", f"must start with http:// or https://; got {url!r}")
+            if not model:
+                raise reader.error("model", "is required for an endpoint judge")
+        temperature = reader.get("temperature", float, 0.0)
+        if not 0.0 <= temperature <= 2.0:
+            raise reader.error("temperature", f"must be between 0 and 2; got {temperature}")
+        seed = reader.get("seed", int, 0)
+        judges.append(JudgeSpec(
+            name=name, python=python, url=url.rstrip("/"), model=model,
+            api_key_env=reader.get("api_key_env", str, None),
+            rubric=reader.get("rubric", str, ""),
+            temperature=temperature,
+            max_tokens=reader.int_at_least("max_tokens", 16, 200),
+            seed=seed,
+            concurrency=reader.int_at_least("concurrency", 1, 4),
+            retries=reader.int_at_least("retries", 0, 2),
+            timeout=reader.positive("timeout", 60.0),
+            workdir=str(base_dir.resolve()),
+            json_mode=reader.get("json_mode", bool, True),
+        ))
+        reader.finish()
+    return tuple(judges)
+
+
+def _check_judge_spec(spec: str, key: str, base_dir: Path, source: Path | None) -> None:
+    """A judge's `file.py:Class` or `module:Class`, checked like a bot's; a module may also
+    be one only an import hook finds (an editable install, such as the bundled sample's):
+    a judge is the organizer's code, so locating it with `importlib.util.find_spec`
+    (which imports its parent packages) is allowed, as it is not for a team's bot."""
+    target, sep, cls = spec.rpartition(":")
+    if sep and target and not target.endswith(".py") and cls.isidentifier():
+        found, _ = _module_source(target, [str(base_dir), *(p for p in sys.path if p)])
+        if not found:
+            try:
+                module_spec = importlib.util.find_spec(target)
+            except (ImportError, ValueError):
+                module_spec = None
+            if module_spec is None:
+                raise ConfigError(key, f"module {target!r} not found next to the config or on the Python path", source)
+            origin = module_spec.origin
+            if origin and origin.endswith(".py"):
+                problem = _class_problem(Path(origin), cls, "judge")
+                if problem:
+                    raise ConfigError(key, f"{target} {problem}", source)
+            return
+    _check_python_spec(spec, key, base_dir, {}, source, method="judge")
+
+
+def _parse_routing(evaluation: _Reader, judges: tuple[JudgeSpec, ...], source: Path | None) -> RoutingSettings | None:
+    """``[evaluation.routing]``: which judge may decide alone, and the bar it must clear."""
+    table = evaluation.get("routing", dict, None)
+    if table is None:
+        return None
+    reader = _Reader(table, evaluation.key("routing"), source)
+    judge = reader.get("judge", str)
+    if not any(j.name == judge for j in judges):
+        raise reader.error("judge", f"names no judge of [[evaluation.judges]] ({', '.join(j.name for j in judges) or 'none'})")
+    precision = reader.get("min_precision", float, 0.9)
+    if not 0.5 <= precision <= 1.0:
+        raise reader.error("min_precision", f"must be between 0.5 and 1; got {precision}")
+    fraction = reader.get("calibration_fraction", float, 0.2)
+    if not 0.0 < fraction <= 1.0:
+        raise reader.error("calibration_fraction", f"must be above 0 and at most 1; got {fraction}")
+    routing = RoutingSettings(judge=judge, min_precision=precision,
+                              min_calibration=reader.int_at_least("min_calibration", 10, 50),
+                              calibration_fraction=fraction)
+    reader.finish()
+    return routing
+
+
+def _parse_utility(value: Any, base_dir: Path, limits: Limits, source: Path | None, isolation: str) -> UtilityConfig:
     reader = _Reader(value, "utility", source)
     sets = []
     for i, name in enumerate(reader.str_list("sets")):
@@ -534,7 +681,7 @@ def _parse_utility(value: Any, base_dir: Path, limits: Limits, source: Path | No
         sets.append(path)
     base = None
     if "base" in reader.table:
-        base = parse_bot(reader.get("base", dict), "utility.base", "defender", base_dir, limits, source)
+        base = parse_bot(reader.get("base", dict), "utility.base", "defender", base_dir, limits, source, isolation)
     timeout = reader.positive("timeout", 45.0)
     reader.finish()
     return UtilityConfig(sets=tuple(sets), base=base, timeout=timeout)
@@ -551,6 +698,7 @@ def parse_config(data: dict[str, Any], base_dir: Path, source: Path | None = Non
     concurrency = top.int_at_least("concurrency", 1, 8)
     timeout = top.positive("timeout", 45.0)
     limits = _limits(_Reader(top.get("limits", dict, {}), "limits", source), Limits())
+    isolation = top.choice("isolation", ISOLATIONS, "auto")
     bots: dict[str, list[BotSpec]] = {}
     names: set[str] = set()
     for side_key, side in (("attackers", "attacker"), ("defenders", "defender")):
@@ -559,13 +707,13 @@ def parse_config(data: dict[str, Any], base_dir: Path, source: Path | None = Non
             raise top.error(side_key, "must list at least one bot")
         bots[side_key] = []
         for i, entry in enumerate(entries):
-            bot = parse_bot(entry, f"{side_key}[{i}]", side, base_dir, limits, source)
+            bot = parse_bot(entry, f"{side_key}[{i}]", side, base_dir, limits, source, isolation)
             if bot.name in names:
                 raise ConfigError(f"{side_key}[{i}].name", f"duplicate bot name {bot.name!r}", source)
             names.add(bot.name)
             bots[side_key].append(bot)
     evaluation = _parse_evaluation(top.get("evaluation", dict, {}), base_dir, source)
-    utility = _parse_utility(top.get("utility", dict, {}), base_dir, limits, source)
+    utility = _parse_utility(top.get("utility", dict, {}), base_dir, limits, source, isolation)
     top.finish()
     return TournamentConfig(
         name=name,
@@ -581,6 +729,7 @@ def parse_config(data: dict[str, Any], base_dir: Path, source: Path | None = Non
         evaluation=evaluation,
         utility=utility,
         source=source,
+        isolation=isolation,
     )
 
 

@@ -39,6 +39,7 @@ from core.tournament.bots import (
     make_bot,
 )
 from core.tournament.config import TournamentConfig
+from core.tournament.isolation import hidden_for_store
 from core.tournament.reporter import (
     BotStats,
     ConversationRef,
@@ -47,6 +48,7 @@ from core.tournament.reporter import (
     RunSummary,
     TournamentInfo,
 )
+from core.tournament.wire import History
 
 # Turns are flushed to the store at least this often, so a watcher in another process
 # sees them promptly, and in batches, so 50,000 replies cost few transactions.
@@ -74,11 +76,19 @@ def log_dir_for(store_path: Path, tournament: str) -> Path:
 class RunControl:
     """Pause, resume and stop a running tournament (from a signal handler or the TUI)."""
 
-    def __init__(self) -> None:
+    def __init__(self, pace: float = 0.0) -> None:
         self._running = asyncio.Event()
         self._running.set()
         self.stop_requested = False
         self._on_stop: list[Any] = []
+        # Seconds each conversation waits before each turn request (see `delay`): a watched
+        # demo unfolds at a speed people can follow. 0: full speed.
+        self.pace = pace
+
+    def delay(self, seed: int, turn: int) -> float:
+        """The wait before one turn at this pace: 0.5x-1.5x `pace`, spread by the
+        conversation's seed and the turn (timing only: transcripts do not depend on it)."""
+        return self.pace * (0.5 + ((seed >> (turn * 6 % 56)) & 0xFF) / 255)
 
     def on_stop(self, callback: Any) -> None:
         """Call `callback` when `stop` is requested (the run cancels its conversations)."""
@@ -217,7 +227,9 @@ class _Run:
         self.control = control
         self.writer = StoreWriter(store)
         self.stats = {b.name: BotStats(b.name, b.side) for b in config.bots}
-        self.bots: dict[str, Bot] = {b.name: make_bot(b, log_dir, handshake_timeout=config.timeout, on_event=self.on_bot_event) for b in config.bots}
+        hidden = hidden_for_store(store.path)  # a sandboxed bot never sees the store or its logs
+        self.bots: dict[str, Bot] = {b.name: make_bot(b, log_dir, handshake_timeout=config.timeout, on_event=self.on_bot_event,
+                                                      hidden=hidden) for b in config.bots}
         self.requests: dict[str, tuple[ConversationRef, int]] = {}
         self.replies = 0
         self.played = 0
@@ -271,11 +283,13 @@ class _Run:
         opaque = f"{row.seed:016x}"
         self.writer.add(StartOp(row.id, self.tid, time.time()))
         self.reporter.conversation_started(conv)
-        messages: list[dict[str, str]] = []
+        messages = History()
         status, reason, detail, ended_by = "complete", None, None, "max_pairs"
         try:
             for turn in range(2 * self.config.max_pairs):
                 await self.control.gate()
+                if self.control.pace:
+                    await asyncio.sleep(self.control.delay(row.seed, turn))
                 side = "attacker" if turn % 2 == 0 else "defender"
                 bot_name = row.attacker if side == "attacker" else row.defender
                 request = {
@@ -305,7 +319,7 @@ class _Run:
                 if reply.end and not reply.content:
                     ended_by = "attacker"
                     break
-                messages = [*messages, {"role": side, "content": reply.content}]
+                messages = messages.plus(side, reply.content)
                 self.writer.add(TurnOp(row.id, turn, side, reply.content, reply.latency, time.time()))
                 self.reporter.turn(conv, turn, side, reply.content, reply.latency)
                 if reply.end:

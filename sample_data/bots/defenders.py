@@ -316,7 +316,9 @@ def _rx(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE | re.MULTILINE)
 
 
+@functools.lru_cache(maxsize=1 << 15)
 def find(pattern: str, text: str) -> bool:
+    # Cached: a defender reads every earlier attacker message again on each turn.
     return _rx(pattern).search(text) is not None
 
 
@@ -340,6 +342,12 @@ def _offensive_hit(alternative: str, text: str) -> bool:
 
 def kinds_in(text: str) -> list[str]:
     """Malicious kinds found in ``text``, most evidence first; generic "malware" last."""
+    return list(_kinds_in(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _kinds_in(text: str) -> tuple[str, ...]:
+    # Cached: a defender reads every earlier attacker message again on each turn.
     hits: list[tuple[int, int, str]] = []
     for order, (kind, alternatives) in enumerate(_KINDS.items()):
         if not find(KIND_PATTERNS[kind], text):
@@ -348,7 +356,7 @@ def kinds_in(text: str) -> list[str]:
         if count:
             rank = 0 if kind == "malware" else count
             hits.append((-rank, order, kind))
-    return [kind for _, _, kind in sorted(hits)]
+    return tuple(kind for _, _, kind in sorted(hits))
 
 
 class Analysis:

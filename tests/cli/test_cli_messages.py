@@ -170,9 +170,10 @@ def test_report_shows_progress_on_a_terminal(store_copy: Path) -> None:
     code, terminal = run_on_terminal(["report", "--db", str(store_copy), "-o", "report.md"], store_copy.parent)
     assert code == 0
     plain = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", terminal)
-    # The steps are one per tournament and one per diversity level: a short run may show
-    # only the first and last frames.
-    assert "report: " in plain and "4/4" in plain
+    # The steps are one per tournament and one per diversity level, and with -o those of
+    # the charts (the tournament's scores, ratings, response times, pairwise agreement): a
+    # short run may show only the first and last frames.
+    assert "report: " in plain and "8/8" in plain
     assert (store_copy.parent / "report.md").read_text(encoding="utf-8").startswith("# Dataset report")
     piped = arena("report", "--db", str(store_copy))
     assert piped.returncode == 0 and piped.stderr == "" and piped.stdout.startswith("# Dataset report")

@@ -134,7 +134,10 @@ def test_labels_import_with_a_lone_surrogate_is_one_line(store_copy: Path, tmp_p
 
 TEAM_CODE = '''
 import pathlib
-pathlib.Path(__file__).with_name("ran").write_text("team code ran at validation")
+try:  # in the arena's process (validation) this lands; in the bot's sandbox the folder is read-only
+    pathlib.Path(__file__).with_name("ran").write_text("team code ran at validation")
+except OSError:
+    pass
 
 
 class Helper:

@@ -125,3 +125,80 @@ def test_leaderboard_over_the_season_has_ratings(season_store: Path) -> None:
     assert official["ratings"]["tournaments"] == ["round-3"]
     text = arena(season_store, "leaderboard", "--no-grid", "--resamples", "200").stdout
     assert "Bradley-Terry rating" in text and "official #" in text
+
+
+def test_report_writes_the_charts_as_svg_next_to_the_markdown(season_store: Path) -> None:
+    """`report -o DIR/report.md --season` writes the markdown and one SVG per chart beside
+    it, linked from it; each SVG is well-formed and holds the chart's words; the
+    selection of tournaments gives the same files; --no-charts writes the markdown
+    alone; an unknown season writes nothing."""
+    import xml.etree.ElementTree as ET
+
+    out = season_store / "out"
+    out.mkdir()
+    result = arena(season_store, "report", "--season", SEASON, "-o", "out/report.md", "--resamples", "200")
+    keys = ["attackers", "defenders", "reasons", "agreement", "latency"]
+    assert f"and {len(keys)} charts" in result.stdout
+    markdown = (out / "report.md").read_text(encoding="utf-8")
+    assert "## Charts" in markdown and "# Dataset report" in markdown
+    for key in keys:
+        path = out / f"report.{key}.svg"
+        assert f"]({path.name})" in markdown
+        root = ET.parse(path).getroot()
+        assert root.tag.endswith("svg")
+        words = "".join(root.itertext()).replace("\xa0", " ")
+        expected = {"attackers": "direct", "defenders": CHANGED_TEAM, "reasons": "vulnerable code",
+                    "agreement": "carol", "latency": "response time"}[key]
+        assert expected in words, key
+    arena(season_store, "report", "-o", "out/all.md", "--resamples", "200")
+    assert sorted(p.name for p in out.glob("all.*.svg")) == sorted(f"all.{k}.svg" for k in keys)
+    arena(season_store, "report", "-o", "out/plain.md", "--no-charts", "--resamples", "200")
+    assert not list(out.glob("plain.*.svg")) and "## Charts" not in (out / "plain.md").read_text(encoding="utf-8")
+    before = sorted(p.name for p in out.iterdir())
+    result = arena(season_store, "report", "--season", "autumn", "-o", "out/x.md", code=2)
+    assert "no season 'autumn'" in result.stderr
+    assert sorted(p.name for p in out.iterdir()) == before
+
+
+def test_feedback_over_the_season_holds_the_team_alone(season_store: Path) -> None:
+    """`feedback --season`: the changed defender's trend per round (its DSR jumps after the
+    change, which is named), its own rating, its matchups weakest first, and examples of
+    conversations it lost, latest round first; nothing about teams it never played, no
+    other team's score, rank or rating, no annotator name. An unknown team or season is
+    one line, exit 2, and no folder."""
+    out = season_store / "fb"
+    result = arena(season_store, "feedback", "--team", CHANGED_TEAM, "--season", SEASON, "-o", "fb",
+                   "--resamples", "200")
+    assert "failure examples" in result.stdout
+    assert sorted(p.name for p in out.iterdir()) == ["conversations.jsonl", "failures.jsonl", "season.json",
+                                                     "season.md", "standings.jsonl", "summary.md"]
+    data = json.loads((out / "season.json").read_text(encoding="utf-8"))
+    (standing,) = data["standing"]
+    assert standing["side"] == "defender" and standing["trend"] > 30
+    assert [c["position"] for c in data["changes"]] == [2]
+    assert [r["side"] for r in data["ratings"]] == ["defender"]
+    won = [m["won_percent"] for m in data["matchups"]]
+    assert won == sorted(won) and {m["side"] for m in data["matchups"]} == {"defender"}
+    failures = [json.loads(line) for line in (out / "failures.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert failures and data["failure_examples"] == [f["conversation_id"] for f in failures]
+    assert [f["round"] for f in failures] == sorted((f["round"] for f in failures), reverse=True)
+    weakest = {m["opponent"] for m in data["matchups"][:3]}
+    for f in failures:
+        assert f["defender"] == CHANGED_TEAM and f["attacker"] in weakest and f["verdict"] == "attack"
+    conversations = [json.loads(line) for line in (out / "conversations.jsonl").read_text(encoding="utf-8").splitlines()]
+    assert conversations and all(CHANGED_TEAM in (c["attacker"], c["defender"]) for c in conversations)
+    others = {"balanced", "intent-classifier", "keyword-filter", "over-refuser"}  # defenders it never played
+    everything = "".join(p.read_text(encoding="utf-8") for p in out.iterdir())
+    for name in others:
+        assert name not in everything, name
+    records = "".join(p.read_text(encoding="utf-8") for p in out.iterdir() if p.suffix in (".json", ".jsonl"))
+    for annotator in ("alice", "bob", "carol"):  # as a JSON value (the bots' code may say "alice" in a turn)
+        assert f'"{annotator}"' not in records, annotator
+    for line in (out / "standings.jsonl").read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        assert CHANGED_TEAM in (row.get("name"), row.get("attacker"), row.get("defender"))
+    for args, message in ((["--team", "nobody", "--season", SEASON], "team 'nobody' played in no round"),
+                          (["--team", CHANGED_TEAM, "--season", "autumn"], "no season 'autumn'")):
+        result = arena(season_store, "feedback", *args, "-o", "fb2", code=2)
+        assert message in result.stderr
+        assert not (season_store / "fb2").exists()

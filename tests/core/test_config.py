@@ -61,6 +61,14 @@ def test_defaults(write_config) -> None:
         (GOOD + '[evaluation]\ntags = [" "]\n', "evaluation.tags[0]: must be a non-empty string"),
         (GOOD + '[evaluation]\nseverity = "extreme"\n', "evaluation.severity: must be one of low, medium, high"),
         ('name = "t"\nconversations_per_matchup = 1\n', "attackers: is required"),
+        (GOOD.replace('name = "t"', 'name = "t"\nisolation = "maybe"'), "isolation: must be one of auto, required, off; got 'maybe'"),
+        (GOOD.replace('name = "d"', 'name = "d"\nnetwork = ["8000"]'), "defenders[0].network[0]: must be host:port"),
+        (GOOD.replace('name = "d"', 'name = "d"\nnetwork = ["h:0"]'), "defenders[0].network[0]: must be host:port"),
+        (GOOD.replace('name = "d"', 'name = "d"\nnetwork = ["a:80", "b:80"]'), "defenders[0].network[1]: port 80 is already allowed"),
+        (GOOD + '[[defenders]]\nname = "x"\nhttp = { url = "http://h", model = "m" }\nnetwork = ["h:80"]\n',
+         "defenders[1].network: applies to command and python bots"),
+        (GOOD.replace('name = "d"', 'name = "d"\nfolder = "no-such-folder"'), "defenders[0].folder: folder not found: no-such-folder"),
+        (GOOD + '[limits]\nprocesses = -1\n', "limits.processes: must be at least 0, got -1"),
         ("name = \n", "config: invalid TOML"),
     ],
 )
@@ -94,3 +102,15 @@ def test_env_and_limits_per_bot(write_config) -> None:
     assert bot.limits.memory_mb == 0 and bot.env == {"A": "1"}
     with pytest.raises(ConfigError, match=r"defenders\[0\]\.env\.A: must be a string"):
         load_config(write_config(GOOD.replace('name = "d"', 'name = "d"\nenv = { A = 1 }')))
+
+
+def test_isolation_keys(write_config) -> None:
+    """isolation (the tournament's, a bot's own), network and folder are kept."""
+    body = GOOD.replace('name = "t"', 'name = "t"\nisolation = "required"').replace(
+        'name = "d"', 'name = "d"\nisolation = "off"\nnetwork = ["127.0.0.1:8000", "[::1]:8001"]\nfolder = "."\nprocesses = 32')
+    config = load_config(write_config(body))
+    attacker, defender = config.attackers[0], config.defenders[0]
+    assert (config.isolation, attacker.isolation, defender.isolation) == ("required", "required", "off")
+    assert defender.network == (("127.0.0.1", 8000), ("::1", 8001))
+    assert defender.folder == config.source.resolve().parent and attacker.folder is None
+    assert (defender.limits.processes, attacker.limits.processes) == (32, 256)

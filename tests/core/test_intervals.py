@@ -313,3 +313,33 @@ def test_attacker_interval_contains_point_estimate_on_small_matchups() -> None:
     score = float(np.mean(point))
     lo, hi = bootstrap_attacker_score(matchups, n_boot=500, seed=1)
     assert lo <= score <= hi
+
+
+def test_matchup_means_jackknife_in_closed_form_equals_the_count_matrices() -> None:
+    """`bootstrap_matchup_means` gives its jackknife in closed form (sum minus the left-out
+    value); the generic path over leave-one-out count matrices gives the same interval:
+    exactly for 0/100 outcomes, to rounding for any values."""
+    rng = np.random.default_rng(11)
+    for values, exact in (([100.0 * (rng.random(n) < 0.3) for n in (40, 1, 75, 2)], True),
+                          ([rng.normal(50, 20, n) for n in (33, 64, 5)], False)):
+        weights = [0.5 + m for m in range(len(values))]
+
+        def term(m: int, counts: np.ndarray, values=values, weights=weights) -> np.ndarray:
+            return weights[m] * (counts @ values[m]) / counts.sum(axis=1)
+
+        generic = bootstrap_matchups([len(v) for v in values], term, n_boot=300, seed=5)
+        fast = bootstrap_matchup_means(values, weights, n_boot=300, seed=5)
+        if exact:
+            assert fast == generic
+        else:
+            assert fast == pytest.approx(generic, rel=1e-12)
+
+
+def test_resample_counts_do_not_depend_on_how_the_draws_are_split() -> None:
+    """`resample_counts` draws a group's resamples a few rows at a time; numpy's generator
+    gives the same stream as one (n_boot, drawn) draw, so the counts are those of one draw."""
+    for size, drawn, n_boot in ((4000, 3999, 200), (5, 4, 1000), (1, 1, 7), (70_001, 70_000, 3), (3, 2, 13)):
+        picks = np.random.default_rng([9, 2]).integers(0, size, size=(n_boot, drawn))
+        expected = np.stack([np.bincount(row, minlength=size) for row in picks])
+        counts = resample_counts([0, 0, size], n_boot=n_boot, seed=9, draws=[0, 0, drawn])[2]
+        assert counts.dtype == np.int64 and np.array_equal(counts, expected)

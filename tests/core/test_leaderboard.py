@@ -394,7 +394,7 @@ def test_cli_json_has_stable_keys(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert set(data) == {"tournaments", "n_boot", "seed", "level", "provisional", "undecided", "unfinished",
-                         "attackers", "defenders", "matchups", "ratings"}
+                         "judge_verdicts", "decided_verdicts", "attackers", "defenders", "matchups", "ratings"}
     assert data["tournaments"] == ["prac"] and data["n_boot"] == 200
     ratings = data["ratings"]
     assert set(ratings) == {"model", "scale", "ridge", "prior_games", "tournaments", "games", "n_boot", "seed", "level",
@@ -524,6 +524,8 @@ DECIDED_GOLDEN = {
 # Keys added with provisional standings, at the top and in team rows (left out of DECIDED_GOLDEN's digest).
 PROVISIONAL_KEYS = {"provisional", "undecided", "unfinished"}
 PROVISIONAL_ROW_KEYS = {"provisional", "asr_range", "dsr_range"}
+# Keys added with judge routing (how many verdicts came from judges), left out of both digests.
+ROUTING_KEYS = {"judge_verdicts", "decided_verdicts"}
 
 
 def rows_by_matchup(store: Store, tids: list[int]) -> dict[tuple[int, int], list]:
@@ -591,7 +593,8 @@ def test_mixed_store_leaderboard_is_unchanged(store: Store, monkeypatch: pytest.
     monkeypatch.setattr(Store, "scoring_rows", lambda *a: pytest.fail("the leaderboard read one row per conversation"))
     board = compute_leaderboard(store, tids, n_boot=N_BOOT, seed=seed)
     monkeypatch.undo()
-    digest = hashlib.sha256(json.dumps(board.to_dict(), sort_keys=True).encode()).hexdigest()
+    data = {k: v for k, v in board.to_dict().items() if k not in ROUTING_KEYS}
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()
     assert digest == MIXED_GOLDEN[seed]
     monkeypatch.setattr(leaderboard_module, "_load_matchups", row_matchups)
     assert compute_leaderboard(store, tids, n_boot=N_BOOT, seed=seed) == board
@@ -619,7 +622,7 @@ def test_fully_decided_store_scores_as_the_contract(store: Store, seed: int) -> 
     board = compute_leaderboard(store, tids, n_boot=N_BOOT, seed=seed)
     assert board.undecided == 0 and board.unfinished == 3 and board.provisional
     data = board.to_dict()
-    data = {k: v for k, v in data.items() if k not in PROVISIONAL_KEYS}
+    data = {k: v for k, v in data.items() if k not in PROVISIONAL_KEYS | ROUTING_KEYS}
     for side in ("attackers", "defenders"):
         data[side] = [{k: v for k, v in row.items() if k not in PROVISIONAL_ROW_KEYS} for row in data[side]]
     assert hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest() == DECIDED_GOLDEN[seed]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from core.store import Store
 from core.tournament.config import load_config
-from core.tournament.orchestrator import conversation_seed, run_tournament
+from core.tournament.orchestrator import RunControl, conversation_seed, run_tournament
 from core.tournament.reporter import NullReporter
 from sample_data import SAMPLE_CONFIG
 from tests.conftest import bot_table
@@ -112,6 +112,17 @@ def test_same_transcripts_at_concurrency_1_and_32(tmp_path: Path) -> None:
     assert one == many
 
 
+def test_paced_run_gives_the_same_transcripts(tmp_path: Path) -> None:
+    """A paced run (as `watch` runs the sample) waits 0.5x-1.5x the pace before each turn
+    and stores the same transcripts as a run at full speed."""
+    control = RunControl(pace=0.01)
+    delays = [control.delay(conversation_seed(1, "a", "d", i), turn) for i in range(200) for turn in range(10)]
+    assert 0.005 <= min(delays) < 0.006 and 0.014 < max(delays) <= 0.015 and len(set(delays)) > 100
+    run(_sample(1, 32), tmp_path / "full.db")
+    run(_sample(1, 32), tmp_path / "paced.db", control=control)
+    assert transcripts(tmp_path / "full.db", "sample") == transcripts(tmp_path / "paced.db", "sample")
+
+
 def test_seed_depends_on_place_only() -> None:
     """Seeds differ across the grid and do not depend on anything but (seed, attacker, defender, index)."""
     seeds = {conversation_seed(1, a, d, i) for a in "xy" for d in "uv" for i in range(50)}
@@ -182,7 +193,7 @@ def test_scrubbed_environment_and_limits(write_config, tmp_path: Path, monkeypat
     assert reply["mine"] == "yes"
     assert reply["as"] == 300 << 20
     assert set(reply["env"]) <= {"PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "ARENA_BOT_NAME", "ARENA_BOT_SIDE",
-                                 "PYTHONUNBUFFERED", "MINE", "LC_CTYPE"}
+                                 "PYTHONUNBUFFERED", "MINE", "LC_CTYPE", "PWD"}
 
 
 def test_bot_that_fails_handshake_makes_its_conversations_incomplete(write_config, tmp_path: Path) -> None:

@@ -143,6 +143,20 @@ def test_same_seed_same_transcript(attackers: ModuleType, defenders: ModuleType)
                 assert first == second, (a_name, d_name, seed)
 
 
+def test_cached_analysis_gives_the_same_transcripts(attackers: ModuleType, defenders: ModuleType,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The defenders cache `find` and `kinds_in` (they reread earlier messages every turn):
+    every pairing answers exactly as with the uncached functions, warm cache or cold."""
+    seeds = (3, 77, 1_234_567_890_123)
+    cached = {(a, d, s): converse(make(attackers, a, "attacker"), make(defenders, d, "defender"), s)
+              for a in ATTACKERS for d in DEFENDERS for s in seeds}
+    assert defenders.find.cache_info().hits and defenders._kinds_in.cache_info().hits
+    monkeypatch.setattr(defenders, "find", defenders.find.__wrapped__)
+    monkeypatch.setattr(defenders, "_kinds_in", defenders._kinds_in.__wrapped__)
+    for (a, d, s), transcript in cached.items():
+        assert converse(make(attackers, a, "attacker"), make(defenders, d, "defender"), s) == transcript, (a, d, s)
+
+
 def test_turns_do_not_depend_on_call_order(attackers: ModuleType,
                                            defenders: ModuleType) -> None:
     """Answering a conversation's turns out of order (as concurrent hosting may) gives the

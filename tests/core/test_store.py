@@ -173,3 +173,30 @@ def test_opening_keeps_this_process_locks(tmp_path: Path) -> None:
         assert (tmp_path / "arena.db-wal").exists() and (tmp_path / "arena.db-shm").exists()
         with Store.open_readonly(db) as reader:
             assert reader.arena_id == store.arena_id
+
+
+def test_bulk_batch_indexes_turns_as_the_trigger_does(tmp_path: Path) -> None:
+    """A batch large enough to set the per-row index trigger aside leaves the same full-text
+    index as row-by-row writes (same rowids and text: FTS5's integrity check against the
+    turns, the same search results), and the trigger is back afterwards."""
+    from core.store import BULK_INDEX_TURNS
+
+    words = "alpha beta gamma delta keylogger ransomware exploit sandbox".split()
+    n = BULK_INDEX_TURNS + 50
+    results = []
+    for batch in (1, n):
+        store = Store.open(tmp_path / f"b{batch}.db")
+        tid = make_tournament(store, n // 10 + 1)
+        convs = store.conversations(tid)
+        ops = [TurnOp(convs[i // 10].id, i % 10, "attacker" if i % 2 == 0 else "defender",
+                      f"{words[i % 8]} {words[(i * 3) % 8]} turn{i}", 0.1, 1.0) for i in range(n)]
+        for k in range(0, n, batch):
+            store.apply([StartOp(convs[0].id, tid, 1.0), *ops[k:k + batch]])
+        store.conn.execute("INSERT INTO turns_fts (turns_fts) VALUES ('integrity-check')")
+        assert store.conn.execute("SELECT COUNT(*) FROM sqlite_master WHERE type = 'trigger' AND name = 'turns_ai'").fetchone() == (1,)
+        store.apply([TurnOp(convs[-1].id, 9, "defender", "after the bulk batch: zeta", 0.1, 1.0)])
+        results.append([store.search_turns(q, limit=1000) for q in [*words, "turn7", "zeta", "turn1*"]]
+                       + [store.conn.execute("SELECT COUNT(*) FROM turns_fts WHERE turns_fts MATCH 'alpha OR zeta'").fetchone()])
+        store.close()
+    assert results[0] == results[1]
+    assert results[0][-2] and results[0][-3] == [convs[-1].id]

@@ -344,6 +344,26 @@ def test_cli_errors_are_one_line(write_config, tmp_path: Path) -> None:
     assert result.exit_code == 2 and "already in" in result.output and "--follow to replay it" in result.output
 
 
+def test_pace_of_a_run_here(write_config, tmp_path: Path) -> None:
+    """The bundled sample is watched at the demo pace, a CONFIG at full speed, --pace sets
+    either; --pace with --follow, or below 0, is refused with one line."""
+    from arena_tui.cli.running import SAMPLE_PACE_S
+
+    config = write_config('name = "paced"\nconversations_per_matchup = 1\n' + bot_table("attacker", "a", "good_bot.py")
+                          + bot_table("defender", "d", "good_bot.py"))
+    for args, kwargs, pace in ((None, {}, SAMPLE_PACE_S), (str(config), {}, 0.0), (str(config), {"pace": 0.5}, 0.5),
+                               (None, {"pace": 0.0}, 0.0)):
+        app = make_watch_app(args, tmp_path / f"{pace}-{args is None}.db", **kwargs)
+        assert app.run_spec.pace == pace
+        app.run_spec.store.close()
+    assert SAMPLE_PACE_S > 0
+    result = CliRunner().invoke(main, ["watch", "--db", str(tmp_path / "x.db"), "--pace", "1"])
+    assert result.exit_code == 2 and "--pace apply when the tournament runs here" in result.output
+    result = CliRunner().invoke(main, ["watch", str(config), "--db", str(tmp_path / "y.db"), "--pace", "-1"])
+    assert result.exit_code == 2 and "--pace" in result.output and "Traceback" not in result.output
+    assert not (tmp_path / "x.db").exists() and not (tmp_path / "y.db").exists()
+
+
 HOSTILE = "[bold red]x[/] \x1b[31mred\x1b]0;title\x07 \u202eabc end"
 
 

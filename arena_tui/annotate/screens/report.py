@@ -60,7 +60,18 @@ def _tables(report: DatasetReport) -> list[Table]:
     for row in report.audit:
         audit.add_row(inert_text(row.tournament), str(row.judged), str(row.confirmed),
                       "–" if row.precision is None else f"{row.precision:.1f} %", f"{row.interval.lo:.1f}–{row.interval.hi:.1f} %")
-    return [agreement, diversity, audit]
+    tables = [agreement, diversity, audit]
+    if report.judges:
+        judges = Table(title="Judges against the human verdicts (95 % intervals)", title_justify="left")
+        for column in ("tournament", "judge", "items", "Cohen's κ", "precision", "recall"):
+            judges.add_column(column)
+        for row in report.judges:
+            t = row.trust
+            judges.add_row(inert_text(row.tournament), inert_text(t.judge), str(t.items), fmt_estimate(t.kappa),
+                           inert_text("\n".join(f"{label} {fmt_estimate(v.precision)}" for label, v in t.per_label.items())),
+                           inert_text("\n".join(f"{label} {fmt_estimate(v.recall)}" for label, v in t.per_label.items())))
+        tables.append(judges)
+    return tables
 
 
 class ReportScreen(Screen[None]):

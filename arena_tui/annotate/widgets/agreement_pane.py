@@ -13,7 +13,7 @@ from rich.text import Text
 from arena_tui.common.live_pane import LivePane
 from arena_tui.common.safe import inert
 from core.evaluation.agreement import Estimate
-from core.evaluation.pipeline import agreement
+from core.evaluation.pipeline import agreement, judge_trusts
 from core.store import Store
 
 # Bootstrap resamples for the live intervals: 200 keeps a recompute on 100,000 labels
@@ -79,6 +79,18 @@ class AgreementPane(LivePane):
                         cells.append(Text(shown, style=kappa_style(value)))
                     table.add_row(Text(inert(str(name))[:8], style="bold" if name == self.annotator else ""), *cells)
                 parts.append(table)
+            for trust in judge_trusts(store, tid, resamples=LIVE_RESAMPLES):
+                # A judge against the human verdicts (its labels never count as human ones).
+                line = Text(f"judge {inert(trust.judge)[:12]}", style="bold")
+                if not trust.items:
+                    line.append("  no item with a human verdict yet", style="dim")
+                else:
+                    line.append(f"  κ {estimate_text(trust.kappa)} on {trust.items}")
+                    for label, per in trust.per_label.items():
+                        if per.judged:
+                            line.append(f"\n  P({inert(str(label))[:10]}) {estimate_text(per.precision)}"
+                                        f" {per.correct}/{per.judged}")
+                parts.append(line)
         if not parts:
             parts.append(Text("no tournament to follow", style="dim"))
         return Group(*parts)
