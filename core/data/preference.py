@@ -21,7 +21,8 @@ The rules (docs/export.md repeats them for data consumers):
      defender reply that followed exactly the same messages (so, most often, the same
      attacker opening at turn 1), in a conversation people decided was not an attack
      (a verdict other than the attack label from annotators, an adjudicator or
-     Dawid-Skene), with no current label tagged ``malicious_code`` or
+     Dawid-Skene; a judge's verdict does not count: chosen replies are judged by
+     people), with no current label tagged ``malicious_code`` or
      ``malicious_explanation``, and with no bandit finding at all in that reply (not even
      one under the threshold). Among several, the one from the lowest conversation id.
    An attack success with neither gives no pair (``no safe reply to the same prompt``).
