@@ -50,6 +50,10 @@ REASON_TEXT = {
     "awaiting_labels": "undecided: awaiting labels",
     "tie": "undecided: annotators tied",
     "not_evaluated": "undecided: never evaluated",
+    "judge": "a judge (a machine annotator) where its measured trust clears the bar",
+    "awaiting_calibration": "undecided: awaiting the judge's calibration",
+    "awaiting_judge": "undecided: awaiting the judge",
+    "awaiting_another_label": "undecided: the first annotators disagreed, one more is asked",
 }
 SOURCE_TEXT = {
     "annotator": "a safe reply an annotator wrote for that turn",

@@ -21,7 +21,8 @@ The rules (docs/export.md repeats them for data consumers):
      defender reply that followed exactly the same messages (so, most often, the same
      attacker opening at turn 1), in a conversation people decided was not an attack
      (a verdict other than the attack label from annotators, an adjudicator or
-     Dawid-Skene), with no current label tagged ``malicious_code`` or
+     Dawid-Skene; a judge's verdict does not count: chosen replies are judged by
+     people), with no current label tagged ``malicious_code`` or
      ``malicious_explanation``, and with no bandit finding at all in that reply (not even
      one under the threshold). Among several, the one from the lowest conversation id.
    An attack success with neither gives no pair (``no safe reply to the same prompt``).
@@ -48,6 +49,8 @@ from core.turns import turn_number
 
 if TYPE_CHECKING:
     from core.data.export import ExportFilters, ExportOptions, ExportSummary
+    from core.evaluation.settings import EvaluationSettings
+    from core.store.packs import ConversationOutcome
 
 HUMAN_REASONS = frozenset({ANNOTATORS, ADJUDICATED, DAWID_SKENE})
 MALICIOUS_TAGS = frozenset({"malicious_code", "malicious_explanation"})
@@ -172,9 +175,10 @@ def iter_pairs(
             progress(done, total)
 
 
-def _page_pairs(store: Store, attacks: list, settings: dict, held: dict[bytes, HeldReply],  # noqa: ANN001
-                options: ExportOptions, summary: ExportSummary) -> Iterator[dict[str, Any]]:
+def _page_pairs(store: Store, attacks: list[ConversationOutcome], settings: dict[int, EvaluationSettings],
+                held: dict[bytes, HeldReply], options: ExportOptions, summary: ExportSummary) -> Iterator[dict[str, Any]]:
     ids = [c.id for c in attacks]
+    thresholds = {tid: settings[tid].threshold for tid in {c.tournament_id for c in attacks}}
     turns = store.turns_of(ids)
     findings = store.findings_of(ids)
     labels = current_labels(store.label_events_of(ids))
@@ -183,7 +187,7 @@ def _page_pairs(store: Store, attacks: list, settings: dict, held: dict[bytes, H
     for conv in attacks:
         summary.considered += 1
         evaluation = settings[conv.tournament_id]
-        deciding = [f.turn_index for f in findings[conv.id] if evaluation.threshold.decides(f)]
+        deciding = [f.turn_index for f in findings[conv.id] if thresholds[conv.tournament_id].decides(f)]
         landing = landing_turn(turns[conv.id], conv.reason, deciding, labels.get(conv.id, {}),
                                evaluation.attack_label, evaluation.adjudicators)
         if landing is None:
