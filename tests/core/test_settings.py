@@ -5,6 +5,8 @@ settings JSON written by the previous release."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from dataclasses import fields
 from pathlib import Path
 
@@ -15,7 +17,6 @@ from core.evaluation.settings import EvaluationSettings
 from core.evaluation.static import AUDIT_TESTS, Finding, Threshold, scan_replies
 from core.store import FinishOp, StartOp, Store, TournamentSettings, TurnOp
 from core.tournament.config import load_config
-from sample_data import SAMPLE_CONFIG
 
 # The `settings` column exactly as the previous release wrote it: a run of a config
 # (timeout, then every [evaluation] key with the guidelines file's text), an import
@@ -87,9 +88,13 @@ def test_one_set_of_defaults() -> None:
 
 def test_a_run_stores_the_configs_settings(evaluated_sample: Path) -> None:
     """`arena-tui run` of the bundled config: the tournament row gives back the very
-    settings the config made, guidelines text included, and the run's turn timeout."""
-    config = load_config(SAMPLE_CONFIG)
-    assert config.evaluation.guidelines == (Path(SAMPLE_CONFIG).parent / "guidelines.md").read_text(encoding="utf-8")
+    settings the config made, guidelines text included, and the run's turn timeout. The
+    config is the one the command ran: the installed sample (not this checkout's when the
+    package is installed rather than editable), since a judge's folder is stored resolved."""
+    ran = subprocess.run([sys.executable, "-c", "import sample_data; print(sample_data.SAMPLE_CONFIG)"],
+                         cwd=evaluated_sample, capture_output=True, text=True, check=True).stdout.strip()
+    config = load_config(Path(ran))
+    assert config.evaluation.guidelines == (Path(ran).parent / "guidelines.md").read_text(encoding="utf-8")
     with Store.open_readonly(evaluated_sample / "arena.db") as store:
         assert store.tournament("sample").settings == TournamentSettings(config.evaluation, timeout=config.timeout)
 
