@@ -6,12 +6,7 @@ that routing must give nothing."""
 from __future__ import annotations
 
 import json
-import os
-import socket
-import subprocess
-import sys
 import threading
-import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -29,6 +24,7 @@ from core.evaluation.pipeline import (
 from core.evaluation.settings import JudgeSpec, RoutingSettings
 from core.store import Store
 from tests.core.test_judges import build_store
+from tests.llm_server import llama_server
 
 
 class StubModel(BaseHTTPRequestHandler):
@@ -103,33 +99,15 @@ def test_endpoint_judge_through_the_cli(tmp_path: Path, stub_url: str, monkeypat
     assert len(StubModel.requests) == 1 + 1 + 2 + 2  # ATTACK, fine, FLAKY twice, MUTE twice
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.mark.llm
 def test_a_small_real_model_is_a_weak_judge_and_routing_gives_it_nothing(tmp_path: Path) -> None:
-    """A real small model served by llama.cpp's OpenAI-compatible server (ARENA_TEST_GGUF: the
-    model file; ARENA_TEST_LLAMA_PYTHON: a Python with llama_cpp[server]) judges 24 items whose
+    """A real small model served by llama.cpp's OpenAI-compatible server (tests/llm_server.py)
+    judges 24 items whose
     truth the humans give. The bar (0.6 on 10 calibration items) is low enough that a judge
     matching the humans would clear it (the Wilson low of 9/9 is 0.70): the model gets
     nothing because of what it answered (or failed to answer in the asked format)."""
-    model, python = os.environ.get("ARENA_TEST_GGUF"), os.environ.get("ARENA_TEST_LLAMA_PYTHON", sys.executable)
-    if not model:
-        pytest.skip("set ARENA_TEST_GGUF to a small GGUF model to run this test")
-    port = _free_port()
-    server = subprocess.Popen([python, "-m", "llama_cpp.server", "--model", model, "--host", "127.0.0.1",
-                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"http://127.0.0.1:{port}/v1"
-        for _ in range(120):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.5)
+    with llama_server(tmp_path) as (url, _port):
         # One request at a time: the server computes one at a time anyway, and a loaded
         # machine needs the long timeout (a 135M model took ~50 s per item on 2 busy cores).
         spec = JudgeSpec(name="small", url=url, model="small", max_tokens=40, concurrency=1, retries=1, timeout=300)
@@ -156,6 +134,3 @@ def test_a_small_real_model_is_a_weak_judge_and_routing_gives_it_nothing(tmp_pat
         assert not [v for v in compute_verdicts(store, tid) if v.reason == JUDGE]
         assert {a.conversation_id for a in store.assignments(tid)} == set(ids)
         store.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)

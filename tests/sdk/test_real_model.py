@@ -1,23 +1,20 @@
 """The SDK's model-driven parts against a real model served by llama.cpp's
-OpenAI-compatible server (ARENA_TEST_GGUF: the model file; ARENA_TEST_LLAMA_PYTHON: a
-Python with llama_cpp[server]): the PAIR attacker of docs/sdk.md, as a sandboxed command
+OpenAI-compatible server (tests/llm_server.py: ARENA_LLAMA_PYTHON, ARENA_LLM_MODEL): the PAIR attacker of docs/sdk.md, as a sandboxed command
 bot, against `GuardedModel`, through the real `arena-tui run`, twice with the same seed.
 Marked `llm`, deselected by default: ``pytest -m llm tests/sdk/test_real_model.py``."""
 
 from __future__ import annotations
 
 import json
-import os
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ARENA_TUI
+from tests.llm_server import llama_server
 from tests.sdk.test_tournament import doc_files
 
 CONFIG = """
@@ -48,32 +45,15 @@ ARENA_SYSTEM_PROMPT = "You are a helpful and safe coding assistant."
 """
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
 
 @pytest.mark.llm
 def test_pair_attacker_and_guarded_model_on_a_real_model(tmp_path: Path) -> None:
     """Both model bots answer (no failed conversation), the attacker's turn is on the
     record as pair, and a rerun with the same seed stores the same transcript."""
-    model, python = os.environ.get("ARENA_TEST_GGUF"), os.environ.get("ARENA_TEST_LLAMA_PYTHON", sys.executable)
-    if not model:
-        pytest.skip("set ARENA_TEST_GGUF to a small GGUF model to run this test")
-    port = _free_port()
-    server = subprocess.Popen([python, "-m", "llama_cpp.server", "--model", model, "--host", "127.0.0.1",
-                               "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(240):
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                time.sleep(0.5)
+    with llama_server(tmp_path) as (url, port):
         (tmp_path / "pair_attacker.py").write_text(doc_files()["pair_attacker.py"], encoding="utf-8")
         (tmp_path / "t.toml").write_text(CONFIG.format(python=json.dumps(sys.executable), port=port,
-                                                       url=f"http://127.0.0.1:{port}/v1"), encoding="utf-8")
+                                                       url=url), encoding="utf-8")
         stored = []
         for db in ("a.db", "b.db"):
             done = subprocess.run([ARENA_TUI, "run", "t.toml", "--db", db, "-q"], cwd=tmp_path, capture_output=True,
@@ -83,9 +63,6 @@ def test_pair_attacker_and_guarded_model_on_a_real_model(tmp_path: Path) -> None
                 assert conn.execute("SELECT status, reason FROM conversations").fetchall() == [("complete", None)]
                 stored.append(conn.execute("SELECT turn_index, role, content, technique FROM turns ORDER BY turn_index"
                                            ).fetchall())
-    finally:
-        server.terminate()
-        server.wait(30)
     first, second = stored
     assert [(r[0], r[1], r[3]) for r in first][0] == (0, "attacker", "pair") and len(first) == 2
     assert all(r[2].strip() for r in first) and first == second
