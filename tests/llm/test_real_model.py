@@ -50,6 +50,8 @@ def config_path(server: str, tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("llm-config")
     text = LLM_CONFIG.read_text(encoding="utf-8").replace("http://127.0.0.1:8080/v1", server)
     text = text.replace('"../bots/', f'"{SAMPLE_DIR / "bots"}/')
+    text = text.replace('folder = ".."', f'folder = "{SAMPLE_DIR.as_posix()}"')  # the bots' own folder, as the sample's
+    assert '".."' not in text
     # A generous deadline: after kill -9 the server still generates the killed run's
     # requests, one at a time, ahead of the resumed run's (and a test machine may be loaded).
     text = text.replace("\ntimeout = 120\n", "\ntimeout = 600\n")
