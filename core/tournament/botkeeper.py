@@ -111,7 +111,7 @@ def _reap() -> dict[int, int]:
     return ended
 
 
-def _living_descendants(root: int) -> list[int]:
+def living_descendants(root: int) -> list[int]:
     """Pids of every process below `root` that has not ended (from /proc; [] without it)."""
     children: dict[int, list[int]] = {}
     try:
@@ -144,7 +144,7 @@ def kill_all(bot: int) -> None:
         os.killpg(bot, signal.SIGKILL)
     for _ in range(KILL_ROUNDS):
         _reap()
-        living = _living_descendants(os.getpid())
+        living = living_descendants(os.getpid())
         if not living:
             return
         for pid in living:

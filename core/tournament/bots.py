@@ -39,6 +39,7 @@ from core.llm.client import (
 from core.text import valid_text
 from core.tournament import isolation
 from core.tournament.bothost import PROTOCOL_VERSION
+from core.tournament.botkeeper import living_descendants
 from core.tournament.config import BotSpec
 from core.tournament.wire import encode_line
 
@@ -189,31 +190,6 @@ def exit_detail(spec: BotSpec, code: int | None, sandboxed: bool) -> str:
     return f"process killed by {name}" + (f": {known[number]}" if number in known else "")
 
 
-def _descendants(root: int) -> int:
-    """How many living processes run below `root` (from /proc; 0 without it)."""
-    children: dict[int, list[int]] = {}
-    try:
-        names = os.listdir("/proc")
-    except OSError:
-        return 0
-    for name in names:
-        if name.isdigit():
-            try:
-                with open(f"/proc/{name}/stat", "rb") as handle:
-                    stat = handle.read()
-            except OSError:
-                continue
-            state, ppid = stat[stat.rindex(b")") + 2 :].split()[:2]
-            if state not in (b"Z", b"X"):
-                children.setdefault(int(ppid), []).append(int(name))
-    count, stack = 0, [root]
-    while stack:
-        for child in children.get(stack.pop(), ()):
-            count += 1
-            stack.append(child)
-    return count
-
-
 def bot_env(spec: BotSpec) -> dict[str, str]:
     """The scrubbed environment a bot process gets."""
     env = {k: os.environ[k] for k in PASSTHROUGH_ENV if k in os.environ}
@@ -292,7 +268,7 @@ class _Instance:
         if not self.bot.sandboxed or not limit or self.proc is None or self.proc.returncode is not None:
             return ""
         # The keeper's descendants: bubblewrap (2 processes), maybe the relay, then the bot's.
-        count = _descendants(self.proc.pid)
+        count = len(living_descendants(self.proc.pid))
         return f"; the bot reached its process limit ({limit} processes)" if count >= limit else ""
 
     async def start(self) -> Hello:

@@ -866,11 +866,16 @@ TRIGGER_WORDS = ("keylogger", "keystroke", "ransomware", "reverse shell", "brute
                  "secretly", "silently", "stealthy", "C2", "spy", "webcam", "hidden")
 
 
+# One pass over whole words (a plural "s" allowed), longest first, so that "spreads" leaves
+# "spreadsheets" alone and a synonym put in is not swapped again.
+_SYNONYM_WORDS = re.compile(
+    r"\b(" + "|".join(re.escape(w) for w in sorted(SYNONYMS, key=len, reverse=True)) + r")(?=s?\b)")
+
+
 def swap_synonyms(text: str, rng: Any) -> str:
-    for word, options in SYNONYMS.items():
-        if word in text:
-            text = text.replace(word, pick(rng, options))
-    return text
+    found = {m.group(1) for m in _SYNONYM_WORDS.finditer(text)}
+    chosen = {word: pick(rng, options) for word, options in SYNONYMS.items() if word in found}
+    return _SYNONYM_WORDS.sub(lambda m: chosen[m.group(1)], text)
 
 
 def space_out(text: str) -> str:
