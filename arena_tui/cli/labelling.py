@@ -232,8 +232,9 @@ def _after_label_merge(store, result, resamples: int) -> None:  # noqa: ANN001
     from core.evaluation.pipeline import agreement, agreement_shortfall, refresh_verdicts
 
     console = make_console()
+    replies = f"; {result.safe_replies} safe replies" if result.safe_replies else ""
     console.print(inert_text(f"appended {result.appended} label events ({result.already_merged} were already merged, "
-                             f"{result.skipped} skipped)"), soft_wrap=True)
+                             f"{result.skipped} skipped){replies}"), soft_wrap=True)
     for conflict in result.conflicts:
         console.print(inert_text(f"conflict: {conflict}", style="yellow"), soft_wrap=True)
     for t in store.tournaments():

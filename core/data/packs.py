@@ -19,6 +19,8 @@ Merging validates every pack first (pack file readable, same arena, known pack, 
 equal to the pack's meta and to the source's record, items still in the store, each new
 event well formed) and only then appends the new events in one transaction with source
 ``pack:<id>`` and a provenance row each (``pack_merges``), so merging again adds nothing.
+Safe replies written in the pack come back after them, checked like `arena-tui
+safe-reply`, each added once (recognised by item, turn, annotator, text and time).
 A pack that holds no label made after export, or that was left in WAL mode (by an
 earlier version of arena-tui) without its ``PACK-wal`` beside it, is merged with a
 warning (`MergeResult.warnings`): its labels may be in a file that did not travel.
@@ -36,9 +38,10 @@ import uuid
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from core.data.export import atomic_writer
+from core.data.preference import SafeReplyError, check_safe_reply
 from core.evaluation.pipeline import (
     EvaluationError,
     check_annotator,
@@ -85,6 +88,8 @@ class MergeResult:
     tournament_ids: set[int] = field(default_factory=set)
     # One line each: a pack that brought no new label, or whose labels may be missing.
     warnings: list[str] = field(default_factory=list)
+    # Safe replies (`w` in annotate) a pack brought back.
+    safe_replies: int = 0
 
 
 # --- export -----------------------------------------------------------------------------
@@ -162,6 +167,8 @@ class _ValidatedPack:
     tournament_ids: set[int]
     merged: dict[int, int]  # pack event id -> store label id of events merged before
     warnings: list[str]
+    # Safe replies written in the pack (`w` in annotate) not yet in the store.
+    safe_replies: list[tuple[int, int, str, str, float]]
 
 
 def _check_event(where: str, action: Any, label: Any, tags: Any, turn: Any, settings: EvaluationSettings,
@@ -199,10 +206,22 @@ def _resolve_undo(where: str, event: dict[str, Any], target: Any, stored: dict[A
         raise PackError(f"{where}: undo of an unknown event {target!r}")
 
 
-def _read_pack(path: Path) -> tuple[dict[str, str], list[int], dict[str, Any], list[tuple[Any, ...]], list[tuple[Any, ...]], dict[int, EvaluationSettings], bool]:
+class _PackRead(NamedTuple):
+    meta: dict[str, str]
+    ids: list[int]
+    content: dict[str, Any]
+    old_labels: list[tuple[Any, ...]]
+    all_labels: list[tuple[Any, ...]]
+    settings: dict[int, EvaluationSettings]
+    # The pack was left in WAL mode and its WAL is not beside it (labels saved last may be
+    # in that missing file).
+    wal_missing: bool
+    safe_replies: list[tuple[int, int, str, str, float]]
+
+
+def _read_pack(path: Path) -> _PackRead:
     """Open a copy of the pack (never the file itself), with any journal beside it, and
-    read what merging needs. The last value: the pack was left in WAL mode and its WAL
-    is not beside it (labels saved last may be in that missing file)."""
+    read what merging needs."""
     if not path.is_file():
         raise PackError(f"no pack at {path}")
     with tempfile.TemporaryDirectory(prefix="arena-pack-") as tmp:
@@ -227,13 +246,14 @@ def _read_pack(path: Path) -> tuple[dict[str, str], list[int], dict[str, Any], l
                 old_labels = pack.label_rows(ids, meta["pack_annotator"], base)
                 all_labels = pack.labels_after(0)
                 settings = {t.id: t.settings.evaluation for t in pack.tournaments()}
+                safe_replies = pack.safe_reply_rows()
         except StoreError as exc:
             raise PackError(f"{path}: not a readable pack ({_first_line(exc)})") from None
         except (sqlite3.DatabaseError, KeyError, ValueError) as exc:
             if isinstance(exc, PackError):
                 raise
             raise PackError(f"{path}: damaged or truncated pack ({_first_line(exc)})") from None
-    return meta, ids, content, old_labels, all_labels, settings, wal_missing
+    return _PackRead(meta, ids, content, old_labels, all_labels, settings, wal_missing, safe_replies)
 
 
 def _first_line(exc: BaseException) -> str:
@@ -244,7 +264,7 @@ def validate_pack(store: Store, path: str | Path) -> _ValidatedPack:
     """Check one pack against the store and collect the events to append; raises
     `PackError` (one line) for anything that makes it unusable. Writes nothing."""
     path = Path(path)
-    meta, ids, content, old_labels, all_labels, settings, wal_missing = _read_pack(path)
+    meta, ids, content, old_labels, all_labels, settings, wal_missing, pack_replies = _read_pack(path)
     pack_id, annotator = meta["pack_id"], meta["pack_annotator"]
     if meta.get("pack_source_arena_id") != store.arena_id:
         raise PackError(f"{path} was exported from another arena ({meta.get('pack_source_arena_id')}), not from {store.path}")
@@ -311,13 +331,26 @@ def validate_pack(store: Store, path: str | Path) -> _ValidatedPack:
     for cid in sorted(relabelled & {e["conversation_id"] for e in events}):
         conflicts.append(f"pack {pack_id}: conversation {cid} was also labelled by {annotator!r} in the store since export;"
                          " the pack's label is appended after it and is now current")
+    safe_replies = []
+    for row in pack_replies:
+        cid, turn_index, who, text, _created = row
+        if who != annotator or cid not in conv_tournament:
+            conflicts.append(f"pack {pack_id}: a safe reply by {who!r} to conversation {cid}, not this pack's; not merged")
+            continue
+        try:
+            check_safe_reply(store, cid, who, turn_index, text)
+        except SafeReplyError as exc:
+            raise PackError(f"{path}: safe reply to conversation {cid}: {exc}") from None
+        if not store.has_safe_reply(row):
+            safe_replies.append(row)
     warnings = []
     if wal_missing:
         warnings.append(f"{path} was left in WAL mode and {path.name}-wal is not beside it: the labels saved last may be"
                         " in that file; copy it next to the pack and merge again")
-    if not any(row[0] > base for row in all_labels):
+    if not any(row[0] > base for row in all_labels) and not pack_replies:
         warnings.append(f"{path} holds no label made after export (pack {pack_id} of {annotator!r}): nothing merged from it")
-    return _ValidatedPack(pack_id, annotator, events, skipped, conflicts, set(conv_tournament.values()), merged, warnings)
+    return _ValidatedPack(pack_id, annotator, events, skipped, conflicts, set(conv_tournament.values()), merged, warnings,
+                          safe_replies)
 
 
 def merge_packs(store: Store, paths: Sequence[str | Path]) -> MergeResult:
@@ -348,6 +381,12 @@ def merge_packs(store: Store, paths: Sequence[str | Path]) -> MergeResult:
     if batch:
         store.append_labels(batch)
     result.appended = len(batch)
+    # After the labels, in a transaction of their own: a merge cut off in between is
+    # finished by merging again (labels merged before are skipped, replies by identity).
+    replies = [row for v in validated for row in v.safe_replies]
+    if replies:
+        store.add_safe_replies(replies)
+    result.safe_replies = len(replies)
     return result
 
 

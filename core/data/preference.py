@@ -243,6 +243,13 @@ def record_safe_reply(store: Store, conversation_id: int, annotator: str, turn_i
     at `turn_index` (0-based); returns its id. Raises `SafeReplyError` (and writes
     nothing) for an unknown conversation or annotator, a turn that is not a defender
     reply of the conversation, or an empty or invalid text."""
+    check_safe_reply(store, conversation_id, annotator, turn_index, content)
+    return store.add_safe_reply(conversation_id, turn_index, annotator, content)
+
+
+def check_safe_reply(store: Store, conversation_id: int, annotator: str, turn_index: int, content: str) -> None:
+    """`record_safe_reply`'s checks, writing nothing (also used for the replies a pack
+    brings back: `core.data.packs`)."""
     from core.evaluation.pipeline import EvaluationError, check_annotator
     from core.text import surrogate_problem
 
@@ -266,4 +273,3 @@ def record_safe_reply(store: Store, conversation_id: int, annotator: str, turn_i
     problem = surrogate_problem(content, "the reply")
     if problem:
         raise SafeReplyError(problem)
-    return store.add_safe_reply(conversation_id, turn_index, annotator, content)

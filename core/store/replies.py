@@ -45,12 +45,38 @@ class _RepliesMixin:
             )
             return cur.lastrowid
 
+    def add_safe_replies(self, rows: Sequence[tuple[int, int, str, str, float]]) -> None:
+        """Append replies as `safe_reply_rows` gives them (one transaction)."""
+        with self.transaction():
+            self.conn.executemany(
+                "INSERT INTO safe_replies (conversation_id, turn_index, annotator, content, created_at)"
+                " VALUES (?, ?, ?, ?, ?)", rows)
+
+    def safe_reply_rows(self) -> list[tuple[int, int, str, str, float]]:
+        """Every safe reply as (conversation id, turn index, annotator, content, created
+        at), oldest first: what a pack brings back (`core.data.packs`)."""
+        if not self._has_safe_replies():
+            return []
+        return self.conn.execute("SELECT conversation_id, turn_index, annotator, content, created_at"
+                                 " FROM safe_replies ORDER BY id").fetchall()
+
+    def has_safe_reply(self, row: tuple[int, int, str, str, float]) -> bool:
+        """Whether this very reply (same item, turn, annotator, text and time) is stored:
+        merging a pack twice adds its replies once."""
+        return self.conn.execute(
+            "SELECT 1 FROM safe_replies WHERE conversation_id = ? AND turn_index = ? AND annotator = ?"
+            " AND content = ? AND created_at = ?", row).fetchone() is not None
+
+    def _has_safe_replies(self) -> bool:
+        return self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'safe_replies'").fetchone() is not None
+
     def safe_replies_of(self, conversation_ids: Sequence[int]) -> dict[tuple[int, int], tuple[str, str]]:
         """(conversation id, turn index) -> (annotator, content) of the latest safe reply
         written for that turn, for a page of conversations. (A schema-3 store made before
         this table was declared has none: it reads as no replies.)"""
         out: dict[tuple[int, int], tuple[str, str]] = {}
-        if self.conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'safe_replies'").fetchone() is None:
+        if not self._has_safe_replies():
             return out
         for chunk in _chunks(list(conversation_ids), _CHUNK):
             marks = ",".join("?" * len(chunk))

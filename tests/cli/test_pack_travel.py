@@ -193,3 +193,46 @@ async def test_store_labelled_in_the_tui_is_whole_in_its_one_file(arena, tmp_pat
     await label_in_tui(db, "alice", ["1", "2"])
     copy = carry(db, tmp_path / "usb")
     assert store_labels(copy) == {ids[0]: {"alice": "attack"}, ids[1]: {"alice": "defense"}}
+
+
+@run_async
+async def test_safe_reply_written_in_a_pack_travels_back_once(arena, tmp_path: Path) -> None:
+    """An annotator writes a safe reply (`w`) in the pack and quits; the pack alone comes
+    back; `pack merge` brings the reply into the store (and says so); merging again adds it
+    no second time; a tampered pack whose reply replaces an attacker turn is refused whole,
+    nothing written."""
+    from arena_tui.annotate.screens.safe_reply import SafeReplyScreen
+    from tests.tui.test_annotate_tui import settle
+
+    db, ids = arena
+    pack = tmp_path / "out" / "alice.pack"
+    pack.parent.mkdir()
+    export_pack(db, "alice", pack)
+    reply = "I won't write that.\nHere is a safe way to do the task."
+    app = make_annotate_app(pack, "alice")
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(app, pilot)
+        await pilot.press("j", "w")
+        await settle(app, pilot)
+        assert isinstance(app.screen, SafeReplyScreen)
+        app.screen.query_one("TextArea").text = reply
+        await pilot.press("ctrl+s")
+        await settle(app, pilot)
+    back = carry(pack, tmp_path / "back")
+    result = merge(db, back)
+    assert result.returncode == 0, result.stderr
+    assert "appended 0 label events (0 were already merged, 0 skipped); 1 safe replies" in result.stdout
+    with Store.open_readonly(db) as store:
+        assert store.safe_replies_of(ids) == {(ids[0], 1): ("alice", reply)}
+    again = merge(db, back)
+    assert again.returncode == 0 and "safe replies" not in again.stdout
+    with Store.open_readonly(db) as store:
+        assert len(store.safe_reply_rows()) == 1
+    # Tampered: the reply now replaces the attacker's turn 1.
+    with Store.open(back, create=False) as p:
+        p.conn.execute("UPDATE safe_replies SET turn_index = 0, created_at = created_at + 1")
+    bad = merge(db, back)
+    assert bad.returncode == 2
+    assert "safe reply to conversation" in bad.stderr and "is the attacker's" in bad.stderr
+    with Store.open_readonly(db) as store:
+        assert len(store.safe_reply_rows()) == 1
