@@ -157,8 +157,10 @@ def agreement(db: str, tournament: str | None, as_json: bool, resamples: int) ->
                     judge_trusts(store, t.id, resamples=resamples), routing_summary(store, t.id))
                    for t in pick_tournaments(store, tournament)]
     if as_json:
-        click.echo(json_module.dumps({name: _report_dict(r) | {"judges": [_trust_dict(j, routing) for j in trusts]}
-                                      for name, r, _, trusts, routing in reports}, indent=2))
+        # `shortfall`: why a tournament has no agreement figures yet, as the text says (else null).
+        click.echo(json_module.dumps({name: _report_dict(r) | {"shortfall": shortfall,
+                                                               "judges": [_trust_dict(j, routing) for j in trusts]}
+                                      for name, r, shortfall, trusts, routing in reports}, indent=2))
         return
     console = Console(highlight=False)
     for name, report, shortfall, trusts, routing in reports:

@@ -114,6 +114,10 @@ def test_agreement_with_a_roster_of_one(tmp_path: Path, write_config) -> None:
     result = arena("agreement", "--db", str(db))
     assert result.stdout == ("solo: no agreement to show: the roster has 1 annotator; agreement needs two or more "
                              "([evaluation] annotators); k = 1 annotators per item, roster: alice\n")
+    as_json = json.loads(arena("agreement", "--db", str(db), "--json").stdout)
+    assert as_json["solo"]["shortfall"] == ("no agreement to show: the roster has 1 annotator; agreement needs two "
+                                            "or more ([evaluation] "
+                                            "annotators); k = 1 annotators per item, roster: alice")
 
 
 # --- utility -------------------------------------------------------------------------------
