@@ -33,6 +33,7 @@ from core.tournament.config import KINDS
 if TYPE_CHECKING:  # numpy and the engine load only when a command runs
     from core.scoring.leaderboard import Leaderboard, MatchupCell
     from core.scoring.ratings import Ratings
+    from core.scoring.techniques import TechniqueCell
     from core.store import TokenUsage
 
 
@@ -178,6 +179,8 @@ def print_leaderboard(console: Console, board: Leaderboard, *, grid: bool = True
             cells = [m for m in board.matchups if m.tournament == tournament]
             if cells:
                 console.print(_grid(tournament, cells))
+        if board.techniques:
+            console.print(_technique_grid(board.techniques))
     _print_notes(console, board)
 
 
@@ -204,6 +207,31 @@ def _grid(tournament: str, cells: Sequence[MatchupCell]) -> Table:
                 text += f" {m.incomplete}✗"
             row.append(text)
         table.add_row(*row)
+    return table
+
+
+def _technique_grid(cells: Sequence[TechniqueCell]) -> Table:
+    """Attack success by the technique replies named × defender (core.scoring.techniques):
+    ASR % per defender, and over all defenders with its interval and n."""
+    defenders = sorted({c.defender for c in cells if c.defender is not None})
+    rows: dict[str, dict[str | None, TechniqueCell]] = {}
+    for cell in cells:
+        rows.setdefault(cell.label, {})[cell.defender] = cell
+    table = Table(title="ASR % by technique: over all defenders [95 % interval], n; per defender",
+                  title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False, collapse_padding=True)
+    # Labels wrap at their spaces ("direct +" / "homoglyphs") and the rates are short, so
+    # the grid fits 80 columns with five defenders: long names give way first.
+    table.add_column("technique", min_width=min(max(map(len, rows), default=9), 12))
+    table.add_column("ASR %", justify="right", no_wrap=True)
+    table.add_column("n", justify="right", no_wrap=True)
+    for name in defenders:
+        table.add_column(inert_text(name), justify="right", no_wrap=True, overflow="ellipsis", max_width=7)
+    for label, by_defender in rows.items():
+        every = by_defender.get(None)
+        overall = "-" if every is None or every.asr is None else (
+            f"{every.asr:.0f} [{every.asr_interval.lo:.0f}–{every.asr_interval.hi:.0f}]")
+        per = ["" if (c := by_defender.get(d)) is None else "-" if c.asr is None else f"{c.asr:.0f}" for d in defenders]
+        table.add_row(inert_text(label), overall, "0" if every is None else str(every.conversations), *per)
     return table
 
 

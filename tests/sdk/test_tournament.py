@@ -24,8 +24,8 @@ def doc_files() -> dict[str, str]:
     return {name: body for name, body in BLOCK.findall(SDK_DOC.read_text(encoding="utf-8"))}
 
 
-def arena(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200"}
+def arena(*args: str, cwd: Path, columns: int = 200) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": str(columns)}
     done = subprocess.run([ARENA_TUI, *args], cwd=cwd, capture_output=True, text=True, timeout=300, env=env)
     assert done.returncode == 0, f"arena-tui {' '.join(args)}: {done.stdout}\n{done.stderr}"
     return done
@@ -63,6 +63,10 @@ def test_docs_example_bots_play_a_tournament(tmp_path: Path) -> None:
     whole = cells[("crescendo + leetspeak", None)]
     assert whole["conversations"] == 8 and whole["attackers"] == ["my-attacker", "my-attacker-cmd"]
     assert whole["asr_interval"][0] <= whole["asr"] <= whole["asr_interval"][1]
+    text = arena("leaderboard", "--db", "try.db", cwd=tmp_path, columns=80).stdout
+    assert "ASR % by technique" in text and max(map(len, text.splitlines())) <= 80
+    row = next(line for line in text.splitlines() if line.lstrip().startswith("crescendo +"))
+    assert row.split()[3:] == ["0", "[0–32]", "8", "0"]  # after the label: ASR, interval, n, my-defender
     report = arena("report", "--db", "try.db", cwd=tmp_path).stdout
     assert "Attack success by technique × defender" in report
     assert "| crescendo + leetspeak | 0.0 % (0.0–32.4) n=8 | 0.0 % (0.0–32.4) n=8 |" in report
