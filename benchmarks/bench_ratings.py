@@ -69,8 +69,7 @@ def baseline(pairs: list[PairGames], n_boot: int, seed: int) -> tuple[np.ndarray
 
     estimate = fit(wins, games)
     rng = np.random.default_rng(seed)
-    rate = (wins + PRIOR_GAMES) / (games + 2 * PRIOR_GAMES)
-    boot = np.asarray([fit(rng.binomial(games.astype(np.int64), rate).astype(np.float64), games)
+    boot = np.asarray([fit(rng.binomial(games.astype(np.int64), wins / games).astype(np.float64), games)
                        for _ in range(n_boot)])
     return estimate, np.percentile(boot, [2.5, 97.5], axis=0)
 
