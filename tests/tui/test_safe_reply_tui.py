@@ -50,3 +50,18 @@ async def test_w_writes_a_safe_reply_for_the_cursor_turn(tmp_path: Path) -> None
                                   summary=summary))
     assert [(p["conversation_id"], p["chosen"][0]["content"], p["chosen_source"]) for p in pairs] == [
         (ids[0], REPLY, "annotator")]
+
+
+def test_safe_reply_form_at_80x24(tmp_path: Path, snap_compare) -> None:  # noqa: ANN001
+    """The `w` form on a laptop terminal: the explanation wraps whole (it names ctrl+s and
+    Escape, the only way to learn them: the footer belongs to the screen below)."""
+    path = tmp_path / "arena.db"
+    build_store(path, [SAFE, SAFE])
+
+    async def run_before(pilot) -> None:  # noqa: ANN001
+        await settle(pilot.app, pilot)
+        await pilot.press("j", "w")
+        await settle(pilot.app, pilot)
+        assert "ctrl+s saves, Escape cancels" in str(pilot.app.screen.query_one("Label").render())
+
+    assert snap_compare(make_annotate_app(path, "alice"), terminal_size=(80, 24), run_before=run_before)
