@@ -12,6 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import click
+from rich import box
 from rich.console import Console
 from rich.table import Table
 
@@ -118,22 +119,36 @@ def bots_check(config: str | None, timeout: float | None) -> None:
             return await asyncio.gather(*(one(b) for b in cfg.bots))
 
     results = asyncio.run(check_all())
-    table = Table(title=inert_text(f"Bots of {cfg.name}"), title_justify="left")
-    for column in ("bot", "side", "kind", "reports as", "version", "concurrency", "handshake", "isolation", "status"):
-        table.add_column(column)
-    failed = 0
+    # "reports as" only when some bot's hello names it otherwise than the config does.
+    renamed = any(not isinstance(r, BotFailure) and (r.name or spec.name) != spec.name for spec, r in results)
+    table = Table(title=inert_text(f"Bots of {cfg.name}"), title_justify="left", box=box.SIMPLE_HEAD,
+                  pad_edge=False, collapse_padding=True)
+    longest = max((len(spec.name) for spec, _ in results), default=3)
+    # Fits 80 columns with names of up to 18 characters (longer ones fold); "hello": how
+    # long the handshake took.
+    table.add_column("bot", overflow="fold", min_width=min(longest, 18))
+    columns = ("side", "kind", *(["reports as"] if renamed else []), "version", "conc.", "hello", "isolation",
+               "status")
+    for column in columns:
+        table.add_column(column, no_wrap=column in ("side", "kind", "conc.", "hello", "status"))
+    failures = []
     for spec, result in results:
         if isinstance(result, BotFailure):
-            failed += 1
-            table.add_row(inert_text(spec.name), spec.side, spec.kind, "", "", "", "", "",
-                          inert_text(result.detail, style="red", max_line=120))
+            failures.append((spec.name, result.detail))
+            table.add_row(inert_text(spec.name), spec.side, spec.kind, *[""] * (len(columns) - 3),
+                          inert_text("failed", style="red"))
         else:
             table.add_row(
-                inert_text(spec.name), spec.side, spec.kind, inert_text(result.name or ""), inert_text(result.version or ""),
-                str(result.concurrency), f"{result.latency * 1000:.0f} ms", result.isolation or "-",
-                inert_text("ok", style="green"),
+                inert_text(spec.name), spec.side, spec.kind, *([inert_text(result.name or "")] if renamed else []),
+                inert_text(result.version or ""), str(result.concurrency), f"{result.latency * 1000:.0f} ms",
+                result.isolation or "-", inert_text("ok", style="green"),
             )
-    Console(highlight=False).print(table)
+    console = Console(highlight=False)
+    console.print(table)
+    # Why a bot failed, whole, under the table (a column of it was unreadable at 80 columns).
+    for name, detail in failures:
+        console.print(inert_text(f"{name}: ", style="bold") + inert_text(detail, style="red", max_line=300))
+    failed = len(failures)
     if failed:
         click.echo(f"{failed} of {len(results)} bots failed the handshake", err=True)
         sys.exit(1)

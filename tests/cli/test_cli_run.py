@@ -125,8 +125,23 @@ def test_bots_check_reports_each_bot(write_config) -> None:
     result = subprocess.run([*ARENA, "bots", "check", str(write_config(body))], capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
     assert result.returncode == 1
     assert "1 of 4 bots failed the handshake" in result.stderr
-    assert "exited with code 0 before the handshake" in result.stdout
-    assert result.stdout.count(" ok ") == 3
+    assert "\nnohello: exited with code 0 before the handshake" in result.stdout  # whole, under the table
+    lines = result.stdout.splitlines()
+    assert sum(line.rstrip().endswith(" ok") for line in lines) == 3
+    assert [line.split()[0] for line in lines if line.rstrip().endswith(" failed")] == ["nohello"]
+
+
+def test_bots_check_of_the_sample_reads_whole_at_80_columns() -> None:
+    """On a laptop terminal every sample bot's row shows its name whole and its status (the
+    table was cut at the right edge before), and nothing is wider than the terminal."""
+    result = subprocess.run([*ARENA, "bots", "check"], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "COLUMNS": "80"})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert max(map(len, lines)) <= 80
+    rows = {line.split()[0]: line.split() for line in lines if line.rstrip().endswith(" ok")}
+    assert set(rows) == {"direct", "roleplay", "escalator", "smuggler", "mutator", "naive-helper", "keyword-filter",
+                         "intent-classifier", "over-refuser", "balanced"}
 
 
 def test_version_and_help() -> None:
