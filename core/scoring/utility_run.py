@@ -30,10 +30,7 @@ from core.scoring.utility import (
     utility_score,
 )
 from core.store import Store
-from core.tournament.bots import BotFailure, make_bot
 from core.tournament.config import BotSpec, TournamentConfig
-from core.tournament.isolation import hidden_for_store
-from core.tournament.orchestrator import log_dir_for
 
 __all__ = [
     "BASE_ROLE",
@@ -147,6 +144,8 @@ async def run_config_utility(
         raise UtilityRunError(f"the base model's name {base_spec.name!r} is also a defender's; give it another name")
 
     if log_dir is None:
+        from core.tournament.orchestrator import log_dir_for
+
         log_dir = log_dir_for(store.path, config.name) / "utility"
 
     async def measure(spec: BotSpec, role: str) -> BotUtility:
@@ -168,6 +167,11 @@ async def run_config_utility(
 async def _measure_bot(spec: BotSpec, role: str, sets: dict[str, list[UtilityItem]], config: TournamentConfig,
                        store: Store, log_dir: Path | None, progress: UtilityProgress | None,
                        concurrency: int, sandbox_workers: int) -> BotUtility:
+    # The bot clients (and their HTTP client) load only when bots run: the leaderboard
+    # imports this module for `stored_utility`, in every app that shows standings.
+    from core.tournament.bots import BotFailure, make_bot
+    from core.tournament.isolation import hidden_for_store
+
     timeout = config.utility.timeout
     total = sum(len(items) for items in sets.values())
     bot = make_bot(spec, log_dir, handshake_timeout=timeout, hidden=hidden_for_store(store.path))

@@ -148,3 +148,17 @@ def test_arena_sdk_has_no_ui_no_store_and_no_engine_at_import() -> None:
     for module in ["arena_sdk", *modules]:
         out = subprocess.run([sys.executable, "-c", script, module], capture_output=True, text=True, check=True)
         assert out.stdout.strip() == "[]", f"{module} pulls in {out.stdout.strip()}"
+
+
+def test_apps_that_only_read_load_no_bot_clients() -> None:
+    """The annotate app and the standings it shows (leaderboard, utility read back) run no
+    bots: the bot clients, their HTTP client and the SDK stay out of sys.modules (they cost
+    the annotator's laptop memory and start-up time)."""
+    script = (
+        "import sys\n"
+        "import arena_tui.annotate.app, arena_tui.season.app, core.scoring.leaderboard\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('aiohttp', 'arena_sdk')"
+        " or m == 'core.tournament.bots'))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
