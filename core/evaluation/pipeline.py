@@ -569,14 +569,16 @@ def judge_trusts(store: Store, tournament_id: int, *, resamples: int = 1000, see
     verdicts (annotators' majority, adjudication or Dawid-Skene; never the static stage or
     a judge), over every item both have: `core.evaluation.trust.JudgeTrust` each."""
     settings = _tournament(store, tournament_id).settings.evaluation
-    human = {v.conversation_id: v.verdict for v in _human_verdicts(store, tournament_id, settings)
-             if v.verdict is not None and v.reason in (ANNOTATORS, ADJUDICATED, DAWID_SKENE)}
-    adjudicators = set(settings.adjudicators)
-    rows = [row for row in store.current_label_rows(tournament_id) if row[1] not in adjudicators]
     by_judge: dict[str, dict[int, str]] = {j.name: {} for j in settings.judges}
     for r in store.judge_labels(tournament_id):
         if r.label is not None and r.label in settings.labels:
             by_judge.setdefault(r.judge, {})[r.conversation_id] = r.label
+    if not by_judge:  # no judge: the human verdicts (Dawid-Skene over every item) are not needed
+        return []
+    human = {v.conversation_id: v.verdict for v in _human_verdicts(store, tournament_id, settings)
+             if v.verdict is not None and v.reason in (ANNOTATORS, ADJUDICATED, DAWID_SKENE)}
+    adjudicators = set(settings.adjudicators)
+    rows = [row for row in store.current_label_rows(tournament_id) if row[1] not in adjudicators]
     return [judge_trust(name, labels, human, settings.labels, human_rows=rows, resamples=resamples, seed=seed)
             for name, labels in by_judge.items()]
 
