@@ -45,7 +45,8 @@ def test_docs_example_bots_play_a_tournament(tmp_path: Path) -> None:
             body = body.replace('command = ["python",', f"command = [{json.dumps(sys.executable)},")
         (tmp_path / name).write_text(body, encoding="utf-8")
     check = arena("bots", "check", "try.toml", cwd=tmp_path)
-    assert "my-attacker-cmd" in check.stdout and check.stdout.count("│ ok ") == 3, check.stdout
+    ok = [line.split()[0] for line in check.stdout.splitlines() if line.rstrip().endswith(" ok")]
+    assert ok == ["my-attacker", "my-attacker-cmd", "my-defender"], check.stdout
     arena("run", "try.toml", "--db", "try.db", "-q", cwd=tmp_path)
     with sqlite3.connect(tmp_path / "try.db") as db:
         statuses = db.execute("SELECT status, COUNT(*) FROM conversations GROUP BY status").fetchall()
