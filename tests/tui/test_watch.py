@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 from click.testing import CliRunner
+from textual.widgets.data_table import CellDoesNotExist
 
 from arena_tui.cli import main
 from arena_tui.cli.running import make_watch_app
@@ -85,10 +86,11 @@ def caught_up(screen: WatchScreen, db: Path, name: str) -> bool:
 
 
 def matches_store(screen: WatchScreen, db: Path, name: str) -> bool:
-    """`assert_screen_matches_store` as a condition to wait for (the grid redraws on a timer)."""
+    """`assert_screen_matches_store` as a condition to wait for (the grid redraws on a timer,
+    so on a loaded machine its rows may not be drawn yet when the run has finished)."""
     try:
         assert_screen_matches_store(screen, db, name)
-    except AssertionError:
+    except (AssertionError, CellDoesNotExist):
         return False
     return True
 
