@@ -22,7 +22,7 @@ import multiprocessing
 import os
 import sys
 import warnings
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -40,6 +40,7 @@ __all__ = [
     "SEVERITY_LEVELS",
     "Finding",
     "ReplyScan",
+    "ReplyScanner",
     "Threshold",
     "scan_blocks",
     "scan_replies",
@@ -430,18 +431,92 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context()
 
 
+def _chunks(items: list, workers: int) -> list[list]:
+    # Several chunks per worker so one slow chunk does not leave the other core idle.
+    chunk_size = max(1, -(-len(items) // (workers * 8)))
+    return [items[start:start + chunk_size] for start in range(0, len(items), chunk_size)]
+
+
+def _start_pool(workers: int):  # noqa: ANN202 - multiprocessing.pool.Pool
+    """A pool of `workers` processes that inherit this one's bandit test set (built first).
+
+    ``gc.freeze()`` around the fork: the objects the workers inherit (bandit, its plugins,
+    the modules) move to the permanent generation, so a collection in a worker neither
+    walks them nor touches their pages (which would copy them, page by page)."""
+    import gc
+
+    _engine()  # build before forking so every worker inherits it
+    gc.freeze()
+    try:
+        return _pool_context().Pool(workers)
+    finally:
+        gc.unfreeze()
+
+
 def _run(function, items: list, ignore_nosec: bool, workers: int) -> list:
     """Apply ``function`` to chunks of ``items``, in order, serially or on a pool."""
     if workers <= 1:
         return function(items, ignore_nosec)
-    _engine()  # build before forking so every worker inherits it
-    # Several chunks per worker so one slow chunk does not leave the other core idle.
-    chunk_size = max(1, -(-len(items) // (workers * 8)))
-    chunks = [items[start:start + chunk_size] for start in range(0, len(items), chunk_size)]
-    with _pool_context().Pool(workers) as pool:
-        parts = pool.starmap(function, [(chunk, ignore_nosec) for chunk in chunks],
+    with _start_pool(workers) as pool:
+        parts = pool.starmap(function, [(chunk, ignore_nosec) for chunk in _chunks(items, workers)],
                              chunksize=1)
     return [result for part in parts for result in part]
+
+
+class ReplyScanner:
+    """`scan_replies` for a sequence of batches, with one process pool for all of them.
+
+    The pool starts with the first batch large enough to need it (``workers`` as in
+    `scan_replies`, decided on that batch) and serves every later one: forking the
+    workers, and their copy-on-write faults on what they inherit, are paid once, not
+    once per batch. `submit` hands a batch to the pool and returns at once (a callable
+    that waits for the result), so the caller can store one batch while the next is
+    scanned. Use it as a context manager, or call `close`.
+    """
+
+    def __init__(self, workers: int | None = None, *, ignore_nosec: bool = True) -> None:
+        self._workers = workers
+        self._ignore_nosec = ignore_nosec
+        self._pool = None
+        self._size = 0
+
+    def scan(self, replies: Sequence[tuple[K, str]]) -> dict[K, ReplyScan]:
+        """The same as ``scan_replies(replies, workers)``."""
+        return self.submit(replies)()
+
+    def submit(self, replies: Sequence[tuple[K, str]]) -> Callable[[], dict[K, ReplyScan]]:
+        """Start scanning ``replies``; the callable returned waits for the result."""
+        keys = [key for key, _ in replies]
+        texts = [reply for _, reply in replies]
+        workers = _worker_count(self._workers, len(texts))
+        if workers <= 1:
+            outcomes = _scan_reply_chunk(texts, self._ignore_nosec)
+            return lambda: dict(zip(keys, outcomes, strict=True))
+        if self._pool is None:
+            self._pool = _start_pool(workers)
+            self._size = workers
+        pending = self._pool.starmap_async(
+            _scan_reply_chunk, [(chunk, self._ignore_nosec) for chunk in _chunks(texts, self._size)],
+            chunksize=1)
+
+        def result() -> dict[K, ReplyScan]:
+            outcomes = [scan for part in pending.get() for scan in part]
+            return dict(zip(keys, outcomes, strict=True))
+
+        return result
+
+    def close(self) -> None:
+        """Stop the pool (it holds no work once every result was collected)."""
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+    def __enter__(self) -> ReplyScanner:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 def scan_blocks(
@@ -488,7 +563,5 @@ def scan_replies(
     The whole static stage for defender replies in one call, extraction included (both
     run in the workers). Keys are the caller's, e.g. (conversation id, turn).
     """
-    texts = [reply for _, reply in replies]
-    outcomes = _run(_scan_reply_chunk, texts, ignore_nosec,
-                    _worker_count(workers, len(texts)))
-    return {key: outcome for (key, _), outcome in zip(replies, outcomes, strict=True)}
+    with ReplyScanner(workers, ignore_nosec=ignore_nosec) as scanner:
+        return scanner.scan(replies)
