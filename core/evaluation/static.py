@@ -179,6 +179,16 @@ class _Engine:
             if name.startswith("visit_"))
         self._meta_ast = b_meta_ast.BanditMetaAst()
         self._metrics = b_metrics.Metrics()
+        # B613 (trojansource), a whole-file test, finds something only in a block holding
+        # a bidirectional control character, once bandit has decoded the block's bytes with
+        # the encoding `tokenize.detect_encoding` gives: UTF-8, as the bytes are, unless a
+        # coding cookie says otherwise. A block with neither (nearly all of them) skips it.
+        from bandit.plugins import trojansource
+
+        self._bidi = tuple(trojansource.BIDI_CHARACTERS)
+        file_tests = list(self._test_set.get_tests("File"))
+        self._file_tests_no_bidi = [test for test in file_tests if test is not trojansource.trojansource]
+        self._lean_tester = self._visitor_class.lean_tester
 
     def scan(self, code: str, block_index: int, start_line: int, ignore_nosec: bool,
              tree=None) -> tuple[list[Finding], str | None]:
@@ -199,9 +209,13 @@ class _Engine:
             # BanditNodeVisitor.process() minus its own ast.parse: walk the tree, then run
             # the whole-file tests.
             visitor.generic_visit(tree)
-            visitor.context = {"file_data": file_data, "filename": _SNIPPET_NAME,
-                               "lineno": 0, "linerange": [0, 1], "col_offset": 0}
-            visitor.update_scores(visitor.tester.run_tests(visitor.context, "File"))
+            tester = visitor.tester
+            if type(tester) is self._lean_tester and not self._may_hold_bidi(code):
+                if self._file_tests_no_bidi:
+                    tester.run_tests(_file_context(file_data), "File", self._file_tests_no_bidi)
+            else:
+                visitor.context = _file_context(file_data)
+                visitor.update_scores(tester.run_tests(visitor.context, "File"))
         except (RecursionError, MemoryError):
             return [], "bandit: nesting too deep"
         except Exception as error:  # a bandit bug must not stop the stage
@@ -225,6 +239,14 @@ class _Engine:
         findings.sort(key=lambda f: (f.line_in_block, f.test_id, f.message))
         return findings, None
 
+    def _may_hold_bidi(self, code: str) -> bool:
+        """Whether B613 may find something in ``code``: it holds a bidirectional control
+        character, or the word "coding" (a coding cookie could make bandit decode the
+        bytes otherwise)."""
+        if "coding" in code:
+            return True
+        return not code.isascii() and any(char in code for char in self._bidi)
+
     def _nosec_lines(self, file_data: io.BytesIO) -> dict[int, set]:
         import tokenize
 
@@ -237,6 +259,12 @@ class _Engine:
             pass
         file_data.seek(0)
         return nosec_lines
+
+
+def _file_context(file_data: io.BytesIO) -> dict:
+    """The context bandit's node visitor gives the whole-file tests."""
+    return {"file_data": file_data, "filename": _SNIPPET_NAME, "lineno": 0, "linerange": [0, 1],
+            "col_offset": 0}
 
 
 def _lean_visitor_class(base: type) -> type:
@@ -262,15 +290,16 @@ def _lean_visitor_class(base: type) -> type:
 
     from bandit.core import tester as b_tester
 
-    lean_tester = _lean_tester_class(b_tester.BanditTester)
+    lean_tester_class = _lean_tester_class(b_tester.BanditTester)
 
     class LeanVisitor(base):
         context_types: frozenset[str] = frozenset()
+        lean_tester = lean_tester_class
 
         def __init__(self, *args, **kwargs) -> None:
             super().__init__(*args, **kwargs)
             if not self.nosec_lines and not self.debug and type(self.tester) is b_tester.BanditTester:
-                self.tester.__class__ = lean_tester  # the tester bandit made, with the lean run_tests
+                self.tester.__class__ = lean_tester_class  # the tester bandit made, with the lean run_tests
 
         def pre_visit(self, node):
             # bandit's pre_visit (debug off) for the node types that read the context.
@@ -339,8 +368,10 @@ def _lean_tester_class(base: type) -> type:
     make_context = b_context.Context
 
     class LeanTester(base):
-        def run_tests(self, raw_context, checktype):
-            for test in self.testset.get_tests(checktype):
+        def run_tests(self, raw_context, checktype, tests=None):
+            # `tests`: only these of the checktype's tests (the engine leaves out B613
+            # where it cannot find anything).
+            for test in self.testset.get_tests(checktype) if tests is None else tests:
                 temp_context = raw_context.copy()
                 context = make_context(temp_context)
                 try:
