@@ -361,8 +361,9 @@ def _lean_visitor_class(base: type) -> type:
 
 def _lean_tester_class(base: type) -> type:
     """bandit's tester for a file with no ``# nosec`` lines and debug off: the same tests
-    on the same context copies and the same fields set on each result, without the nosec
-    lookups (which find nothing then), debug logging and scores (never read here)."""
+    on the same context and the same fields set on each result, without the nosec
+    lookups (which find nothing then), debug logging and scores (never read here), and
+    with one copy of a node's context for all its tests (no bandit test writes to it)."""
     from bandit.core import context as b_context
 
     make_context = b_context.Context
@@ -371,9 +372,11 @@ def _lean_tester_class(base: type) -> type:
         def run_tests(self, raw_context, checktype, tests=None):
             # `tests`: only these of the checktype's tests (the engine leaves out B613
             # where it cannot find anything).
+            # One copy of the context for all the node's tests (bandit makes one per
+            # test): no test of bandit's writes into its context.
+            temp_context = raw_context.copy()
+            context = make_context(temp_context)
             for test in self.testset.get_tests(checktype) if tests is None else tests:
-                temp_context = raw_context.copy()
-                context = make_context(temp_context)
                 try:
                     result = test(context, test._config) if hasattr(test, "_config") else test(context)
                     if result is None:
