@@ -329,7 +329,12 @@ def _lean_visitor_class(base: type) -> type:
                 self.namespace = split(self.namespace)[0]
 
         def generic_visit(self, node):
-            # bandit's generic_visit without ast.iter_fields' generator.
+            # bandit's generic_visit without ast.iter_fields' generator, and with
+            # pre_visit, visit and post_visit called only for the node types that read
+            # the context: for the others they would only count `depth` (read by debug
+            # output alone) and pop the namespace of scoped nodes (which are among the
+            # types read: they have visit_ methods).
+            types = self.context_types
             for name in node._fields:
                 try:
                     value = getattr(node, name)
@@ -341,17 +346,23 @@ def _lean_visitor_class(base: type) -> type:
                         if isinstance(item, ast_node):
                             item._bandit_sibling = value[idx + 1] if idx < last else None
                             item._bandit_parent = node
-                            if self.pre_visit(item):
+                            if item.__class__.__name__ in types:
+                                self.pre_visit(item)
                                 self.visit(item)
                                 self.generic_visit(item)
                                 self.post_visit(item)
+                            else:
+                                self.generic_visit(item)
                 elif isinstance(value, ast_node):
                     value._bandit_sibling = None
                     value._bandit_parent = node
-                    if self.pre_visit(value):
+                    if value.__class__.__name__ in types:
+                        self.pre_visit(value)
                         self.visit(value)
                         self.generic_visit(value)
                         self.post_visit(value)
+                    else:
+                        self.generic_visit(value)
 
         def update_scores(self, scores):
             pass
