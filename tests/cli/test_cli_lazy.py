@@ -70,3 +70,12 @@ def test_command_help_and_unknown_command() -> None:
     assert result.exit_code == 0, result.output
     result = CliRunner().invoke(main, ["evaluat"])
     assert result.exit_code == 2 and "No such command" in result.output
+
+
+def test_evaluate_loads_no_numpy() -> None:
+    """`arena-tui evaluate`'s modules leave numpy out (only Dawid-Skene, agreement and
+    judge trust need it, and import it when they run)."""
+    script = ("import sys\nimport arena_tui.cli.evaluation, core.evaluation.pipeline, core.evaluation.static\n"
+              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('numpy', 'textual')))\n")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -167,6 +167,26 @@ def test_scan_replies_parallel_matches_serial() -> None:
     assert scan_replies(replies, workers=2) == scan_replies(replies, workers=1)
 
 
+def test_reply_scanner_one_pool_for_every_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ReplyScanner starts its pool once for all batches; batches submitted before the
+    earlier ones are collected come back whole, each as scan_replies gives it."""
+    from core.evaluation import static
+
+    started = []
+    start_pool = static._start_pool
+    monkeypatch.setattr(static, "_start_pool", lambda workers: started.append(workers) or start_pool(workers))
+    batches = [[((b, n), f"Reply {n}:\n```python\n{code}```\n") for n, code in
+                enumerate(list(SNIPPETS.values()) * (b + 1))] for b in range(3)]
+    with static.ReplyScanner(workers=2) as scanner:
+        pending = [scanner.submit(batch) for batch in batches]
+        results = [result() for result in pending]
+        assert scanner.scan(batches[0]) == results[0]
+    assert started == [2]
+    for batch, result in zip(batches, results, strict=True):
+        assert result == scan_replies(batch, workers=1)
+        assert list(result) == [key for key, _ in batch]
+
+
 def test_threshold_decides_on_levels_and_skips() -> None:
     """A finding decides when both levels reach the minimum and its test is not skipped."""
     threshold = Threshold("medium", "high", frozenset({"B310"}))
