@@ -3,10 +3,11 @@ the common options, tournament selection, console and progress display."""
 
 from __future__ import annotations
 
+import importlib
 import sys
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.console import Console
@@ -117,7 +118,40 @@ _STORE_KEY = "arena_tui.store"
 
 class ArenaGroup(click.Group):
     """The command group: SQLite reporting a damaged file in the middle of any command
-    (pages `quick_check` passed at open, or damage that came later) is one line, exit 2."""
+    (pages `quick_check` passed at open, or damage that came later) is one line, exit 2.
+
+    `lazy_commands` maps a command's name to (module, attribute, summary): the module is
+    imported when the command is looked up to run (or for its own help), and the group's
+    help lists the command with its summary without importing anything."""
+
+    def __init__(self, *args: Any, lazy_commands: Mapping[str, tuple[str, str, str]] | None = None,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = dict(lazy_commands or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy_commands})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy_commands:
+            module, attribute, _ = self.lazy_commands[cmd_name]
+            self.add_command(getattr(importlib.import_module(module), attribute), cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """click's listing, with a command not imported yet shown by its summary (click
+        shortens it as it shortens the command's own help)."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.commands.get(name)
+            if command is None:
+                command = click.Command(name, help=self.lazy_commands[name][2])
+            if not command.hidden:
+                rows.append((name, command))
+        if rows:
+            limit = formatter.width - 6 - max(len(name) for name, _ in rows)
+            with formatter.section("Commands"):
+                formatter.write_dl([(name, command.get_short_help_str(limit)) for name, command in rows])
 
     def invoke(self, ctx: click.Context):  # noqa: ANN201 - click's signature
         try:

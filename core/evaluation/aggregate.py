@@ -15,16 +15,15 @@ Formulas: docs/evaluation.md, "Verdicts".
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
-from core.evaluation.agreement import current_votes
+# numpy is imported by the Dawid-Skene functions: majority verdicts (`evaluate`) do without it.
 
 __all__ = [
     "DawidSkeneResult",
+    "current_votes",
     "dawid_skene",
     "majority_verdict",
     "majority_verdicts",
@@ -34,6 +33,18 @@ __all__ = [
 # never used a label in some class is not certain never to use it (log 0); small enough
 # to be negligible once an annotator has a few dozen labels.
 CONFUSION_SMOOTHING = 0.01
+
+
+def current_votes(rows: Iterable[tuple[Hashable, Hashable, Hashable | None]]
+                  ) -> dict[Hashable, dict[Hashable, Hashable]]:
+    """item -> annotator -> label; a later row for the same pair replaces an earlier one."""
+    by_item: dict[Hashable, dict[Hashable, Hashable]] = defaultdict(dict)
+    for item, annotator, label in rows:
+        if label is None:
+            by_item[item].pop(annotator, None)
+        else:
+            by_item[item][annotator] = label
+    return by_item
 
 
 def majority_verdict(labels: Sequence[Hashable | None], k: int) -> Hashable | None:
@@ -96,6 +107,8 @@ def dawid_skene(
     ``labels`` fixes the class set and order (default: the labels seen, sorted). Stops
     when no posterior moves by more than ``tol`` or after ``iterations`` rounds.
     """
+    import numpy as np
+
     by_item = current_votes(rows)
     items = sorted((item for item, votes in by_item.items() if votes), key=repr)
     annotators = sorted({a for item in items for a in by_item[item]}, key=repr)
@@ -171,6 +184,8 @@ def dawid_skene(
 
 def _m_step(posterior, obs_item, obs_annotator, obs_label, annotators, classes):
     """Class priors and smoothed confusion matrices from the current posteriors."""
+    import numpy as np
+
     priors = posterior.mean(axis=0)
     counts = np.full((annotators, classes, classes), CONFUSION_SMOOTHING)
     # counts[a, t, l] += P(item is t) for every label l that a gave the item.
@@ -181,6 +196,8 @@ def _m_step(posterior, obs_item, obs_annotator, obs_label, annotators, classes):
 
 def _e_step(priors, confusion, obs_item, obs_annotator, obs_label, items):
     """Posteriors over true classes and the data log-likelihood."""
+    import numpy as np
+
     with np.errstate(divide="ignore"):
         log_posterior = np.tile(np.log(priors), (items, 1))
     np.add.at(log_posterior, obs_item, np.log(confusion[obs_annotator, :, obs_label]))

@@ -17,12 +17,13 @@ Formulas: docs/evaluation.md, "Agreement".
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from core.evaluation.aggregate import current_votes
 from core.evaluation.intervals import bca_interval
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
     "bootstrap_ci",
     "category_counts",
     "cohen_kappa",
+    "current_votes",
     "fleiss_kappa",
     "krippendorff_alpha_nominal",
     "pairwise_cohen",
@@ -317,18 +319,6 @@ def bootstrap_ci(
 
 
 # --- the report ------------------------------------------------------------------------
-
-
-def current_votes(rows: Iterable[tuple[Hashable, Hashable, Hashable | None]]
-                    ) -> dict[Hashable, dict[Hashable, Hashable]]:
-    """item -> annotator -> label; a later row for the same pair replaces an earlier one."""
-    by_item: dict[Hashable, dict[Hashable, Hashable]] = defaultdict(dict)
-    for item, annotator, label in rows:
-        if label is None:
-            by_item[item].pop(annotator, None)
-        else:
-            by_item[item][annotator] = label
-    return by_item
 
 
 def _unique_top(labels: Iterable[Hashable]) -> Hashable | None:

@@ -15,15 +15,18 @@ import hashlib
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from core.evaluation.aggregate import dawid_skene, majority_verdict
-from core.evaluation.agreement import AgreementReport, agreement_report, current_votes
+from core.evaluation.aggregate import current_votes, dawid_skene, majority_verdict
 from core.evaluation.settings import EvaluationSettings
-from core.evaluation.static import Threshold, scan_replies
-from core.evaluation.trust import JudgeTrust, judge_trust, trusted_labels
+from core.evaluation.static import ReplyScan, ReplyScanner, Threshold
 from core.store import LabelEvent, Store, TournamentRow, Verdict
 from core.text import surrogate_problem
 from core.turns import turn_number
+
+if TYPE_CHECKING:  # numpy loads only for what needs it (Dawid-Skene, agreement, judge trust): not `evaluate`
+    from core.evaluation.agreement import AgreementReport
+    from core.evaluation.trust import JudgeTrust
 
 # Conversations scanned per batch: big enough for the worker pool to pay off, small
 # enough for a smooth progress bar and bounded memory.
@@ -99,40 +102,58 @@ def run_static_stage(
     done = 0
     if progress:
         progress(0, len(pending))
-    for start in range(0, len(pending), SCAN_BATCH):
-        batch = pending[start : start + SCAN_BATCH]
-        turns = store.defender_turns(batch)
-        results = scan_replies([((t.conversation_id, t.turn_index), t.content) for t in turns], workers)
-        per_conv: dict[int, list[int]] = {cid: [0, 0, 0] for cid in batch}
-        flagged: set[int] = set()
-        block_rows, finding_rows = [], []
-        for (cid, turn), scan in results.items():
-            counts = per_conv[cid]
-            for block in scan.blocks:
-                counts[0] += 1
-                counts[1] += int(block.parsed)
-                reason = scan.skipped.get(block.index, block.skipped_reason)
-                block_rows.append((cid, turn, block.index, block.start_offset, block.end_offset, block.start_line,
-                                   block.code.count("\n") + 1, block.language, int(block.fenced), int(block.parsed), reason))
-            for f in scan.findings:
-                counts[2] += 1
-                if threshold.decides(f):
-                    flagged.add(cid)
-                finding_rows.append((cid, turn, f.block_index, f.line_in_block, f.line_in_reply, f.test_id, f.test_name,
-                                     f.cwe, f.severity, f.confidence, f.code_line[:1000], f.message[:1000]))
-        # Another evaluator may have stored some of the batch meanwhile: the summary
-        # counts only what this one stored.
-        stored = store.save_scans(tournament_id, [(cid, *c) for cid, c in per_conv.items()], block_rows, finding_rows)
-        summary.scanned += len(stored)
-        summary.replies += sum(1 for cid, _ in results if cid in stored)
-        summary.blocks += sum(1 for row in block_rows if row[0] in stored)
-        summary.skipped_blocks += sum(1 for row in block_rows if row[0] in stored and row[10] is not None)
-        summary.findings_by_test.update(row[5] for row in finding_rows if row[0] in stored)
-        summary.flagged += len(flagged & stored)
-        done += len(batch)
-        if progress:
-            progress(done, len(pending))
+    # One pool for every batch; the next batch is handed to it before this one is stored,
+    # so the workers scan while this process writes.
+    with ReplyScanner(workers) as scanner:
+        in_flight = None
+        for start in range(0, len(pending), SCAN_BATCH):
+            batch = pending[start : start + SCAN_BATCH]
+            turns = store.defender_turns(batch)
+            submitted = (batch, scanner.submit([((t.conversation_id, t.turn_index), t.content) for t in turns]))
+            if in_flight is not None:
+                done += _store_scans(store, tournament_id, threshold, *in_flight, summary)
+                if progress:
+                    progress(done, len(pending))
+            in_flight = submitted
+        if in_flight is not None:
+            done += _store_scans(store, tournament_id, threshold, *in_flight, summary)
+            if progress:
+                progress(done, len(pending))
     return summary
+
+
+def _store_scans(store: Store, tournament_id: int, threshold: Threshold, batch: list[int],
+                 scanned: Callable[[], dict[tuple[int, int], ReplyScan]], summary: StaticSummary) -> int:
+    """Store the blocks and findings of one batch (waiting for its scan), add them to
+    `summary`; returns the batch's size."""
+    results = scanned()
+    per_conv: dict[int, list[int]] = {cid: [0, 0, 0] for cid in batch}
+    flagged: set[int] = set()
+    block_rows, finding_rows = [], []
+    for (cid, turn), scan in results.items():
+        counts = per_conv[cid]
+        for block in scan.blocks:
+            counts[0] += 1
+            counts[1] += int(block.parsed)
+            reason = scan.skipped.get(block.index, block.skipped_reason)
+            block_rows.append((cid, turn, block.index, block.start_offset, block.end_offset, block.start_line,
+                               block.code.count("\n") + 1, block.language, int(block.fenced), int(block.parsed), reason))
+        for f in scan.findings:
+            counts[2] += 1
+            if threshold.decides(f):
+                flagged.add(cid)
+            finding_rows.append((cid, turn, f.block_index, f.line_in_block, f.line_in_reply, f.test_id, f.test_name,
+                                 f.cwe, f.severity, f.confidence, f.code_line[:1000], f.message[:1000]))
+    # Another evaluator may have stored some of the batch meanwhile: the summary
+    # counts only what this one stored.
+    stored = store.save_scans(tournament_id, [(cid, *c) for cid, c in per_conv.items()], block_rows, finding_rows)
+    summary.scanned += len(stored)
+    summary.replies += sum(1 for cid, _ in results if cid in stored)
+    summary.blocks += sum(1 for row in block_rows if row[0] in stored)
+    summary.skipped_blocks += sum(1 for row in block_rows if row[0] in stored and row[10] is not None)
+    summary.findings_by_test.update(row[5] for row in finding_rows if row[0] in stored)
+    summary.flagged += len(flagged & stored)
+    return len(batch)
 
 
 def static_successes(store: Store, tournament_id: int, threshold: Threshold) -> dict[int, list[str]]:
@@ -210,6 +231,8 @@ def routing_state(store: Store, tournament_id: int, human: dict[int, Verdict]) -
     decided = {cid: human[cid].verdict for cid in calibration
                if human[cid].verdict is not None and human[cid].reason in (ANNOTATORS, ADJUDICATED, DAWID_SKENE)}
     pending = sum(1 for cid in calibration if human[cid].verdict is None and human[cid].reason != TIE)
+    from core.evaluation.trust import judge_trust, trusted_labels  # numpy: only with routing
+
     trust = judge_trust(routing.judge, {c: labels[c] for c in decided if c in labels}, decided, settings.labels,
                         resamples=200)
     trusted = trusted_labels(trust, routing.min_precision, routing.min_calibration)
@@ -561,6 +584,8 @@ def agreement(store: Store, tournament_id: int, *, resamples: int = 1000, seed: 
     settings = tournament.settings.evaluation
     adjudicators = set(settings.adjudicators)
     rows = [row for row in store.current_label_rows(tournament_id) if row[1] not in adjudicators]
+    from core.evaluation.agreement import agreement_report
+
     return agreement_report(rows, categories=list(settings.labels), resamples=resamples, seed=seed)
 
 
@@ -579,6 +604,8 @@ def judge_trusts(store: Store, tournament_id: int, *, resamples: int = 1000, see
              if v.verdict is not None and v.reason in (ANNOTATORS, ADJUDICATED, DAWID_SKENE)}
     adjudicators = set(settings.adjudicators)
     rows = [row for row in store.current_label_rows(tournament_id) if row[1] not in adjudicators]
+    from core.evaluation.trust import judge_trust
+
     return [judge_trust(name, labels, human, settings.labels, human_rows=rows, resamples=resamples, seed=seed)
             for name, labels in by_judge.items()]
 

@@ -22,7 +22,7 @@ import multiprocessing
 import os
 import sys
 import warnings
-from collections.abc import Hashable, Sequence
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -40,6 +40,7 @@ __all__ = [
     "SEVERITY_LEVELS",
     "Finding",
     "ReplyScan",
+    "ReplyScanner",
     "Threshold",
     "scan_blocks",
     "scan_replies",
@@ -178,6 +179,16 @@ class _Engine:
             if name.startswith("visit_"))
         self._meta_ast = b_meta_ast.BanditMetaAst()
         self._metrics = b_metrics.Metrics()
+        # B613 (trojansource), a whole-file test, finds something only in a block holding
+        # a bidirectional control character, once bandit has decoded the block's bytes with
+        # the encoding `tokenize.detect_encoding` gives: UTF-8, as the bytes are, unless a
+        # coding cookie says otherwise. A block with neither (nearly all of them) skips it.
+        from bandit.plugins import trojansource
+
+        self._bidi = tuple(trojansource.BIDI_CHARACTERS)
+        file_tests = list(self._test_set.get_tests("File"))
+        self._file_tests_no_bidi = [test for test in file_tests if test is not trojansource.trojansource]
+        self._lean_tester = self._visitor_class.lean_tester
 
     def scan(self, code: str, block_index: int, start_line: int, ignore_nosec: bool,
              tree=None) -> tuple[list[Finding], str | None]:
@@ -198,9 +209,13 @@ class _Engine:
             # BanditNodeVisitor.process() minus its own ast.parse: walk the tree, then run
             # the whole-file tests.
             visitor.generic_visit(tree)
-            visitor.context = {"file_data": file_data, "filename": _SNIPPET_NAME,
-                               "lineno": 0, "linerange": [0, 1], "col_offset": 0}
-            visitor.update_scores(visitor.tester.run_tests(visitor.context, "File"))
+            tester = visitor.tester
+            if type(tester) is self._lean_tester and not self._may_hold_bidi(code):
+                if self._file_tests_no_bidi:
+                    tester.run_tests(_file_context(file_data), "File", self._file_tests_no_bidi)
+            else:
+                visitor.context = _file_context(file_data)
+                visitor.update_scores(tester.run_tests(visitor.context, "File"))
         except (RecursionError, MemoryError):
             return [], "bandit: nesting too deep"
         except Exception as error:  # a bandit bug must not stop the stage
@@ -224,6 +239,14 @@ class _Engine:
         findings.sort(key=lambda f: (f.line_in_block, f.test_id, f.message))
         return findings, None
 
+    def _may_hold_bidi(self, code: str) -> bool:
+        """Whether B613 may find something in ``code``: it holds a bidirectional control
+        character, or the word "coding" (a coding cookie could make bandit decode the
+        bytes otherwise)."""
+        if "coding" in code:
+            return True
+        return not code.isascii() and any(char in code for char in self._bidi)
+
     def _nosec_lines(self, file_data: io.BytesIO) -> dict[int, set]:
         import tokenize
 
@@ -236,6 +259,12 @@ class _Engine:
             pass
         file_data.seek(0)
         return nosec_lines
+
+
+def _file_context(file_data: io.BytesIO) -> dict:
+    """The context bandit's node visitor gives the whole-file tests."""
+    return {"file_data": file_data, "filename": _SNIPPET_NAME, "lineno": 0, "linerange": [0, 1],
+            "col_offset": 0}
 
 
 def _lean_visitor_class(base: type) -> type:
@@ -261,15 +290,16 @@ def _lean_visitor_class(base: type) -> type:
 
     from bandit.core import tester as b_tester
 
-    lean_tester = _lean_tester_class(b_tester.BanditTester)
+    lean_tester_class = _lean_tester_class(b_tester.BanditTester)
 
     class LeanVisitor(base):
         context_types: frozenset[str] = frozenset()
+        lean_tester = lean_tester_class
 
         def __init__(self, *args, **kwargs) -> None:
             super().__init__(*args, **kwargs)
             if not self.nosec_lines and not self.debug and type(self.tester) is b_tester.BanditTester:
-                self.tester.__class__ = lean_tester  # the tester bandit made, with the lean run_tests
+                self.tester.__class__ = lean_tester_class  # the tester bandit made, with the lean run_tests
 
         def pre_visit(self, node):
             # bandit's pre_visit (debug off) for the node types that read the context.
@@ -299,7 +329,12 @@ def _lean_visitor_class(base: type) -> type:
                 self.namespace = split(self.namespace)[0]
 
         def generic_visit(self, node):
-            # bandit's generic_visit without ast.iter_fields' generator.
+            # bandit's generic_visit without ast.iter_fields' generator, and with
+            # pre_visit, visit and post_visit called only for the node types that read
+            # the context: for the others they would only count `depth` (read by debug
+            # output alone) and pop the namespace of scoped nodes (which are among the
+            # types read: they have visit_ methods).
+            types = self.context_types
             for name in node._fields:
                 try:
                     value = getattr(node, name)
@@ -311,17 +346,23 @@ def _lean_visitor_class(base: type) -> type:
                         if isinstance(item, ast_node):
                             item._bandit_sibling = value[idx + 1] if idx < last else None
                             item._bandit_parent = node
-                            if self.pre_visit(item):
+                            if item.__class__.__name__ in types:
+                                self.pre_visit(item)
                                 self.visit(item)
                                 self.generic_visit(item)
                                 self.post_visit(item)
+                            else:
+                                self.generic_visit(item)
                 elif isinstance(value, ast_node):
                     value._bandit_sibling = None
                     value._bandit_parent = node
-                    if self.pre_visit(value):
+                    if value.__class__.__name__ in types:
+                        self.pre_visit(value)
                         self.visit(value)
                         self.generic_visit(value)
                         self.post_visit(value)
+                    else:
+                        self.generic_visit(value)
 
         def update_scores(self, scores):
             pass
@@ -331,17 +372,22 @@ def _lean_visitor_class(base: type) -> type:
 
 def _lean_tester_class(base: type) -> type:
     """bandit's tester for a file with no ``# nosec`` lines and debug off: the same tests
-    on the same context copies and the same fields set on each result, without the nosec
-    lookups (which find nothing then), debug logging and scores (never read here)."""
+    on the same context and the same fields set on each result, without the nosec
+    lookups (which find nothing then), debug logging and scores (never read here), and
+    with one copy of a node's context for all its tests (no bandit test writes to it)."""
     from bandit.core import context as b_context
 
     make_context = b_context.Context
 
     class LeanTester(base):
-        def run_tests(self, raw_context, checktype):
-            for test in self.testset.get_tests(checktype):
-                temp_context = raw_context.copy()
-                context = make_context(temp_context)
+        def run_tests(self, raw_context, checktype, tests=None):
+            # `tests`: only these of the checktype's tests (the engine leaves out B613
+            # where it cannot find anything).
+            # One copy of the context for all the node's tests (bandit makes one per
+            # test): no test of bandit's writes into its context.
+            temp_context = raw_context.copy()
+            context = make_context(temp_context)
+            for test in self.testset.get_tests(checktype) if tests is None else tests:
                 try:
                     result = test(context, test._config) if hasattr(test, "_config") else test(context)
                     if result is None:
@@ -430,18 +476,92 @@ def _pool_context() -> multiprocessing.context.BaseContext:
     return multiprocessing.get_context()
 
 
+def _chunks(items: list, workers: int) -> list[list]:
+    # Several chunks per worker so one slow chunk does not leave the other core idle.
+    chunk_size = max(1, -(-len(items) // (workers * 8)))
+    return [items[start:start + chunk_size] for start in range(0, len(items), chunk_size)]
+
+
+def _start_pool(workers: int):  # noqa: ANN202 - multiprocessing.pool.Pool
+    """A pool of `workers` processes that inherit this one's bandit test set (built first).
+
+    ``gc.freeze()`` around the fork: the objects the workers inherit (bandit, its plugins,
+    the modules) move to the permanent generation, so a collection in a worker neither
+    walks them nor touches their pages (which would copy them, page by page)."""
+    import gc
+
+    _engine()  # build before forking so every worker inherits it
+    gc.freeze()
+    try:
+        return _pool_context().Pool(workers)
+    finally:
+        gc.unfreeze()
+
+
 def _run(function, items: list, ignore_nosec: bool, workers: int) -> list:
     """Apply ``function`` to chunks of ``items``, in order, serially or on a pool."""
     if workers <= 1:
         return function(items, ignore_nosec)
-    _engine()  # build before forking so every worker inherits it
-    # Several chunks per worker so one slow chunk does not leave the other core idle.
-    chunk_size = max(1, -(-len(items) // (workers * 8)))
-    chunks = [items[start:start + chunk_size] for start in range(0, len(items), chunk_size)]
-    with _pool_context().Pool(workers) as pool:
-        parts = pool.starmap(function, [(chunk, ignore_nosec) for chunk in chunks],
+    with _start_pool(workers) as pool:
+        parts = pool.starmap(function, [(chunk, ignore_nosec) for chunk in _chunks(items, workers)],
                              chunksize=1)
     return [result for part in parts for result in part]
+
+
+class ReplyScanner:
+    """`scan_replies` for a sequence of batches, with one process pool for all of them.
+
+    The pool starts with the first batch large enough to need it (``workers`` as in
+    `scan_replies`, decided on that batch) and serves every later one: forking the
+    workers, and their copy-on-write faults on what they inherit, are paid once, not
+    once per batch. `submit` hands a batch to the pool and returns at once (a callable
+    that waits for the result), so the caller can store one batch while the next is
+    scanned. Use it as a context manager, or call `close`.
+    """
+
+    def __init__(self, workers: int | None = None, *, ignore_nosec: bool = True) -> None:
+        self._workers = workers
+        self._ignore_nosec = ignore_nosec
+        self._pool = None
+        self._size = 0
+
+    def scan(self, replies: Sequence[tuple[K, str]]) -> dict[K, ReplyScan]:
+        """The same as ``scan_replies(replies, workers)``."""
+        return self.submit(replies)()
+
+    def submit(self, replies: Sequence[tuple[K, str]]) -> Callable[[], dict[K, ReplyScan]]:
+        """Start scanning ``replies``; the callable returned waits for the result."""
+        keys = [key for key, _ in replies]
+        texts = [reply for _, reply in replies]
+        workers = _worker_count(self._workers, len(texts))
+        if workers <= 1:
+            outcomes = _scan_reply_chunk(texts, self._ignore_nosec)
+            return lambda: dict(zip(keys, outcomes, strict=True))
+        if self._pool is None:
+            self._pool = _start_pool(workers)
+            self._size = workers
+        pending = self._pool.starmap_async(
+            _scan_reply_chunk, [(chunk, self._ignore_nosec) for chunk in _chunks(texts, self._size)],
+            chunksize=1)
+
+        def result() -> dict[K, ReplyScan]:
+            outcomes = [scan for part in pending.get() for scan in part]
+            return dict(zip(keys, outcomes, strict=True))
+
+        return result
+
+    def close(self) -> None:
+        """Stop the pool (it holds no work once every result was collected)."""
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+    def __enter__(self) -> ReplyScanner:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
 
 def scan_blocks(
@@ -488,7 +608,5 @@ def scan_replies(
     The whole static stage for defender replies in one call, extraction included (both
     run in the workers). Keys are the caller's, e.g. (conversation id, turn).
     """
-    texts = [reply for _, reply in replies]
-    outcomes = _run(_scan_reply_chunk, texts, ignore_nosec,
-                    _worker_count(workers, len(texts)))
-    return {key: outcome for (key, _), outcome in zip(replies, outcomes, strict=True)}
+    with ReplyScanner(workers, ignore_nosec=ignore_nosec) as scanner:
+        return scanner.scan(replies)

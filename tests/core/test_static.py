@@ -167,6 +167,26 @@ def test_scan_replies_parallel_matches_serial() -> None:
     assert scan_replies(replies, workers=2) == scan_replies(replies, workers=1)
 
 
+def test_reply_scanner_one_pool_for_every_batch(monkeypatch: pytest.MonkeyPatch) -> None:
+    """ReplyScanner starts its pool once for all batches; batches submitted before the
+    earlier ones are collected come back whole, each as scan_replies gives it."""
+    from core.evaluation import static
+
+    started = []
+    start_pool = static._start_pool
+    monkeypatch.setattr(static, "_start_pool", lambda workers: started.append(workers) or start_pool(workers))
+    batches = [[((b, n), f"Reply {n}:\n```python\n{code}```\n") for n, code in
+                enumerate(list(SNIPPETS.values()) * (b + 1))] for b in range(3)]
+    with static.ReplyScanner(workers=2) as scanner:
+        pending = [scanner.submit(batch) for batch in batches]
+        results = [result() for result in pending]
+        assert scanner.scan(batches[0]) == results[0]
+    assert started == [2]
+    for batch, result in zip(batches, results, strict=True):
+        assert result == scan_replies(batch, workers=1)
+        assert list(result) == [key for key, _ in batch]
+
+
 def test_threshold_decides_on_levels_and_skips() -> None:
     """A finding decides when both levels reach the minimum and its test is not skipped."""
     threshold = Threshold("medium", "high", frozenset({"B310"}))
@@ -264,3 +284,47 @@ def test_never_fewer_findings_than_bandit_alone() -> None:
                     if (to_reply(line), test) not in stage]
     assert sum(len(found) for found in reference) > 500
     assert missing == []
+
+
+BIDI_SNIPPETS = {
+    "bidi_string": "access = 'user'\nif access != 'none\u202e\u2066':  # admin \u2069\u2066\n    print('admin')\n",
+    "bidi_comment": "import subprocess\n# \u2067 reordered\nsubprocess.call('ls', shell=True)\n",
+    "rlm": "name = 'x\u200f'\n",
+    "latin1_cookie": "# -*- coding: latin-1 -*-\ntext = 'caf\u00e9 \u202e'\n",
+    # ASCII only, but bandit decodes the block's bytes as the cookie says: in UTF-16 the
+    # bytes ". " are U+202E (parsed as text, the cookie is ignored).
+    "utf16_cookie": "# coding: utf-16\nx = 1\ny = '. b' \n",
+    "coding_word": "coding = 'utf-8'\nimport pickle\n",
+}
+
+
+def test_trojansource_skipped_only_where_it_cannot_find_anything(monkeypatch: pytest.MonkeyPatch,
+                                                                 tmp_path: Path) -> None:
+    """B613 is left out for blocks with no bidirectional control character and no coding
+    cookie; findings are those of running it on every block, and bandit's own on files."""
+    from core.evaluation import static
+
+    engine = static._engine()
+    blocks = list(SNIPPETS.items()) + list(BIDI_SNIPPETS.items())
+    assert not any(engine._may_hold_bidi(code) for _, code in SNIPPETS.items())
+    assert all(engine._may_hold_bidi(code) for _, code in BIDI_SNIPPETS.items())
+    skipping = scan_blocks(blocks, workers=1)
+    monkeypatch.setattr(engine, "_may_hold_bidi", lambda code: True)
+    assert scan_blocks(blocks, workers=1) == skipping
+    b613 = {name for name, found in skipping.items() if any(f.test_id == "B613" for f in found)}
+    assert {"bidi_string", "bidi_comment", "rlm", "utf16_cookie"} <= b613
+    assert not b613 & set(SNIPPETS)
+
+    from bandit.core import config, manager
+
+    # bandit reads files as bytes, honouring cookies: compare the UTF-8 ones.
+    plain = {name: code for name, code in blocks if "coding:" not in code}
+    for name, code in plain.items():
+        (tmp_path / f"{name}.py").write_text(code, encoding="utf-8")
+    bandit_manager = manager.BanditManager(config.BanditConfig(), "file", ignore_nosec=True)
+    bandit_manager.discover_files([str(tmp_path)], recursive=True)
+    bandit_manager.run_tests()
+    expected = {(Path(issue.fname).stem, issue.lineno, issue.test_id, issue.text)
+                for issue in bandit_manager.get_issue_list()}
+    assert {(name, f.line_in_block, f.test_id, f.message) for name, fs in skipping.items() if name in plain
+            for f in fs} == expected
