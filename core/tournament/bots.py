@@ -135,7 +135,22 @@ def _no_event(bot: str, kind: str, detail: str) -> None:
 
 
 # Built once: `json.loads` checks its arguments and looks its decoder up on every call.
-_decode_json = json.JSONDecoder().decode
+_DECODER = json.JSONDecoder()
+_decode_json = _DECODER.decode
+_scan_json = _DECODER.scan_once
+
+
+def _parse_json(text: str) -> Any:
+    """`text` as JSON, as `json.loads` reads it. A line that is one JSON value and its
+    newline is scanned directly; anything else (whitespace around it, extra data, not
+    JSON) goes through the decoder's checks, which raise ValueError where loads would."""
+    try:
+        value, end = _scan_json(text, 0)
+    except (StopIteration, ValueError):
+        return _decode_json(text)
+    if end == len(text) or text[end:] == "\n":
+        return value
+    return _decode_json(text)
 
 
 def decode_message(line: bytes) -> Any:
@@ -143,7 +158,7 @@ def decode_message(line: bytes) -> Any:
 
     Raises UnicodeDecodeError or ValueError for a line that is not UTF-8 JSON."""
     text = line.decode("utf-8")
-    message = _decode_json(text)
+    message = _parse_json(text)
     # A lone surrogate can only come from a ``\\u`` escape (the line is valid UTF-8): a
     # line without one needs no repair.
     if "\\u" in text and isinstance(message, dict):
