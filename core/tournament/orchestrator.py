@@ -356,18 +356,20 @@ class _Run:
                 stats = self.stats[bot_name]
                 stats.replies += 1
                 stats.latencies.append(reply.latency)
-                stats.count_tokens(reply.prompt_tokens, reply.completion_tokens)
+                used = reply.prompt_tokens is not None or reply.completion_tokens is not None
+                if used:
+                    stats.count_tokens(reply.prompt_tokens, reply.completion_tokens)
                 if bot_name in self.budgets:
                     self.spent[bot_name] = self.spent.get(bot_name, 0) + (reply.prompt_tokens or 0) + (reply.completion_tokens or 0)
                 if reply.end and not reply.content:
                     ended_by = "attacker"
                     break
                 messages = messages.plus(side, reply.content)
-                self.writer.add(TurnOp(row.id, turn, side, reply.content, reply.latency, time.time(),
-                                       reply.prompt_tokens, reply.completion_tokens, reply.finish_reason,
-                                       technique=reply.technique, converters=reply.converters))
+                self.writer.ops.append(TurnOp(row.id, turn, side, reply.content, reply.latency, time.time(),
+                                              reply.prompt_tokens, reply.completion_tokens, reply.finish_reason,
+                                              reply.technique, reply.converters))
                 self.reporter.turn(conv, turn, side, reply.content, reply.latency)
-                if reply.prompt_tokens is not None or reply.completion_tokens is not None:
+                if used:
                     self.reporter.usage(conv, turn, side, reply.prompt_tokens, reply.completion_tokens)
                 if reply.end:
                     ended_by = "attacker"
