@@ -12,7 +12,8 @@ with `json.loads` and matched to a future by id; nothing validated, supervised o
 
 Both are timed from "every child answered its hello" to "every reply received (and, for
 the arena, stored)", in alternating rounds, and each prints wall time, the CPU time of
-this process (the orchestrator with its store-writer thread) and of the children. The
+this process (the orchestrator with its store-writer thread; for the arena, split into
+the event loop with the bots' handling and the store's writes) and of the children. The
 ratio arena/raw of replies per second says what the orchestrator and the store cost;
 goals: ratio >= 0.25 and <= 30 µs of this process's CPU per turn.
 
@@ -71,14 +72,23 @@ class Measure:
     wall: float
     cpu: float
     child_cpu: float
+    # Of `cpu`, what the store writes took (the arena's store-writer thread); None: no store.
+    store_cpu: float | None = None
 
     @property
     def rate(self) -> float:
         return self.replies / self.wall
 
+    def us(self, seconds: float) -> float:
+        """CPU seconds as µs per turn."""
+        return seconds / self.replies * 1e6
+
     def line(self, label: str) -> str:
+        split = ""
+        if self.store_cpu is not None:
+            split = f" = {self.us(self.cpu - self.store_cpu):.1f} event loop and bots + {self.us(self.store_cpu):.1f} store"
         return (f"{label}: {self.replies} replies in {self.wall:.2f}s wall = {self.rate:,.0f} replies/s; "
-                f"CPU {self.cpu:.2f}s here ({self.cpu / self.replies * 1e6:.1f} µs/turn), "
+                f"CPU {self.cpu:.2f}s here ({self.us(self.cpu):.1f} µs/turn{split}), "
                 f"{self.child_cpu:.2f}s in the children")
 
 
@@ -118,6 +128,7 @@ async def arena(config_path: Path, db: Path) -> Measure:
     with Store.open(db) as store:
         summary = await run_tournament(config, store, _StartReporter(clock))
         measure = clock.stop(summary.replies)
+        measure.store_cpu = summary.store_cpu
         stored = store.conn.execute("SELECT COUNT(*) FROM turns").fetchone()[0]
     assert stored == summary.replies == 2 * PAIRS * N_SIDE * N_SIDE * config.conversations_per_matchup, (stored, summary.replies)
     return measure
@@ -198,8 +209,9 @@ def main() -> None:
     arena_rate = statistics.median(m.rate for m in arenas)
     raw_us = statistics.median(m.cpu / m.replies * 1e6 for m in raws)
     arena_us = statistics.median(m.cpu / m.replies * 1e6 for m in arenas)
+    store_us = statistics.median(m.us(m.store_cpu or 0.0) for m in arenas)
     print(f"medians of {args.rounds}: raw {raw_rate:,.0f} replies/s ({raw_us:.1f} µs CPU/turn), "
-          f"arena {arena_rate:,.0f} replies/s ({arena_us:.1f} µs CPU/turn)")
+          f"arena {arena_rate:,.0f} replies/s ({arena_us:.1f} µs CPU/turn, of which the store {store_us:.1f})")
     print(f"ratio arena/raw: {arena_rate / raw_rate:.2f} (goal >= 0.25); "
           f"arena CPU per turn: {arena_us:.1f} µs (goal <= 30); CPU ratio raw/arena: {raw_us / arena_us:.2f}")
 

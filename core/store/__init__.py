@@ -671,49 +671,64 @@ class Store(_EvaluationMixin, _ScoringMixin, _AnnotateMixin, _FollowMixin, _Pack
     def apply(self, ops: Iterable[StoreOp]) -> None:
         """Apply a batch of orchestrator writes (`core.store.ops`) in one transaction.
 
-        Rows go into each table in the order of `ops`; the turns go in last, together
-        (`_insert_turns`): no row of one table depends on another's, and no other
-        connection sees the transaction before it commits."""
-        execute = self.conn.execute
+        Each kind of row is written with one statement for the whole batch: the events
+        in the order of `ops`, the conversations' starts and then their finishes (a
+        conversation that finishes and starts again in one batch has what came before
+        written first, so each conversation's updates keep their order), the bot versions,
+        and the turns last, together (`_insert_turns`): no row of one table depends on
+        another's, and no other connection sees the transaction before it commits.
+        Anything that is not an op raises TypeError and nothing is written."""
         turns: list[tuple[Any, ...]] = []
+        events: list[tuple[Any, ...]] = []
+        starts: list[tuple[Any, ...]] = []
+        finishes: list[tuple[Any, ...]] = []
+        finished: set[int] = set()
+        versions: list[tuple[Any, ...]] = []
         with self.transaction():
             for op in ops:
-                match op:
-                    case TurnOp():
-                        turns.append((op.conversation_id, op.turn_index, op.role, op.content, op.latency, op.at,
-                                      op.prompt_tokens, op.completion_tokens, op.finish_reason,
-                                      op.technique, ",".join(op.converters) or None))
-                    case StartOp():
-                        execute(
-                            "UPDATE conversations SET status = 'running', started_at = ?, attempts = attempts + 1 WHERE id = ?",
-                            (op.at, op.conversation_id),
-                        )
-                        execute(
-                            "INSERT INTO events (tournament_id, kind, conversation_id, at) VALUES (?, 'started', ?, ?)",
-                            (op.tournament_id, op.conversation_id, op.at),
-                        )
-                    case FinishOp():
-                        execute(
-                            "UPDATE conversations SET status = ?, reason = ?, detail = ?, ended_by = ?, n_turns = ?,"
-                            " finished_at = ? WHERE id = ?",
-                            (op.status, op.reason, op.detail, op.ended_by, op.n_turns, op.at, op.conversation_id),
-                        )
-                        execute(
-                            "INSERT INTO events (tournament_id, kind, conversation_id, detail, at) VALUES (?, ?, ?, ?, ?)",
-                            (op.tournament_id, op.status, op.conversation_id, op.reason, op.at),
-                        )
-                    case BotVersionOp():
-                        execute("UPDATE bots SET version = ? WHERE tournament_id = ? AND name = ?",
-                                (op.version, op.tournament_id, op.bot))
-                    case EventOp():
-                        execute(
-                            "INSERT INTO events (tournament_id, kind, conversation_id, bot, detail, at) VALUES (?, ?, ?, ?, ?, ?)",
-                            (op.tournament_id, op.kind, op.conversation_id, op.bot, op.detail, op.at),
-                        )
-                    case _:  # pragma: no cover - programming error
-                        raise TypeError(f"not a store op: {op!r}")
+                kind = type(op)
+                if kind is TurnOp:
+                    turns.append((op.conversation_id, op.turn_index, op.role, op.content, op.latency, op.at,
+                                  op.prompt_tokens, op.completion_tokens, op.finish_reason,
+                                  op.technique, ",".join(op.converters) or None))
+                elif kind is StartOp:
+                    if op.conversation_id in finished:
+                        self._update_conversations(starts, finishes)
+                        starts, finishes, finished = [], [], set()
+                    starts.append((op.at, op.conversation_id))
+                    events.append((op.tournament_id, "started", op.conversation_id, None, None, op.at))
+                elif kind is FinishOp:
+                    finishes.append((op.status, op.reason, op.detail, op.ended_by, op.n_turns, op.at, op.conversation_id))
+                    finished.add(op.conversation_id)
+                    events.append((op.tournament_id, op.status, op.conversation_id, None, op.reason, op.at))
+                elif kind is EventOp:
+                    events.append((op.tournament_id, op.kind, op.conversation_id, op.bot, op.detail, op.at))
+                elif kind is BotVersionOp:
+                    versions.append((op.version, op.tournament_id, op.bot))
+                else:
+                    raise TypeError(f"not a store op: {op!r}")
+            self._update_conversations(starts, finishes)
+            if events:
+                self.conn.executemany(
+                    "INSERT INTO events (tournament_id, kind, conversation_id, bot, detail, at) VALUES (?, ?, ?, ?, ?, ?)",
+                    events,
+                )
+            if versions:
+                self.conn.executemany("UPDATE bots SET version = ? WHERE tournament_id = ? AND name = ?", versions)
             if turns:
                 self._insert_turns(turns)
+
+    def _update_conversations(self, starts: list[tuple[Any, ...]], finishes: list[tuple[Any, ...]]) -> None:
+        """Mark conversations started (`StartOp`: running, one more attempt), then finished (`FinishOp`)."""
+        if starts:
+            self.conn.executemany(
+                "UPDATE conversations SET status = 'running', started_at = ?, attempts = attempts + 1 WHERE id = ?", starts)
+        if finishes:
+            self.conn.executemany(
+                "UPDATE conversations SET status = ?, reason = ?, detail = ?, ended_by = ?, n_turns = ?,"
+                " finished_at = ? WHERE id = ?",
+                finishes,
+            )
 
     def _insert_turns(self, rows: list[tuple[Any, ...]]) -> None:
         """Insert turn rows (`_TURN_COLUMNS`) in the open transaction, indexed for full-text

@@ -2,15 +2,16 @@
 
 A run queues these as they happen (`core.tournament.orchestrator.StoreWriter`) and the
 store writes a batch in one transaction, in order; `Store.apply` dispatches on the type.
+They are named tuples, cheap to make (a run makes one per turn), each a type of its own:
+a bare tuple is not an op.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 
-@dataclass(frozen=True, slots=True)
-class StartOp:
+class StartOp(NamedTuple):
     """A conversation starts (or starts again): status running, one more attempt, a ``started`` event."""
 
     conversation_id: int
@@ -18,8 +19,7 @@ class StartOp:
     at: float
 
 
-@dataclass(frozen=True, slots=True)
-class TurnOp:
+class TurnOp(NamedTuple):
     """One turn of a conversation; ``technique``/``converters`` as the reply named them."""
 
     conversation_id: int
@@ -36,8 +36,7 @@ class TurnOp:
     converters: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class FinishOp:
+class FinishOp(NamedTuple):
     """A conversation ended: its status, reason and turn count, and an event named after the status."""
 
     conversation_id: int
@@ -50,8 +49,7 @@ class FinishOp:
     at: float
 
 
-@dataclass(frozen=True, slots=True)
-class EventOp:
+class EventOp(NamedTuple):
     """An entry of the event log (a bot failed, restarted or was given up: kind ``bot_<what>``)."""
 
     tournament_id: int
@@ -62,8 +60,7 @@ class EventOp:
     at: float
 
 
-@dataclass(frozen=True, slots=True)
-class BotVersionOp:
+class BotVersionOp(NamedTuple):
     """The version a bot announced in its handshake."""
 
     tournament_id: int

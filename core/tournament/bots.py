@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import heapq
 import json
 import os
 import re
@@ -26,7 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from core.llm.client import (
     CLIENT_ERROR,
@@ -63,6 +64,8 @@ BUDGET_SPENT = "budget_spent"
 # Turn requests shorter than this, to a bot that keeps up reading, are sent together with
 # the others queued in the same turn of the event loop (`_Instance._send`).
 COALESCE_MAX_BYTES = 16 << 10
+# Bytes read from a bot's stdout at a time (`_Instance._pump_stdout`).
+READ_CHUNK = 256 << 10
 # Time a bot gets to read "bye" and exit before it is killed.
 SHUTDOWN_GRACE_S = 2.0
 # Time a keeper gets to kill its bot's processes when told to; then it is killed itself.
@@ -71,6 +74,10 @@ KEEPER = Path(__file__).with_name("botkeeper.py")
 # Environment variables passed through to bot processes; everything else is dropped so
 # the organizer's API keys and tokens never reach a bot.
 PASSTHROUGH_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "SYSTEMROOT")
+
+
+class _Expired(TimeoutError):
+    """A request's deadline passed before its reply came (`_Instance._expire_at`)."""
 
 
 class BotFailure(Exception):
@@ -82,10 +89,12 @@ class BotFailure(Exception):
         self.detail = detail
 
 
-@dataclass(frozen=True)
-class Reply:
+class Reply(NamedTuple):
     """A bot's answer to one turn request, with what it cost when the bot says so, and the
-    technique and converters it says it used (optional protocol fields; None and () when absent)."""
+    technique and converters it says it used (optional protocol fields; None and () when absent).
+
+    A named tuple rather than a frozen dataclass: one is made per turn, and a frozen
+    dataclass sets each of its fields through ``object.__setattr__``."""
 
     content: str
     end: bool
@@ -125,12 +134,34 @@ def _no_event(bot: str, kind: str, detail: str) -> None:
     return None
 
 
+# Built once: `json.loads` checks its arguments and looks its decoder up on every call.
+_DECODER = json.JSONDecoder()
+_decode_json = _DECODER.decode
+_scan_json = _DECODER.scan_once
+
+
+def _parse_json(text: str) -> Any:
+    """`text` as JSON, as `json.loads` reads it. A line that is one JSON value and its
+    newline is scanned directly; anything else (whitespace around it, extra data, not
+    JSON) goes through the decoder's checks, which raise ValueError where loads would."""
+    try:
+        value, end = _scan_json(text, 0)
+    except (StopIteration, ValueError):
+        return _decode_json(text)
+    if end == len(text) or text[end:] == "\n":
+        return value
+    return _decode_json(text)
+
+
 def decode_message(line: bytes) -> Any:
     """One protocol line: JSON whose top-level strings are valid text (`valid_text`).
 
     Raises UnicodeDecodeError or ValueError for a line that is not UTF-8 JSON."""
-    message = json.loads(line.decode("utf-8"))
-    if isinstance(message, dict):
+    text = line.decode("utf-8")
+    message = _parse_json(text)
+    # A lone surrogate can only come from a ``\\u`` escape (the line is valid UTF-8): a
+    # line without one needs no repair.
+    if "\\u" in text and isinstance(message, dict):
         message = {key: valid_text(value) if isinstance(value, str) else value for key, value in message.items()}
     return message
 
@@ -260,6 +291,11 @@ class _Instance:
         # all of them, instead of one each.
         self.outbox: list[bytes] = []
         self.net_dir: str | None = None
+        # (deadline, sequence, future) of the requests written, and the timer of the
+        # earliest (`_expire_at`).
+        self.deadlines: list[tuple[float, int, asyncio.Future[dict[str, Any]]]] = []
+        self._deadline_seq = 0
+        self._timer: asyncio.TimerHandle | None = None
 
     def limit_note(self) -> str:
         """"; ..." naming the process limit when the instance has reached it (a fork bomb
@@ -328,20 +364,30 @@ class _Instance:
         )
 
     async def _send(self, message: dict[str, Any]) -> None:
+        """Write one message now (hello, bye)."""
+        await self._write(encode_line(message))
+
+    def _queue(self, line: bytes) -> bool:
+        """Queue a turn request line for the one write at the end of this turn of the loop
+        (`_flush_outbox`) when it is short and the bot keeps up reading: the pipe takes what
+        it is given, so there is nothing to wait for. False: write it with `_write`."""
         assert self.proc is not None and self.proc.stdin is not None
-        line = encode_line(message)
+        transport = self.proc.stdin.transport
+        if len(line) >= COALESCE_MAX_BYTES or transport.get_write_buffer_size() or transport.is_closing():
+            return False
+        if not self.outbox:
+            asyncio.get_running_loop().call_soon(self._flush_outbox)
+        self.outbox.append(line)
+        return True
+
+    async def _write(self, line: bytes) -> None:
+        """Write a line at once, after the requests queued before it (hello, bye, a long
+        request, or one to a bot that is behind reading), and wait while the bot does not
+        read (`drain`); a broken pipe raises here."""
+        assert self.proc is not None and self.proc.stdin is not None
+        self._flush_outbox()
         stdin = self.proc.stdin
-        if message.get("type") == "turn" and len(line) < COALESCE_MAX_BYTES and not stdin.transport.get_write_buffer_size():
-            # The pipe takes what it is given: queue the line for one write at the end of
-            # this turn of the loop.
-            if not self.outbox:
-                asyncio.get_running_loop().call_soon(self._flush_outbox)
-            self.outbox.append(line)
-        else:
-            # Hello, bye, a long request, or a bot that is behind reading: written at once,
-            # after the requests queued before it, so `drain` waits while the bot does not read.
-            self._flush_outbox()
-            stdin.write(line)
+        stdin.write(line)
         await stdin.drain()
 
     def _flush_outbox(self) -> None:
@@ -368,46 +414,74 @@ class _Instance:
             self.bot.log.write(chunk)
 
     async def _pump_stdout(self) -> None:
+        """Read the bot's replies in chunks as they come and hand each line to `_receive`.
+
+        Lines are split here rather than read one `readline` at a time: one read, and one
+        wake-up of this task, for every line the bot wrote since the last. A line longer
+        than the reader's limit (the reply limit plus room for the envelope) fails the
+        instance as ``oversized_reply``, as `readline` would."""
         assert self.proc is not None and self.proc.stdout is not None
         stream = self.proc.stdout
+        limit = self.bot.spec.limits.max_reply_bytes + 1024  # the reader's limit (`start`)
+        pending = b""
         while self.alive:
             try:
-                line = await stream.readline()
-            except ValueError:
-                await self.fail(OVERSIZED, f"a reply line exceeded {self.bot.spec.limits.max_reply_bytes} bytes")
-                return
+                chunk = await stream.read(READ_CHUNK)
             except ConnectionError as exc:
                 await self.fail(CRASH, f"stdout closed: {exc}")
                 return
-            if not line:
+            data = pending + chunk if pending else chunk
+            start = 0
+            end = data.find(b"\n", len(pending))  # `pending` holds no newline
+            while end >= 0:
+                if end - start > limit:
+                    await self.fail(OVERSIZED, f"a reply line exceeded {self.bot.spec.limits.max_reply_bytes} bytes")
+                    return
+                problem = self._receive(data[start:end + 1])
+                if problem is not None:
+                    await self.fail(*problem)
+                    return
+                start = end + 1
+                end = data.find(b"\n", start)
+            pending = data[start:] if start else data
+            if len(pending) > limit:
+                await self.fail(OVERSIZED, f"a reply line exceeded {self.bot.spec.limits.max_reply_bytes} bytes")
+                return
+            if not chunk:
+                # End of file; a last line without its newline is a line still.
+                if pending and (problem := self._receive(pending)) is not None:
+                    await self.fail(*problem)
+                    return
                 code = await self._wait_exit()
                 await asyncio.sleep(0.05)  # let the stderr pump catch the last words
                 last = self.bot.log.last_line
                 detail = exit_detail(self.bot.spec, code, self.bot.sandboxed)
                 await self.fail(CRASH, detail + (f" (last log line: {last[:200]})" if last and code not in (0, None) else ""))
                 return
-            try:
-                message = decode_message(line)
-            except UnicodeDecodeError:
-                await self.fail(PROTOCOL_ERROR, "a reply line is not valid UTF-8")
-                return
-            except ValueError:
-                await self.fail(PROTOCOL_ERROR, f"a reply line is not JSON: {line[:80]!r}")
-                return
-            if not isinstance(message, dict) or not isinstance(message.get("id"), str):
-                await self.fail(PROTOCOL_ERROR, "a reply is not a JSON object with a string id")
-                return
-            future = self.inflight.get(message["id"])
-            if future is None:
-                self.bot.log.note(f"ignored a message for unknown or expired id {message['id'][:60]!r}")
-                continue
-            if message.get("type") == "partial":
-                if isinstance(message.get("content"), str) and self.bot.on_partial is not None:
-                    self.bot.on_partial(message["id"], message["content"])
-                continue
-            del self.inflight[message["id"]]
-            if not future.done():
-                future.set_result(message)
+
+    def _receive(self, line: bytes) -> tuple[str, str] | None:
+        """One line from the bot: resolve the request it answers (or pass on a partial
+        reply). Returns (reason, detail) when the line is not a protocol message."""
+        try:
+            message = decode_message(line)
+        except UnicodeDecodeError:
+            return PROTOCOL_ERROR, "a reply line is not valid UTF-8"
+        except ValueError:
+            return PROTOCOL_ERROR, f"a reply line is not JSON: {line[:80]!r}"
+        if type(message) is not dict or type(rid := message.get("id")) is not str:
+            return PROTOCOL_ERROR, "a reply is not a JSON object with a string id"
+        future = self.inflight.get(rid)
+        if future is None:
+            self.bot.log.note(f"ignored a message for unknown or expired id {rid[:60]!r}")
+            return None
+        if message.get("type") == "partial":
+            if isinstance(message.get("content"), str) and self.bot.on_partial is not None:
+                self.bot.on_partial(rid, message["content"])
+            return None
+        del self.inflight[rid]
+        if not future.done():
+            future.set_result(message)
+        return None
 
     async def _wait_exit(self) -> int | None:
         assert self.proc is not None
@@ -432,24 +506,31 @@ class _Instance:
 
     async def ask(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
         """Write the request and wait for its reply, both within `timeout`."""
-        future = self.inflight.get(request["id"])
+        rid = request["id"]
+        loop = asyncio.get_running_loop()
+        future = self.inflight.get(rid)
         if future is None:
-            future = asyncio.get_running_loop().create_future()
-            self.inflight[request["id"]] = future
+            future = loop.create_future()
+            self.inflight[rid] = future
         if not self.alive and not future.done():
             future.set_exception(BotFailure(CRASH, "the process died before the request was sent"))
+        deadline = loop.time() + timeout
         written = False
         try:
-            async with asyncio.timeout(timeout):
-                if not future.done():
-                    await self._send(request)
-                written = True
-                return await future
-        except (ConnectionError, BrokenPipeError, RuntimeError) as exc:  # from _send
+            if not future.done():
+                line = encode_line(request)
+                if not (request.get("type") == "turn" and self._queue(line)):
+                    async with asyncio.timeout_at(deadline):
+                        await self._write(line)
+            written = True
+            if not future.done():
+                self._expire_at(deadline, future)
+            return await future
+        except (ConnectionError, BrokenPipeError, RuntimeError) as exc:  # from _write
             await self.fail(CRASH, f"cannot write to the bot: {exc}")
             return await future  # raises the failure just set
-        except TimeoutError:
-            self.inflight.pop(request["id"], None)
+        except TimeoutError:  # the write's (`asyncio.timeout_at`) or the reply's (`_Expired`)
+            self.inflight.pop(rid, None)
             if not written:
                 # The bot does not read its stdin: nothing more can be sent to it.
                 detail = f"did not read the request within {timeout:g}s"
@@ -458,10 +539,41 @@ class _Instance:
             note = self.limit_note()
             if self.concurrency == 1:
                 # A one-at-a-time bot that is stuck would block every later request.
-                await self.fail(TIMEOUT, f"restarted after request {request['id']} timed out{note}")
+                await self.fail(TIMEOUT, f"restarted after request {rid} timed out{note}")
             raise BotFailure(TIMEOUT, f"no reply within {timeout:g}s{note}") from None
         finally:
-            self.inflight.pop(request["id"], None)
+            self.inflight.pop(rid, None)
+
+    def _expire_at(self, deadline: float, future: asyncio.Future[dict[str, Any]]) -> None:
+        """Fail `future` with `_Expired` if it is still waiting at `deadline` (loop time).
+
+        One heap of deadlines and one timer per instance, rather than a timer (and a
+        cancellation) per request: answered requests stay in the heap until they reach its
+        top or it is compacted, and cost nothing when their deadline comes."""
+        heap = self.deadlines
+        if len(heap) > 2 * len(self.inflight) + 64:
+            heap[:] = [entry for entry in heap if not entry[2].done()]
+            heapq.heapify(heap)
+        self._deadline_seq += 1
+        heapq.heappush(heap, (deadline, self._deadline_seq, future))
+        timer = self._timer
+        if timer is None or deadline < timer.when():
+            if timer is not None:
+                timer.cancel()
+            self._timer = asyncio.get_running_loop().call_at(deadline, self._expire)
+
+    def _expire(self) -> None:
+        """The timer of the earliest deadline: fail what waits past its deadline, then
+        wait for the next one still waiting."""
+        self._timer = None
+        heap = self.deadlines
+        now = asyncio.get_running_loop().time()
+        while heap and (heap[0][0] <= now or heap[0][2].done()):
+            future = heapq.heappop(heap)[2]
+            if not future.done():
+                future.set_exception(_Expired())
+        if heap:
+            self._timer = asyncio.get_running_loop().call_at(heap[0][0], self._expire)
 
     async def kill(self) -> None:
         """Stop the bot and every process it started: its keeper kills them and exits.
@@ -469,6 +581,9 @@ class _Instance:
         A keeper that does not exit in time (the bot may have stopped it) is killed; the
         bot dies with it (parent-death signal)."""
         self.alive = False
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         proc = self.proc
         if proc is None:
             return
@@ -623,21 +738,13 @@ class ProcessBot:
 
     async def ask(self, request: dict[str, Any], timeout: float) -> Reply:
         """Send one turn request to a free instance and wait for the reply."""
-        async with self._slots:
-            while True:
-                if self.gave_up is not None:
-                    raise BotFailure(UNAVAILABLE, self.gave_up)
-                inst = self._free_instance()
-                if inst is not None:
-                    break
-                self._waiting += 1
-                try:
-                    await self._slots.wait()
-                finally:
-                    self._waiting -= 1
-            # Reserve the slot before releasing the condition.
-            placeholder: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-            inst.inflight[request["id"]] = placeholder
+        # A free slot and nobody waiting for one: take it without the condition (nothing
+        # runs between finding the slot and reserving it).
+        inst = self._free_instance() if self.gave_up is None and not self._waiting else None
+        if inst is None:
+            inst = await self._wait_for_slot()
+        # Reserve the slot.
+        inst.inflight[request["id"]] = asyncio.get_running_loop().create_future()
         started = time.perf_counter()
         try:
             message = await inst.ask(request, timeout)
@@ -645,9 +752,28 @@ class ProcessBot:
             if self._waiting:  # a slot is free again: wake whoever waits for one
                 await self._notify()
         latency = time.perf_counter() - started
+        if len(message) == 3 and message.get("type") == "reply" and type(message.get("content")) is str:
+            # The common reply, {"type", "id", "content"}: nothing optional to check.
+            self.consecutive_failures = 0
+            return Reply(message["content"], False, latency)
         content, end, technique, converters = parse_reply(message, request["side"])
         self.consecutive_failures = 0
         return Reply(content, end, latency, *parse_usage(message), technique=technique, converters=converters)
+
+    async def _wait_for_slot(self) -> _Instance:
+        """Wait for an instance with a free slot; raises `BotFailure` once the bot is given up."""
+        async with self._slots:
+            while True:
+                if self.gave_up is not None:
+                    raise BotFailure(UNAVAILABLE, self.gave_up)
+                inst = self._free_instance()
+                if inst is not None:
+                    return inst
+                self._waiting += 1
+                try:
+                    await self._slots.wait()
+                finally:
+                    self._waiting -= 1
 
     async def close(self) -> None:
         """Stop every instance politely and close the log."""

@@ -14,7 +14,6 @@ import concurrent.futures
 import hashlib
 import sqlite3
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -142,6 +141,7 @@ class StoreWriter:
         self.interval = interval
         self.ops: list[StoreOp] = []
         self.refused: dict[int, str] = {}  # conversation id -> why one of its rows was refused
+        self.cpu_seconds = 0.0  # CPU time spent writing (in the writer's thread)
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         # A thread of its own: store writes never queue behind anything else run in threads.
@@ -183,8 +183,15 @@ class StoreWriter:
                 raise
 
     def _write(self, ops: list[StoreOp]) -> None:
+        started = time.thread_time()
         try:
-            self.store.apply([self._checked(op) for op in ops])
+            self._write_batch(ops)
+        finally:
+            self.cpu_seconds += time.thread_time() - started
+
+    def _write_batch(self, ops: list[StoreOp]) -> None:
+        try:
+            self.store.apply([self._checked(op) for op in ops] if self.refused else ops)
         except ROW_ERRORS:
             for op in ops:
                 try:
@@ -201,7 +208,7 @@ class StoreWriter:
     def _checked(self, op: StoreOp) -> StoreOp:
         """The op to write: the finish of a conversation with a refused row says so."""
         if isinstance(op, FinishOp) and op.conversation_id in self.refused:
-            return replace(op, status="incomplete", reason=STORE_ERROR, detail=self.refused[op.conversation_id], ended_by=None)
+            return op._replace(status="incomplete", reason=STORE_ERROR, detail=self.refused[op.conversation_id], ended_by=None)
         return op
 
     async def close(self) -> None:
@@ -316,9 +323,11 @@ class _Run:
         self.reporter.conversation_started(conv)
         messages = History()
         status, reason, detail, ended_by = "complete", None, None, "max_pairs"
+        deadline_ms = int(self.config.timeout * 1000)
         try:
             for turn in range(2 * self.config.max_pairs):
-                await self.control.gate()
+                if self.control.paused:
+                    await self.control.gate()
                 if self.control.pace:
                     await asyncio.sleep(self.control.delay(row.seed, turn))
                 side = "attacker" if turn % 2 == 0 else "defender"
@@ -330,7 +339,7 @@ class _Run:
                     "side": side,
                     "turn": turn,
                     "seed": row.seed,
-                    "deadline_ms": int(self.config.timeout * 1000),
+                    "deadline_ms": deadline_ms,
                     "messages": messages,
                 }
                 self.requests[request["id"]] = (conv, turn)
@@ -347,18 +356,20 @@ class _Run:
                 stats = self.stats[bot_name]
                 stats.replies += 1
                 stats.latencies.append(reply.latency)
-                stats.count_tokens(reply.prompt_tokens, reply.completion_tokens)
+                used = reply.prompt_tokens is not None or reply.completion_tokens is not None
+                if used:
+                    stats.count_tokens(reply.prompt_tokens, reply.completion_tokens)
                 if bot_name in self.budgets:
                     self.spent[bot_name] = self.spent.get(bot_name, 0) + (reply.prompt_tokens or 0) + (reply.completion_tokens or 0)
                 if reply.end and not reply.content:
                     ended_by = "attacker"
                     break
                 messages = messages.plus(side, reply.content)
-                self.writer.add(TurnOp(row.id, turn, side, reply.content, reply.latency, time.time(),
-                                       reply.prompt_tokens, reply.completion_tokens, reply.finish_reason,
-                                       technique=reply.technique, converters=reply.converters))
+                self.writer.ops.append(TurnOp(row.id, turn, side, reply.content, reply.latency, time.time(),
+                                              reply.prompt_tokens, reply.completion_tokens, reply.finish_reason,
+                                              reply.technique, reply.converters))
                 self.reporter.turn(conv, turn, side, reply.content, reply.latency)
-                if reply.prompt_tokens is not None or reply.completion_tokens is not None:
+                if used:
                     self.reporter.usage(conv, turn, side, reply.prompt_tokens, reply.completion_tokens)
                 if reply.end:
                     ended_by = "attacker"
@@ -502,6 +513,7 @@ async def run_tournament(
         stopped=stopped,
         bots=run.stats,
         budget_spent=tuple(run.budget_spent),
+        store_cpu=run.writer.cpu_seconds,
     )
     reporter.tournament_finished(summary)
     return summary

@@ -95,6 +95,8 @@ class RunSummary:
     bots: dict[str, BotStats]
     # Bots whose token budget was spent: their conversations not started stay pending.
     budget_spent: tuple[str, ...] = ()
+    # CPU seconds the store writes took (in the store writer's thread), of this process's.
+    store_cpu: float = 0.0
 
     @property
     def replies_per_second(self) -> float:

@@ -14,6 +14,11 @@ import json
 from typing import Any
 
 _encode = json.JSONEncoder(ensure_ascii=False).encode
+# A string as JSON, as the encoder above writes it (`json.encoder.encode_basestring`,
+# the C function where there is one): messages made of strings and integers are
+# spelled out here without going through the encoder, which builds itself anew on
+# every call.
+_string = json.encoder.encode_basestring
 
 
 class History(list[dict[str, str]]):
@@ -34,7 +39,10 @@ class History(list[dict[str, str]]):
         grown = History()
         grown.extend(self)
         grown.append(message)
-        encoded = _encode(message)
+        if type(role) is str and type(content) is str:
+            encoded = f'{{"role": {_string(role)}, "content": {_string(content)}}}'
+        else:
+            encoded = _encode(message)
         grown.json = f"[{encoded}]" if not self else f"{self.json[:-1]}, {encoded}]"
         return grown
 
@@ -46,6 +54,22 @@ def encode_line(message: dict[str, Any]) -> bytes:
     history's JSON text instead of encoding every message again."""
     history = message.get("messages")
     if type(history) is History and next(reversed(message)) == "messages":
+        # A request of string keys, and string and integer values: spelled out here.
+        fields = []
+        for key, value in message.items():
+            kind = type(value)
+            if type(key) is not str:
+                break
+            if kind is str:
+                fields.append(f"{_string(key)}: {_string(value)}")
+            elif kind is int:
+                fields.append(f"{_string(key)}: {value!r}")
+            elif value is history:
+                fields.append(f"{_string(key)}: {history.json}")
+            else:
+                break
+        else:
+            return f"{{{', '.join(fields)}}}\n".encode()
         head = _encode({key: value for key, value in message.items() if key != "messages"})
         text = f'{head[:-1]}, "messages": {history.json}}}' if len(message) > 1 else f'{{"messages": {history.json}}}'
         return text.encode("utf-8") + b"\n"

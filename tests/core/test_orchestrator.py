@@ -225,3 +225,18 @@ def test_bot_log_is_capped(tmp_path: Path) -> None:
     text = (tmp_path / "b.log").read_text()
     assert len(text) < 1100 and text.endswith("log cap reached; further output dropped\n")
     assert log.last_line == "noise line 99"
+
+
+def test_replies_written_in_pieces_give_the_same_transcripts(write_config, tmp_path: Path) -> None:
+    """A bot whose reply lines arrive cut in pieces, some after a line for an unknown id in
+    the same write, is read line by line all the same: the transcripts of a bot that
+    writes each reply at once."""
+    def config(defender: str, name: str):
+        body = (f'name = "{name}"\nconversations_per_matchup = 3\nmax_pairs = 3\nconcurrency = 3\n'
+                + bot_table("attacker", "a", "good_bot.py") + bot_table("defender", "d", defender))
+        return load_config(write_config(body, f"{name}.toml"))
+
+    summary, _ = run(config("split_bot.py", "pieces"), tmp_path / "pieces.db")
+    run(config("good_bot.py", "whole"), tmp_path / "whole.db")
+    assert summary.complete == 3 and summary.replies == 18
+    assert transcripts(tmp_path / "pieces.db", "pieces") == transcripts(tmp_path / "whole.db", "whole")

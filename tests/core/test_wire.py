@@ -45,3 +45,16 @@ def test_other_messages_encode_as_json_dumps() -> None:
     for message in ({"type": "hello", "protocol": 1, "name": "ü"}, {"type": "bye"}, request(1, [{"role": "attacker", "content": "x"}]),
                     moved, {"messages": history}):
         assert encode_line(message) == json.dumps(message, ensure_ascii=False).encode("utf-8") + b"\n"
+
+
+def test_requests_with_other_values_encode_as_json_dumps() -> None:
+    """A History-carrying request whose other values are not all strings and integers
+    (booleans, floats, None, lists, non-string keys) still encodes as json.dumps would."""
+    history = History().plus("attacker", "x").plus("defender", "ü\n\x00")
+    for extra in ({"end": True}, {"latency": 0.25}, {"usage": None}, {"tags": ["a", 1]}, {7: "seven"},
+                  {"n": 2**70}, {"big": -3}):
+        message = {"type": "turn", "id": "a", **extra, "messages": history}
+        plain = {**message, "messages": list(history)}
+        assert encode_line(message) == json.dumps(plain, ensure_ascii=False).encode("utf-8") + b"\n"
+    odd = History().plus("attacker", 5)  # type: ignore[arg-type]
+    assert json.loads(odd.json) == [{"role": "attacker", "content": 5}]
