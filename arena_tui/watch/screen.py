@@ -18,6 +18,7 @@ the run is busy, so watching costs the tournament little (`benchmarks/bench_watc
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections.abc import Callable
@@ -56,7 +57,7 @@ from arena_tui.watch.widgets.run_status import RunStatus, clock_text
 from arena_tui.watch.widgets.watch_leaderboard import WatchLeaderboard
 from core.evaluation.static_pass import StaticPassError, run_pass_in_child
 from core.follow import TournamentFollower
-from core.store import Store, StoreError
+from core.store import FindingRow, Store, StoreError, TurnRow
 from core.tournament.config import TournamentConfig
 from core.tournament.orchestrator import RunControl, RunError, run_tournament
 from core.tournament.reporter import RunSummary
@@ -166,6 +167,10 @@ class WatchScreen(Screen):
         self._events_since_redraw = 0
         self._last_redraw = 0.0
         self._busy = False
+        # Turns (and findings) of the watched conversation that arrived while the run was busy.
+        self._held_id: int | None = None
+        self._held_turns: list[TurnRow] = []
+        self._held_findings: list[FindingRow] | None = None
         self._watched_since = 0.0
         # Running here: reporter events are folded in once the follower has read the history.
         self._live_ready = False
@@ -231,9 +236,10 @@ class WatchScreen(Screen):
         return "running here" if self.run_spec else f"following {self.store_path.name} (read-only)"
 
     def _board_title(self) -> Text:
+        """Short enough for the side column (40 cells at 80 columns, 48 from 150)."""
         if self.board == "asr":
-            return Text.assemble(("Provisional standing · static stage ASR, live", "bold"), ("  b: leaderboard", "dim"))
-        source = "verdicts refreshed live" if self.run_spec else "stored verdicts (arena-tui evaluate)"
+            return Text.assemble(("Static ASR · live", "bold"), ("  b: leaderboard", "dim"))
+        source = "live" if self.run_spec else "stored"
         return Text.assemble((f"Leaderboard · {source}", "bold"), ("  b: static ASR", "dim"))
 
     def _show_board(self) -> None:
@@ -282,6 +288,11 @@ class WatchScreen(Screen):
     def start_run(self, resume: bool, retry_incomplete: bool = False) -> None:
         """Run (or resume) the in-process tournament, with a fresh `RunControl`."""
         self.control = RunControl(pace=self.run_spec.pace)
+        # What exists now (the app, its widgets, the imported modules) lives as long as the
+        # screen: out of the garbage collector's sight, its full passes during the run walk
+        # only the run's objects.
+        gc.collect()
+        gc.freeze()
         keys_change = self.run_state != "running"
         self.run_state = "running"
         self.run_error = None
@@ -381,16 +392,40 @@ class WatchScreen(Screen):
             # Following, the run's state is the stored tournament's.
             tournament = self.model.tournament
             self.run_state = "waiting" if tournament is None or tournament.status == "created" else tournament.status
-        transcript = self.query_one(LiveTranscript)
         if delta.watched_id is not None and delta.watched_id == self.watched_id:
+            transcript = self.query_one(LiveTranscript)
             if delta.watched_full:
+                self._held_turns, self._held_findings = [], None
                 transcript.show(delta.watched_id, delta.watched_turns or [], delta.watched_findings or [])
+            elif self._busy:
+                # Each change of the transcript's body is a layout pass: while the run is
+                # busy, new turns wait for the next redraw of the panes, and come in together.
+                self._held_id = delta.watched_id
+                if delta.watched_findings is not None:
+                    self._held_findings = delta.watched_findings
+                if delta.watched_turns:
+                    self._held_turns.extend(delta.watched_turns)
             else:
+                self._show_held()
                 if delta.watched_findings is not None:
                     transcript.set_findings(delta.watched_findings)
                 if delta.watched_turns:
                     transcript.append(delta.watched_turns)
         self._panes_stale = True
+
+    def _show_held(self) -> None:
+        """Show the watched conversation's turns and findings held while the run was busy."""
+        turns, findings = self._held_turns, self._held_findings
+        if not turns and findings is None:
+            return
+        self._held_turns, self._held_findings = [], None
+        transcript = self.query_one(LiveTranscript)
+        if transcript.conversation_id != self._held_id or self.watched_id != self._held_id:
+            return  # another conversation is (about to be) on screen
+        if findings is not None:
+            transcript.set_findings(findings)
+        if turns:
+            transcript.append(turns)
 
     @on(RunStarted)
     def run_started(self, message: RunStarted) -> None:
@@ -415,18 +450,27 @@ class WatchScreen(Screen):
         self._panes_stale = True
 
     def _drain_reporter(self) -> None:
-        """Fold the run's queued events into the model (running here, after the history)."""
+        """Fold the run's queued events into the model (running here, after the history),
+        then let the reporter fold later ones itself; note what they changed."""
         if not self._live_ready:
             return
         events = self.reporter.take()
-        if not events:
+        bot_trouble = restarted = False
+        if events:
+            bot_trouble, restarted = self.model.apply_live(events, self.watched_id)
+        if self.reporter.model is None:
+            self.reporter.attach(self.model)
+        n, trouble, again = self.reporter.take_flags()
+        n += len(events)
+        if not n:
             return
-        bot_trouble, restarted = self.model.apply_live(events, self.watched_id)
-        if restarted:
+        if restarted or again:
             self.follower.watched_generation += 1  # the watched conversation restarted: show it from scratch
-        if bot_trouble:
+        if bot_trouble or trouble:
             self.follower.logs_generation += 1
-        self._events_since_redraw += len(events)
+        if not events:
+            self.model.live_wrote(self.clock())
+        self._events_since_redraw += n
         self._panes_stale = True
 
     @on(PartialReply)
@@ -536,6 +580,7 @@ class WatchScreen(Screen):
             return
         now = time.monotonic()
         self._busy = self._events_since_redraw > BUSY_EVENTS
+        self.reporter.quiet = self._busy
         if self._busy and now - self._last_redraw < BUSY_REFRESH_S:
             return
         self._panes_stale = False
@@ -546,6 +591,7 @@ class WatchScreen(Screen):
         if self.board == "asr":
             self.query_one(AsrBoard).refresh_from(self.model)
         self._choose_watched()
+        self._show_held()
         self._refresh_list()
         self._refresh_title()
         self._redraw_status()
