@@ -7,8 +7,8 @@ exception inside ``respond`` becomes an ``error`` reply; the host keeps going.
 The arena hosts ``python`` bots with it (``python -m core.tournament.bothost SPEC``, a
 re-export of this module), and the SDK serves ``command`` bots with it (``python -m
 arena_sdk SPEC``, ``Bot.main()``): one implementation of the protocol's bot side. It lives
-in the SDK, standard library only, because a command bot's sandbox shows it the installed
-packages (the SDK among them) but not the engine.
+in the SDK, standard library only, so that a bot file runs with the SDK alone (on a
+team's laptop, say), without the engine's dependencies.
 """
 
 from __future__ import annotations

@@ -5,8 +5,8 @@ Anything with an ``async complete(messages, *, seed, max_tokens, temperature) ->
 method is a chat model (a local binding, a test double, `OpenAIChat`). `OpenAIChat` uses
 the arena's asynchronous HTTP client (``core.llm.client``: deadline from send, polite
 retries, bounded requests in flight) where the bot can import it, and otherwise one
-standard-library POST per request in a worker thread: a ``command`` bot's sandbox shows
-it the installed packages (this SDK among them) but not the engine.
+standard-library POST per request in a worker thread (a bot run with the SDK alone,
+without the engine's dependencies).
 """
 
 from __future__ import annotations

@@ -1,8 +1,7 @@
 """Host process for `python` bots: ``python -m core.tournament.bothost path/to/file.py:ClassName``.
 
 The host itself is `arena_sdk.host` (standard library only): the same code serves the
-SDK's stand-alone ``command`` bots, whose sandbox shows them the installed packages but
-not the engine. This module keeps the arena's entry point and names.
+SDK's stand-alone ``command`` bots. This module keeps the arena's entry point and names.
 """
 
 from __future__ import annotations

@@ -211,7 +211,11 @@ def bot_folders(spec: BotSpec) -> set[Path]:
             add(_existing(program, spec.workdir))
         for arg in spec.command[1:]:
             if not arg.startswith("-") and ("/" in arg or "." in arg):
-                add(_existing(arg, spec.workdir))
+                # A script, or a `file.py:Class` spec (``python -m arena_sdk my_bot.py:MyBot``).
+                path = _existing(arg, spec.workdir)
+                if path is None and ":" in arg:
+                    path = _existing(arg.rpartition(":")[0], spec.workdir)
+                add(path)
     elif spec.kind == "python":
         target = spec.python.rpartition(":")[0]
         if target.endswith(".py"):
@@ -271,9 +275,10 @@ def sandbox_argv(spec: BotSpec, command: list[str], *, hidden: tuple[Path, ...] 
     (`Plan.note` says so)."""
     found = status_ or status()
     limits = spec.limits
-    visible = _python_dirs() | bot_folders(spec) | _shared_packages()
-    if spec.kind == "python":
-        visible.add(CORE_DIR)
+    # The engine's code is visible to every bot, read-only, as it is in a wheel install
+    # (site-packages): python bots are hosted by it and the SDK's OutputCheck runs its
+    # static stage inside command bots too.
+    visible = _python_dirs() | bot_folders(spec) | _shared_packages() | {CORE_DIR}
     args = [found.bwrap, *_namespaces(found.root), "--die-with-parent", "--new-session", *_system_binds(),
             "--proc", "/proc", "--dev", "/dev"]
     # The private /tmp first: the bot's folders may lie below /tmp and are bound over it.

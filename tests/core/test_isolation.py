@@ -85,6 +85,17 @@ def test_a_python_bot_by_module_sees_its_package(tmp_path: Path) -> None:
     assert isolation.bot_folders(bot) == {package.resolve(), (tmp_path / "teams").resolve()}
 
 
+def test_a_command_bot_by_file_and_class_sees_the_file_s_folder(tmp_path: Path) -> None:
+    """``python -m arena_sdk team/bot.py:Bot`` (docs/sdk.md): the folder holding the file
+    is the bot's, and an argument naming nothing adds no folder."""
+    team = tmp_path / "team"
+    team.mkdir()
+    (team / "bot.py").write_text("")
+    bot = BotSpec(name="b", side="defender", kind="command", workdir=tmp_path,
+                  command=("python", "-m", "arena_sdk", "team/bot.py:Bot", "missing.txt", "gone:x"))
+    assert isolation.bot_folders(bot) == {team.resolve()}
+
+
 def test_a_death_by_a_limit_names_the_limit() -> None:
     bot = BotSpec(name="b", side="defender", kind="command", command=("x",), limits=Limits(file_mb=16, cpu_seconds=9))
     assert exit_detail(bot, 128 + signal.SIGXFSZ, True) == (

@@ -46,31 +46,31 @@ def test_docs_example_bots_play_a_tournament(tmp_path: Path) -> None:
         (tmp_path / name).write_text(body, encoding="utf-8")
     check = arena("bots", "check", "try.toml", cwd=tmp_path)
     ok = [line.split()[0] for line in check.stdout.splitlines() if line.rstrip().endswith(" ok")]
-    assert ok == ["my-attacker", "my-attacker-cmd", "my-defender"], check.stdout
+    assert ok == ["my-attacker", "my-attacker-cmd", "my-defender", "my-defender-cmd"], check.stdout
     arena("run", "try.toml", "--db", "try.db", "-q", cwd=tmp_path)
     with sqlite3.connect(tmp_path / "try.db") as db:
         statuses = db.execute("SELECT status, COUNT(*) FROM conversations GROUP BY status").fetchall()
         records = set(db.execute("SELECT role, technique, converters FROM turns").fetchall())
         leaked = db.execute("SELECT COUNT(*) FROM turns WHERE role = 'defender' AND content LIKE '%shell=True%'"
                             ).fetchone()
-    assert statuses == [("complete", 8)]
+    assert statuses == [("complete", 16)]  # no bot_error: OutputCheck scans in a command bot too
     assert ("attacker", "crescendo", "leetspeak") in records
     assert {r[1] for r in records if r[0] == "defender"} <= {None, "input-classifier", "output-check"}
     assert ("defender", "input-classifier", None) in records and leaked == (0,)
     arena("evaluate", "--db", "try.db", cwd=tmp_path)
     board = json.loads(arena("leaderboard", "--db", "try.db", "--json", cwd=tmp_path).stdout)
     cells = {(c["label"], c["defender"]): c for c in board["techniques"]}
-    assert set(cells) == {("crescendo + leetspeak", None), ("crescendo + leetspeak", "my-defender")}
+    assert set(cells) == {("crescendo + leetspeak", d) for d in (None, "my-defender", "my-defender-cmd")}
     whole = cells[("crescendo + leetspeak", None)]
-    assert whole["conversations"] == 8 and whole["attackers"] == ["my-attacker", "my-attacker-cmd"]
+    assert whole["conversations"] == 16 and whole["attackers"] == ["my-attacker", "my-attacker-cmd"]
     assert whole["asr_interval"][0] <= whole["asr"] <= whole["asr_interval"][1]
     text = arena("leaderboard", "--db", "try.db", cwd=tmp_path, columns=80).stdout
     assert "ASR % by technique" in text and max(map(len, text.splitlines())) <= 80
     row = next(line for line in text.splitlines() if line.lstrip().startswith("crescendo +"))
-    assert row.split()[3:] == ["0", "[0–32]", "8", "0"]  # after the label: ASR, interval, n, my-defender
+    assert row.split()[3:] == ["0", "[0–19]", "16", "0", "0"]  # after the label: ASR, interval, n, per defender
     report = arena("report", "--db", "try.db", cwd=tmp_path).stdout
     assert "Attack success by technique × defender" in report
-    assert "| crescendo + leetspeak | 0.0 % (0.0–32.4) n=8 | 0.0 % (0.0–32.4) n=8 |" in report
+    assert "| crescendo + leetspeak | 0.0 % (0.0–19.4) n=16 | 0.0 % (0.0–32.4) n=8 | 0.0 % (0.0–32.4) n=8 |" in report
 
 
 def turns(db: Path) -> list[tuple]:
