@@ -59,8 +59,9 @@ def leaderboard(db: str, tournaments: tuple[str, ...], kind: str | None, as_json
     matchup of its own.
 
     Beside the official scores: Bradley-Terry ratings of both sides on one Elo scale
-    from every decided conversation (a team pooled over the tournaments), with
-    bootstrap intervals and the probability that one team beats another.
+    with every complete conversation a game (an undecided one a defence until it is
+    decided; a team pooled over the tournaments), with bootstrap intervals and the
+    probability that one team beats another.
     """
     from core.scoring.leaderboard import compute_leaderboard
     from core.scoring.ratings import compute_ratings

@@ -1,11 +1,11 @@
-"""Bradley-Terry ratings of attackers and defenders from every decided conversation.
+"""Bradley-Terry ratings of attackers and defenders, every complete conversation a game.
 
 The paper's scores (``core.scoring.leaderboard``) stay the official ranking; these
 ratings sit beside them and answer a different question: how strong is a team against
 the particular opponents it met, on one scale for both sides, and how likely is one team
 to beat another.
 
-Model: every decided conversation is a game between its attacker *i* and defender *j*;
+Model: every game is a conversation between its attacker *i* and defender *j*;
 the attacker wins when the verdict is an attack success, the defender otherwise. With
 ratings θ on one logit scale for all teams (attackers and defenders together),
 
