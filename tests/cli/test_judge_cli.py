@@ -105,3 +105,47 @@ def test_adaptive_third_assignment_travels_by_pack(tmp_path: Path) -> None:
         verdict = compute_verdicts(s, tid)[0]
         assert (verdict.verdict, verdict.reason) == ("attack", "annotators")
         assert len(s.assignments(tid)) == 3
+
+
+def test_routing_on_the_sample_from_the_command_line(tmp_path: Path) -> None:
+    """An organizer adds [evaluation.routing] to the sample's config: `evaluate` holds the
+    items outside the calibration sample, `judge` labels them, the annotators label the
+    calibration sample; then the judge decides the label it earned trust for, `evaluate`,
+    `agreement` and `leaderboard` each say so, and no verdict of an untrusted label is the
+    judge's."""
+    import shutil
+
+    from arena_tui.cli.common import sample_config_path
+
+    folder = tmp_path / "sample"
+    shutil.copytree(sample_config_path().parent, folder, ignore=shutil.ignore_patterns("__pycache__", "llm"))
+    config = folder / "tournament.toml"
+    config.write_text(config.read_text(encoding="utf-8") + '\n[evaluation.routing]\njudge = "code-risk"\n'
+                      "min_precision = 0.8\nmin_calibration = 10\n", encoding="utf-8")
+    assert arena(folder, "run", "tournament.toml", "-q").returncode == 0
+    first = arena(folder, "evaluate")
+    assert first.returncode == 0, first.stderr
+    assert "held until the calibration sample" in first.stdout
+    assert arena(folder, "judge").returncode == 0
+    with Store.open(folder / "arena.db", create=False) as store:
+        tid = store.tournaments()[0].id
+        judged = {r.conversation_id: r.label for r in store.judge_labels(tid)}
+        calibration = {a.conversation_id for a in store.assignments(tid) if a.kind == "review"}
+        # The annotators call every calibration item a defense, as the judge did: its
+        # defense label earns trust; attack, never measured there, does not.
+        for a in store.assignments(tid):
+            record_label(store, a.conversation_id, a.annotator, "defense")
+    assert len(calibration) >= 10 and {judged[c] for c in calibration} == {"defense"}
+    assert "attack" in judged.values()  # outside the calibration sample: these go to people
+    again = arena(folder, "evaluate")
+    routed = next(line for line in again.stdout.splitlines() if "decided by the judge" in line)
+    decided = int(routed.split("routing: ")[1].split()[0])
+    shown = arena(folder, "agreement", "--resamples", "200").stdout
+    assert "routing: judge code-risk decides defense alone" in shown and "bar 0.8" in shown
+    board = arena(folder, "leaderboard").stdout
+    with Store.open_readonly(folder / "arena.db") as store:
+        by_judge = [v for v in compute_verdicts(store, tid) if v.reason == "judge"]
+        assigned = {a.conversation_id for a in store.assignments(tid)}
+    assert {c for c, label in judged.items() if label == "attack"} <= assigned  # people decide those
+    assert decided > 0 and len(by_judge) >= decided and {v.verdict for v in by_judge} == {"defense"}
+    assert f"{len(by_judge)} of " in board and "verdicts came from judges (routing:" in " ".join(board.split())
