@@ -1,6 +1,6 @@
 """Attacker diversity: 100 minus the mean pairwise sentence BLEU of successful attacks.
 
-The contract (DESIGN.md) defines the diversity of an attacker in one matchup as
+The contract (docs/scoring.md) defines the diversity of an attacker in one matchup as
 
     100 - mean over ordered pairs (i, j), i != j, of
           sacrebleu.sentence_bleu(texts[i], [texts[j]]).score

@@ -1,7 +1,7 @@
 """The leaderboard: attacker and defender scores with 95 % intervals, from the store.
 
 `compute_leaderboard(store, tournament_ids)` is the one place the scores are computed
-(docs/scoring.md states the formulas; DESIGN.md holds them as a contract):
+(docs/scoring.md states the formulas, a contract that changes only with that page):
 
 - per matchup: ASR = attack successes / complete conversations x 100, DSR = 100 - ASR,
   with a Wilson interval for ASR; a success is a stored verdict equal to the tournament's

@@ -1,4 +1,4 @@
-"""core/ must never pull in the UI stack (STYLE.md habit 1)."""
+"""core/ must never pull in the UI stack: the engine runs headless, without Textual or Rich."""
 
 from __future__ import annotations
 
