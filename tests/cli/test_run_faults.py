@@ -67,10 +67,14 @@ def test_lone_surrogate_in_a_reply_is_stored_and_the_run_finishes(write_config, 
     assert contents.count("lone \ufffd surrogate") == 1
     assert sorted(c for c in contents if c.startswith("hosted")) == ["hosted \ufffd reply 1"] * 3 + ["hosted \ufffd reply 3"] * 3
     # The store reads back: --resume of the same config (which crashed the same way) keeps every row.
-    before = sqlite3.connect(db).execute("SELECT id, content FROM turns ORDER BY id").fetchall()
+    def stored() -> list[tuple]:
+        with contextlib.closing(sqlite3.connect(db)) as conn:
+            return conn.execute("SELECT id, content FROM turns ORDER BY id").fetchall()
+
+    before = stored()
     resumed = arena_run(write_config(body), db, "--resume")
     assert resumed.returncode == 0 and "Traceback" not in resumed.stderr, resumed.stderr
-    assert sqlite3.connect(db).execute("SELECT id, content FROM turns ORDER BY id").fetchall() == before
+    assert stored() == before
 
 
 def test_store_writer_keeps_the_batch_around_a_row_it_cannot_store(tmp_path: Path) -> None:

@@ -6,6 +6,7 @@ of each bot in the health pane."""
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 from rich.console import Console
@@ -85,13 +86,13 @@ async def test_watching_streamed_model_bots(write_config, tmp_path: Path) -> Non
         turns = store.turns(store.conversations(store.tournament("llm-watch").id)[0].id)
     assert [t.finish_reason for t in turns] == ["stop", "length", "stop", "length"]
     # Each defender turn's header says the server cut it; the attacker's do not.
-    headers = [line for line in body.splitlines() if "· turn " in f"· {line.strip()}"]
+    headers = [line for line in body.splitlines() if re.match(r"\s*(▶ )?turn \d+ · ", line)]
     assert len(headers) == 4, body
     assert ["✂ cut at max_tokens" in line for line in headers] == [False, True, False, True]
     assert "I will not write that" in body
     # One 429 retried; tokens as the server reported them (prompt + completion).
     assert defender["retry"] == "1" and attacker["retry"] == "0"
-    assert defender["tokens"] == str(sum((t.prompt_tokens or 0) + (t.completion_tokens or 0)
-                                         for t in turns if t.role == "defender"))
-    assert attacker["tokens"] == str(sum((t.prompt_tokens or 0) + (t.completion_tokens or 0)
-                                         for t in turns if t.role == "attacker"))
+    def tokens(role: str) -> str:
+        return str(sum((t.prompt_tokens or 0) + (t.completion_tokens or 0) for t in turns if t.role == role))
+
+    assert (defender["tokens"], attacker["tokens"]) == (tokens("defender"), tokens("attacker"))
